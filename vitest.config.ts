@@ -1,0 +1,53 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { createServer } from "node:net";
+
+/** Picks a free loopback port for the Spectrum simulator before workerd starts. */
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+const simulatorPort = Number(process.env.SIMULATOR_PORT ?? (await freePort()));
+process.env.SIMULATOR_PORT = String(simulatorPort);
+const simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                IMESSAGE_LOCAL: "false",
+                IMESSAGE_PROJECT_ID: "proj_test",
+                IMESSAGE_PROJECT_SECRET: "secret_test",
+                IMESSAGE_WEBHOOK_SECRET: "whsec_test",
+                SPECTRUM_CLOUD_URL: simulatorUrl,
+                IMESSAGE_HTTP_ADDRESS: simulatorUrl,
+                CRON_SECRET: "cron_test",
+                RELAY_SECRET: "relay_test",
+                SIMULATOR_URL: simulatorUrl,
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/e2e/**"],
+          globalSetup: ["./test/global-setup.ts"],
+          testTimeout: 20_000,
+        },
+      },
+    ],
+  },
+});
