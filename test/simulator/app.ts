@@ -1,0 +1,255 @@
+/**
+ * @module The simulator as one web-standard `(Request) => Promise<Response>` function.
+ *
+ * It serves Spectrum Cloud (`/projects/...`), the iMessage HTTP middleware
+ * (`/v1/...`) and the control API (`/__sim/...`), records every non-control
+ * request, applies armed faults and replays idempotent writes.
+ */
+import type { Hono } from "hono";
+import { DEFAULT_PROJECTS, TokenRegistry, cloudRoutes } from "./cloud.ts";
+import { controlRoutes } from "./control.ts";
+import { SimError, codeForStatus, defaultErrorCode, errorResponse } from "./errors.ts";
+import { SimulatorEvents } from "./events.ts";
+import { imessageRoutes } from "./imessage.ts";
+import { Faults, Recorder } from "./recorder.ts";
+import type { ArmedFault, DeliveryRecord, RecordedRequest, SimProject } from "./types.ts";
+import { World } from "./world.ts";
+import type { WorldSeed } from "./world.ts";
+
+/** Options of {@link createSimulator}. */
+export interface SimulatorOptions {
+  /** Projects with their secrets (default: `proj_test`/`secret_test`, `proj_demo`/`secret_demo`). */
+  projects?: SimProject[];
+  /** Bearer token always accepted by the iMessage routes, like a self-hosted server's API key (default `sim_api_key`). */
+  apiKey?: string;
+  /** Seed of the in-memory world (restored by reset). */
+  world?: WorldSeed;
+  /** Receives one line per handled request. */
+  logger?: (line: string) => void;
+  /** The fetch used to deliver webhooks (default: global fetch). */
+  fetch?: typeof fetch;
+}
+
+/** A running simulator's request handler and its inspectable parts. */
+export interface Simulator {
+  fetch(request: Request): Promise<Response>;
+  readonly events: SimulatorEvents;
+  readonly recorder: Recorder;
+  readonly faults: Faults;
+  readonly tokens: TokenRegistry;
+  readonly deliveries: DeliveryRecord[];
+  world(): World;
+  /** Clears recorder, world, faults, deliveries, events, idempotency cache and token counters. */
+  reset(): void;
+}
+
+const dropped = new WeakSet<Response>();
+
+/** Whether the response stands for "destroy the connection without answering" (fault `drop`). */
+export function isDropResponse(response: Response): boolean {
+  return dropped.has(response);
+}
+
+function dropResponse(): Response {
+  const response = new Response(null, { status: 599 });
+  dropped.add(response);
+  return response;
+}
+
+const RECORDED_HEADERS = ["authorization", "x-idempotency-key", "x-photon-server", "content-type", "user-agent"] as const;
+
+function recordedHeaders(headers: Headers): RecordedRequest["headers"] {
+  const picked: Record<string, string> = {};
+  for (const name of RECORDED_HEADERS) {
+    const value = headers.get(name);
+    if (value !== null) picked[name] = value;
+  }
+  return picked;
+}
+
+function parsedBody(bytes: Uint8Array, contentType: string | null): unknown {
+  if (bytes.byteLength === 0 || !contentType?.includes("json")) return undefined;
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function faultResponse(fault: ArmedFault, path: string): Response {
+  const status = fault.status ?? 500;
+  const retryAfter = fault.retryAfter;
+  if (fault.bodyless) {
+    const headers = new Headers({ "content-type": "text/plain" });
+    if (retryAfter !== undefined) headers.set("retry-after", String(retryAfter));
+    return new Response(`simulated ${status} from an intermediary`, { status, headers });
+  }
+  if (!path.startsWith("/v1/")) {
+    return new Response(JSON.stringify({ succeed: false, code: "SIMULATED_FAULT", message: `simulated ${status}` }), {
+      status,
+      headers: { "content-type": "application/json", ...(retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {}) },
+    });
+  }
+  const code = codeForStatus(status);
+  const retryable = fault.retryable ?? (code === "resource_exhausted" || code === "unavailable" || code === "deadline_exceeded");
+  const error = new SimError(code, fault.errorCode ?? defaultErrorCode(code === "not_found" ? "internal" : code), `simulated ${status} (fault ${fault.id})`, {
+    retryable,
+    source: code === "resource_exhausted" ? "spectrum-imessage" : "upstream",
+  });
+  return errorResponse(error, { status, retryAfter });
+}
+
+/**
+ * Builds a simulator. Serve `simulator.fetch` with any web-standard server
+ * (see `startSimulator` for node:http).
+ *
+ * @example
+ * const sim = createSimulator({ apiKey: "k" });
+ * const res = await sim.fetch(new Request("http://sim/v1/chats:get?chatGuid=any%3B%2B%3Bchat914325730198374", { headers: { authorization: "Bearer k" } }));
+ */
+export function createSimulator(options: SimulatorOptions = {}): Simulator {
+  const apiKey = options.apiKey ?? "sim_api_key";
+  const log = options.logger ?? (() => {});
+  const events = new SimulatorEvents();
+  const recorder = new Recorder();
+  const faults = new Faults();
+  const tokens = new TokenRegistry(options.projects ?? DEFAULT_PROJECTS);
+  const deliveries: DeliveryRecord[] = [];
+  const idempotent = new Map<string, { status: number; contentType: string; body: Uint8Array }>();
+  let world = new World(options.world);
+
+  const simulator: Simulator = {
+    fetch: handle,
+    events,
+    recorder,
+    faults,
+    tokens,
+    deliveries,
+    world: () => world,
+    reset() {
+      recorder.clear();
+      faults.clear();
+      tokens.reset();
+      events.clear();
+      idempotent.clear();
+      deliveries.length = 0;
+      world = new World(options.world);
+    },
+  };
+
+  const cloud = cloudRoutes(tokens);
+  const imessage = imessageRoutes({ world: () => world, events });
+  const control = controlRoutes(simulator, options.fetch ?? ((input, init) => fetch(input, init)));
+  for (const app of [cloud, imessage, control] as Hono[]) {
+    app.onError((error) => {
+      if (error instanceof SimError) return errorResponse(error);
+      log(`simulator: handler failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      return errorResponse(new SimError("internal", "internalError", `simulator bug: ${String(error)}`, { source: "middleware" }));
+    });
+  }
+  imessage.notFound((c) =>
+    errorResponse(
+      new SimError("unimplemented", "operationNotSupported", `the simulator does not implement ${c.req.method} ${new URL(c.req.url).pathname}`, {
+        source: "middleware",
+      }),
+    ),
+  );
+
+  function authorize(request: Request): SimError | undefined {
+    const header = request.headers.get("authorization") ?? "";
+    if (!header.startsWith("Bearer ")) {
+      return new SimError("unauthenticated", "unauthenticated", "missing bearer token: send `authorization: Bearer <token>`", { source: "middleware" });
+    }
+    const token = header.slice("Bearer ".length);
+    if (token === apiKey) return undefined;
+    const grant = tokens.grant(token);
+    if (!grant) return new SimError("unauthenticated", "unauthenticated", "unknown bearer token: issue one at /projects/{id}/imessage/tokens", { source: "middleware" });
+    if (grant.expiresAt <= Date.now()) {
+      return new SimError("unauthenticated", "tokenExpired", "bearer token expired: issue a new one", { source: "middleware" });
+    }
+    const server = request.headers.get("x-photon-server") ?? undefined;
+    if (grant.instanceId !== undefined && server !== grant.instanceId) {
+      return new SimError("permission_denied", "unauthorized", `this dedicated token works only with x-photon-server: ${grant.instanceId}`, {
+        context: { instance: grant.instanceId },
+        source: "middleware",
+      });
+    }
+    if (grant.instanceId === undefined && server !== undefined) {
+      return new SimError("permission_denied", "unauthorized", `a shared token cannot reach dedicated instance ${server}: omit x-photon-server`, {
+        context: { instance: server },
+        source: "middleware",
+      });
+    }
+    return undefined;
+  }
+
+  async function serve(request: Request, path: string): Promise<{ response: Response; replay?: boolean }> {
+    if (!path.startsWith("/v1/")) return { response: await cloud.fetch(request) };
+    const denied = authorize(request);
+    if (denied) return { response: errorResponse(denied) };
+    const key = request.method === "POST" ? request.headers.get("x-idempotency-key") : null;
+    const cacheKey = key ? `${path}\n${key}` : undefined;
+    const cached = cacheKey ? idempotent.get(cacheKey) : undefined;
+    if (cached) {
+      return { response: new Response(cached.body.slice(), { status: cached.status, headers: { "content-type": cached.contentType } }), replay: true };
+    }
+    const response = await imessage.fetch(request);
+    if (cacheKey && response.ok) {
+      const body = new Uint8Array(await response.arrayBuffer());
+      const contentType = response.headers.get("content-type") ?? "application/json";
+      idempotent.set(cacheKey, { status: response.status, contentType, body });
+      return { response: new Response(body.slice(), { status: response.status, headers: response.headers }) };
+    }
+    return { response };
+  }
+
+  async function handle(incoming: Request): Promise<Response> {
+    const url = new URL(incoming.url);
+    const path = url.pathname;
+    if (path.startsWith("/__sim/") || path === "/__sim") return control.fetch(incoming);
+
+    const started = Date.now();
+    const seq = recorder.nextSeq();
+    const bytes = incoming.method === "GET" || incoming.method === "HEAD" ? new Uint8Array() : new Uint8Array(await incoming.arrayBuffer());
+    const request = new Request(incoming.url, {
+      method: incoming.method,
+      headers: incoming.headers,
+      ...(bytes.byteLength > 0 ? { body: bytes } : {}),
+    });
+    const server = request.headers.get("x-photon-server") ?? undefined;
+    const fault = faults.take(request.method, path, server);
+
+    let response: Response;
+    let replay = false;
+    if (fault?.delayMs) await sleep(fault.delayMs);
+    if (fault?.drop) response = dropResponse();
+    else if (fault?.status !== undefined) response = faultResponse(fault, path);
+    else ({ response, replay = false } = await serve(request, path));
+
+    const body = parsedBody(bytes, request.headers.get("content-type"));
+    const entry: RecordedRequest = {
+      seq,
+      at: started,
+      method: request.method,
+      path,
+      query: Object.fromEntries(url.searchParams),
+      headers: recordedHeaders(request.headers),
+      ...(body !== undefined ? { body } : {}),
+      bodyBytes: bytes.byteLength,
+      status: isDropResponse(response) ? 0 : response.status,
+      ...(isDropResponse(response) ? { dropped: true } : {}),
+      ...(replay ? { idempotentReplay: true } : {}),
+      ...(fault ? { faulted: true } : {}),
+      durationMs: Date.now() - started,
+    };
+    recorder.add(entry);
+    log(`${entry.method} ${path}${url.search} → ${entry.dropped ? "dropped" : entry.status}${replay ? " (idempotent replay)" : ""}${fault ? ` (fault ${fault.id})` : ""}`);
+    return response;
+  }
+
+  return simulator;
+}
