@@ -1,5 +1,16 @@
-import { DurableObject } from "cloudflare:workers";
-export class DeliveryLedger extends DurableObject {}
-export class ChatStateDO extends DurableObject {}
-export class GatewayDO extends DurableObject {}
-export default { async fetch() { return new Response("ok"); } } satisfies ExportedHandler;
+/**
+ * @module worker
+ * The Worker entry: routes, the example bot, and the Durable Object classes it binds.
+ */
+import { createWorkerApp } from "./app.ts";
+import { createDemoBot } from "./bot.ts";
+
+export { ChatStateDO } from "../../durable-objects/chat-state.ts";
+export { DeliveryLedger } from "../../durable-objects/delivery-ledger.ts";
+export { GatewayDO } from "../../durable-objects/gateway.ts";
+
+const app = createWorkerApp(createDemoBot);
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;

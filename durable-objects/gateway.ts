@@ -1,0 +1,7 @@
+/**
+ * @module durable-objects/gateway
+ * The gateway Durable Object (group-space cache, keepalive, relay WebSocket).
+ */
+import { DurableObject } from "cloudflare:workers";
+
+export class GatewayDO extends DurableObject {}

@@ -1,0 +1,196 @@
+/**
+ * @module adapter/config
+ * Resolves adapter options and environment fallbacks into one mode: cloud, self-host or local.
+ */
+import { ConsoleLogger, type Logger } from "chat";
+import { ValidationError } from "./errors.ts";
+
+/** One self-hosted iMessage server reachable by the adapter, and the phone it sends from. */
+export interface iMessageClientConfig {
+  /** `host:port` of the server (never an https:// URL). */
+  address: string;
+  /** Bearer token the server accepts. */
+  token: string;
+  /** The phone number this server sends from (`"shared"` when there is one). */
+  phone: string;
+}
+
+/** Options of {@link createiMessageAdapter}; each falls back to the environment variable beside it. */
+export interface iMessageAdapterOptions {
+  /** Local macOS mode (`IMESSAGE_LOCAL`). Defaults to local unless remote credentials are given. */
+  local?: boolean;
+  /** Spectrum Cloud project id (`IMESSAGE_PROJECT_ID`). */
+  projectId?: string;
+  /** Spectrum Cloud project secret (`IMESSAGE_PROJECT_SECRET`). */
+  projectSecret?: string;
+  /** Self-hosted server as `host:port` (`IMESSAGE_SERVER_URL`). */
+  serverUrl?: string;
+  /** Self-hosted server token (`IMESSAGE_API_KEY`). */
+  apiKey?: string;
+  /** Several self-hosted servers, one per phone. */
+  clients?: iMessageClientConfig[];
+  /** Phone to send from (`IMESSAGE_PHONE`, default `"shared"`). */
+  phone?: string;
+  /** Signing secret of the Spectrum webhook (`IMESSAGE_WEBHOOK_SECRET`). */
+  webhookSecret?: string;
+  /** The bot's name, used to detect `@name` mentions in groups (`IMESSAGE_USER_NAME`, default `"bot"`). */
+  userName?: string;
+  /** Logger; defaults to a console logger at "info". */
+  logger?: Logger;
+  /**
+   * Where environment fallbacks come from. On Workers pass the Worker `env` binding;
+   * in Node `process.env` is read when this is omitted.
+   */
+  env?: Readonly<Record<string, unknown>>;
+  /** Spectrum Cloud API base (`SPECTRUM_CLOUD_URL`, default `https://spectrum.photon.codes`). */
+  cloudUrl?: string;
+  /** Address of the cloud's HTTP middleware (`IMESSAGE_HTTP_ADDRESS`). */
+  httpAddress?: string;
+  /** Per-call timeout of outbound HTTP calls in ms (default 15000). */
+  timeoutMs?: number;
+}
+
+/** Settings every mode shares. */
+interface CommonConfig {
+  phone: string;
+  webhookSecret: string | undefined;
+  userName: string;
+  logger: Logger;
+  timeoutMs: number;
+}
+
+/** Spectrum Cloud: tokens come from the project credentials. */
+export interface CloudConfig extends CommonConfig {
+  mode: "cloud";
+  projectId: string;
+  projectSecret: string;
+  cloudUrl: string;
+  httpAddress: string;
+}
+
+/** Self-hosted: one or more servers with static tokens. */
+export interface SelfHostConfig extends CommonConfig {
+  mode: "self-host";
+  clients: iMessageClientConfig[];
+}
+
+/** Local macOS Messages database (Node only, see `local-bridge/`). */
+export interface LocalConfig extends CommonConfig {
+  mode: "local";
+}
+
+/** The adapter's configuration after options, environment and defaults are merged. */
+export type ResolvedConfig = CloudConfig | SelfHostConfig | LocalConfig;
+
+export const SHARED_PHONE = "shared";
+export const DEFAULT_CLOUD_URL = "https://spectrum.photon.codes";
+export const DEFAULT_CLOUD_HTTP_ADDRESS = "imessage.spectrum.photon.codes:443";
+
+export const MISSING_CREDENTIALS =
+  "Provide cloud credentials (IMESSAGE_PROJECT_ID + IMESSAGE_PROJECT_SECRET), or a self-host IMESSAGE_SERVER_URL + IMESSAGE_API_KEY";
+
+/** Reads the environment fallbacks: the explicit `env` binding first, then `process.env` when it exists. */
+export function readEnv(env: Readonly<Record<string, unknown>> | undefined): (name: string) => string | undefined {
+  const processEnv = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return (name) => {
+    const value = env?.[name] ?? processEnv?.[name];
+    if (typeof value !== "string") return undefined;
+    const trimmed = value.trim();
+    return trimmed === "" ? undefined : trimmed;
+  };
+}
+
+function parseBoolean(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new ValidationError(`${name} must be "true" or "false", got "${value}"`);
+}
+
+/**
+ * Checks a self-host server address: a gRPC-style `host:port`, never an https:// URL.
+ *
+ * @example
+ * ```ts
+ * assertServerAddress("imessage.example.com:443"); // ok
+ * assertServerAddress("https://imessage.example.com"); // throws
+ * ```
+ */
+export function assertServerAddress(serverUrl: string, source = "IMESSAGE_SERVER_URL"): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(serverUrl)) {
+    throw new ValidationError(
+      `${source} is a gRPC host:port (e.g. imessage.example.com:443), not an https:// URL: got "${serverUrl}". Drop the scheme.`,
+    );
+  }
+  if (!/^(\[[0-9a-f:.]+\]|[^\s:/]+)(:\d{1,5})?$/i.test(serverUrl)) {
+    throw new ValidationError(`${source} must look like host:port (e.g. imessage.example.com:443), got "${serverUrl}"`);
+  }
+  return serverUrl;
+}
+
+/**
+ * Merges options, environment fallbacks and defaults, and detects the mode.
+ * Local unless `local: false`, `IMESSAGE_LOCAL=false`, or remote credentials are given.
+ *
+ * @example
+ * ```ts
+ * const config = resolveConfig({ env }); // on Workers, env is the Worker binding
+ * if (config.mode === "cloud") console.log(config.projectId);
+ * ```
+ */
+export function resolveConfig(options: iMessageAdapterOptions = {}): ResolvedConfig {
+  const env = readEnv(options.env);
+  const common: CommonConfig = {
+    phone: options.phone ?? env("IMESSAGE_PHONE") ?? SHARED_PHONE,
+    webhookSecret: options.webhookSecret?.trim() || env("IMESSAGE_WEBHOOK_SECRET"),
+    userName: options.userName ?? env("IMESSAGE_USER_NAME") ?? "bot",
+    logger: options.logger ?? new ConsoleLogger("info").child("imessage"),
+    timeoutMs: options.timeoutMs ?? 15_000,
+  };
+  const projectId = options.projectId ?? env("IMESSAGE_PROJECT_ID");
+  const projectSecret = options.projectSecret ?? env("IMESSAGE_PROJECT_SECRET");
+  const serverUrl = options.serverUrl?.trim() || env("IMESSAGE_SERVER_URL");
+  const apiKey = options.apiKey?.trim() || env("IMESSAGE_API_KEY");
+  const clients = options.clients?.filter(Boolean) ?? [];
+  const hasCloud = Boolean(projectId && projectSecret);
+  const hasSelfHost = clients.length > 0 || Boolean(serverUrl || apiKey);
+
+  const local = options.local ?? parseBoolean("IMESSAGE_LOCAL", env("IMESSAGE_LOCAL"));
+  if (local === true || (local === undefined && !hasCloud && !hasSelfHost)) {
+    return { ...common, mode: "local" };
+  }
+  if (hasCloud) {
+    return {
+      ...common,
+      mode: "cloud",
+      projectId: projectId as string,
+      projectSecret: projectSecret as string,
+      cloudUrl: (options.cloudUrl ?? env("SPECTRUM_CLOUD_URL") ?? DEFAULT_CLOUD_URL).replace(/\/+$/, ""),
+      httpAddress: options.httpAddress ?? env("IMESSAGE_HTTP_ADDRESS") ?? DEFAULT_CLOUD_HTTP_ADDRESS,
+    };
+  }
+  if (clients.length > 0) {
+    for (const client of clients) {
+      assertServerAddress(client.address, "clients[].address");
+      if (!client.token) throw new ValidationError(`clients[] entry for ${client.address} has no token`);
+    }
+    return { ...common, mode: "self-host", clients: clients.map((c) => ({ ...c, phone: c.phone || SHARED_PHONE })) };
+  }
+  if (serverUrl && apiKey) {
+    return {
+      ...common,
+      mode: "self-host",
+      clients: [{ address: assertServerAddress(serverUrl), token: apiKey, phone: common.phone }],
+    };
+  }
+  if (serverUrl) assertServerAddress(serverUrl);
+  throw new ValidationError(
+    projectId || projectSecret
+      ? `${MISSING_CREDENTIALS}: ${projectId ? "IMESSAGE_PROJECT_SECRET" : "IMESSAGE_PROJECT_ID"} is missing`
+      : serverUrl
+        ? `${MISSING_CREDENTIALS}: IMESSAGE_API_KEY is missing`
+        : apiKey
+          ? `${MISSING_CREDENTIALS}: IMESSAGE_SERVER_URL is missing`
+          : MISSING_CREDENTIALS,
+  );
+}

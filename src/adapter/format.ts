@@ -1,0 +1,78 @@
+/**
+ * @module adapter/format
+ * iMessage shows plain text: markdown becomes readable plain text with its content kept.
+ */
+import {
+  BaseFormatConverter,
+  convertEmojiPlaceholders,
+  parseMarkdown,
+  type AdapterPostableMessage,
+  type FormattedContent,
+} from "chat";
+
+type Node = Parameters<BaseFormatConverter["fromAst"]>[0]["children"][number];
+
+/** Renders Chat SDK content as iMessage plain text: emphasis markers dropped, links as "text (url)", lists kept. */
+export class iMessageFormatConverter extends BaseFormatConverter {
+  fromAst(ast: FormattedContent): string {
+    return this.fromAstWithNodeConverter(ast, (node) => this.nodeToText(node as Node)).trim();
+  }
+
+  toAst(text: string): FormattedContent {
+    return parseMarkdown(text);
+  }
+
+  private nodeToText(node: Node): string {
+    const children = "children" in node ? (node.children as Node[]) : [];
+    const inner = () => children.map((child) => this.nodeToText(child)).join("");
+    switch (node.type) {
+      case "text":
+      case "inlineCode":
+        return node.value;
+      case "code":
+        return node.value;
+      case "strong":
+      case "emphasis":
+      case "delete":
+      case "paragraph":
+        return inner();
+      case "heading":
+        return inner();
+      case "break":
+        return "\n";
+      case "link": {
+        const text = inner();
+        return text && text !== node.url ? `${text} (${node.url})` : node.url;
+      }
+      case "image":
+        return node.alt ? `${node.alt} (${node.url})` : node.url;
+      case "blockquote":
+        return children
+          .map((child) => this.nodeToText(child))
+          .join("\n")
+          .split("\n")
+          .map((line) => `> ${line}`)
+          .join("\n");
+      case "list":
+        return this.renderList(node, 0, (child) => this.nodeToText(child as Node), "•");
+      case "thematicBreak":
+        return "———";
+      default:
+        return this.defaultNodeToText(node, (child) => this.nodeToText(child as Node));
+    }
+  }
+
+  /**
+   * The plain text to send for any postable: strings and `{raw}` verbatim, `{markdown}`/`{ast}` stripped,
+   * cards as their fallback text; `{{emoji:name}}` placeholders become emoji.
+   */
+  renderOutbound(message: AdapterPostableMessage): string {
+    let text: string;
+    if (typeof message === "string") text = message;
+    else if ("raw" in message && typeof message.raw === "string") text = message.raw;
+    else if ("markdown" in message && typeof message.markdown === "string") text = this.fromAst(parseMarkdown(message.markdown));
+    else if ("ast" in message && message.ast) text = this.fromAst(message.ast);
+    else text = this.renderPostable(message);
+    return convertEmojiPlaceholders(text, "whatsapp");
+  }
+}

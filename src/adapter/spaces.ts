@@ -1,0 +1,40 @@
+/**
+ * @module adapter/spaces
+ * Remembers every space (DM or group) seen inbound, so a group can be addressed cold from any isolate.
+ */
+import type { StateAdapter } from "chat";
+import type { SpaceSighting } from "./inbound.ts";
+
+/** A remembered space. */
+export interface SpaceRecord extends SpaceSighting {
+  lastSeen: number;
+}
+
+/** Where spaces are recorded and looked up (the Gateway Durable Object, or the Chat state). */
+export interface SpaceDirectory {
+  record(sighting: SpaceSighting): Promise<void>;
+  lookup(chatGuid: string): Promise<SpaceRecord | null>;
+}
+
+/** Spaces are forgotten after this long without a sighting. */
+const SPACE_TTL_MS = 90 * 24 * 60 * 60 * 1000;
+
+/**
+ * A directory in the Chat SDK state adapter (shared by isolates when the state is durable).
+ *
+ * @example
+ * ```ts
+ * const spaces = createStateSpaceDirectory(() => chat.getState());
+ * ```
+ */
+export function createStateSpaceDirectory(state: () => StateAdapter): SpaceDirectory {
+  const key = (chatGuid: string) => `imessage:space:${chatGuid}`;
+  return {
+    async record(sighting) {
+      await state().set(key(sighting.chatGuid), { ...sighting, lastSeen: Date.now() } satisfies SpaceRecord, SPACE_TTL_MS);
+    },
+    async lookup(chatGuid) {
+      return await state().get<SpaceRecord>(key(chatGuid));
+    },
+  };
+}

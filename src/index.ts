@@ -1,0 +1,20 @@
+/**
+ * @module chat-adapter-imessage
+ * iMessage for Chat SDK bots, edge-first on Cloudflare Workers.
+ */
+export { createiMessageAdapter } from "./adapter/create.ts";
+export { iMessageAdapter, type AdapterDependencies, type iMessageRawMessage } from "./adapter/imessage-adapter.ts";
+export {
+  resolveConfig,
+  type iMessageAdapterOptions,
+  type iMessageClientConfig,
+  type ResolvedConfig,
+} from "./adapter/config.ts";
+export { ValidationError, NotImplementedError } from "./adapter/errors.ts";
+export { encodeThreadId, decodeThreadId, type iMessageThreadId } from "./adapter/thread-id.ts";
+export { iMessageFormatConverter } from "./adapter/format.ts";
+export { tapbackFor, type TapbackKind } from "./adapter/tapbacks.ts";
+export { createDurableObjectState } from "./state/durable-state.ts";
+export { createDurableLedger, createMemoryLedger, deliveryKey, type DeliveryLedgerClient } from "./dedupe/ledger.ts";
+export { verifyDelivery } from "./webhook/verify.ts";
+export { receiveDelivery } from "./webhook/receive.ts";

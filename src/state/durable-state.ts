@@ -1,0 +1,102 @@
+/**
+ * @module state/durable-state
+ * A Chat SDK `StateAdapter` backed by {@link ChatStateDO}, usable from a plain Worker.
+ */
+import { Message, type Lock, type QueueEntry, type StateAdapter } from "chat";
+import type { ChatStateDO } from "../../durable-objects/chat-state.ts";
+
+/** Options of {@link createDurableObjectState}. */
+export interface DurableObjectStateOptions {
+  /** Number of Durable Objects keys are spread over (default 4). Change it only on an empty state. */
+  shards?: number;
+  /** Prefix of the Durable Object names, to keep several bots apart in one namespace. */
+  name?: string;
+}
+
+function shardOf(key: string, shards: number): number {
+  let hash = 2166136261;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 16777619);
+  return (hash >>> 0) % shards;
+}
+
+function revive(value: unknown): unknown {
+  if (value && typeof value === "object" && (value as { _type?: string })._type === "chat:Message") {
+    return Message.fromJSON(value as Parameters<typeof Message.fromJSON>[0]);
+  }
+  return value;
+}
+
+/**
+ * Chat SDK state in SQLite Durable Objects: survives isolate restarts and is shared by every isolate.
+ *
+ * @example
+ * ```ts
+ * const bot = new Chat({ userName: "bot", adapters: { imessage }, state: createDurableObjectState(env.CHAT_STATE) });
+ * ```
+ */
+export function createDurableObjectState(
+  namespace: DurableObjectNamespace<ChatStateDO>,
+  options: DurableObjectStateOptions = {},
+): StateAdapter {
+  const shards = options.shards ?? 4;
+  const prefix = options.name ?? "chat-state";
+  const stub = (key: string) => namespace.get(namespace.idFromName(`${prefix}-${shardOf(key, shards)}`));
+  const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+
+  return {
+    async connect() {},
+    async disconnect() {},
+    async get<T>(key: string) {
+      return parse<T>(await stub(key).get(key));
+    },
+    async set(key, value, ttlMs) {
+      await stub(key).set(key, JSON.stringify(value), ttlMs);
+    },
+    async setIfNotExists(key, value, ttlMs) {
+      return await stub(key).setIfNotExists(key, JSON.stringify(value), ttlMs);
+    },
+    async delete(key) {
+      await stub(key).delete(key);
+    },
+    async appendToList(key, value, listOptions) {
+      await stub(key).appendToList(key, JSON.stringify(value), listOptions?.maxLength, listOptions?.ttlMs);
+    },
+    async getList<T>(key: string) {
+      const values = await stub(key).getList(key);
+      return values.map((text) => revive(JSON.parse(text)) as T);
+    },
+    async acquireLock(threadId, ttlMs) {
+      return (await stub(threadId).acquireLock(threadId, ttlMs)) as Lock | null;
+    },
+    async extendLock(lock, ttlMs) {
+      return await stub(lock.threadId).extendLock({ ...lock }, ttlMs);
+    },
+    async releaseLock(lock) {
+      await stub(lock.threadId).releaseLock({ ...lock });
+    },
+    async forceReleaseLock(threadId) {
+      await stub(threadId).forceReleaseLock(threadId);
+    },
+    async subscribe(threadId) {
+      await stub(threadId).subscribe(threadId);
+    },
+    async unsubscribe(threadId) {
+      await stub(threadId).unsubscribe(threadId);
+    },
+    async isSubscribed(threadId) {
+      return await stub(threadId).isSubscribed(threadId);
+    },
+    async enqueue(threadId, entry, maxSize) {
+      return await stub(threadId).enqueue(threadId, JSON.stringify(entry), entry.expiresAt, maxSize);
+    },
+    async dequeue(threadId) {
+      const text = await stub(threadId).dequeue(threadId);
+      if (text === null) return null;
+      const entry = JSON.parse(text) as QueueEntry;
+      return { ...entry, message: revive(entry.message) as Message };
+    },
+    async queueDepth(threadId) {
+      return await stub(threadId).queueDepth(threadId);
+    },
+  };
+}

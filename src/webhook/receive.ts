@@ -1,0 +1,126 @@
+/**
+ * @module webhook/receive
+ * Checks an incoming delivery end to end — method, media type, size, signature, envelope — and maps
+ * every failure to a status and a body that says what to fix.
+ */
+import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
+import { parseDelivery } from "./envelope.ts";
+import { verifyDelivery, type SignatureScheme } from "./verify.ts";
+
+/** Largest delivery body accepted. */
+export const MAX_DELIVERY_BYTES = 1024 * 1024;
+
+/** A verified delivery carrying a message envelope. */
+export interface VerifiedDelivery {
+  envelope: SlimEnvelope;
+  messageId: string;
+  /** The sender's delivery id (`X-Spectrum-Webhook-Id`, `webhook-id` or the payload's eventId). */
+  webhookId: string | undefined;
+  scheme: SignatureScheme;
+}
+
+/** Outcome of {@link receiveDelivery}: a delivery to process, or the response to send right away. */
+export type ReceiveOutcome = { ok: true; delivery: VerifiedDelivery } | { ok: false; response: Response };
+
+/**
+ * A JSON error body: `{ "error": "<what is wrong and what to do>" }`.
+ *
+ * @example
+ * ```ts
+ * return jsonResponse(401, { error: "signature does not match" });
+ * ```
+ */
+export function jsonResponse(status: number, body: Record<string, unknown>, headers?: HeadersInit): Response {
+  return Response.json(body, { status, headers });
+}
+
+function isJsonMediaType(contentType: string | null): boolean {
+  const type = contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
+  return type === "application/json" || /^application\/[\w.+-]+\+json$/.test(type);
+}
+
+/** Reads at most `limit` bytes; undefined when the body is larger. */
+export async function readLimited(request: Request, limit: number): Promise<Uint8Array | undefined> {
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+const tooLarge = () =>
+  jsonResponse(413, { error: `delivery body is larger than ${MAX_DELIVERY_BYTES} bytes (1 MiB); Spectrum envelopes never are` });
+
+/**
+ * Receives one delivery: 405 wrong method, 415 non-JSON, 413 over 1 MiB, 500 no secret configured,
+ * 400 missing headers / non-numeric timestamp / malformed JSON or envelope, 401 bad signature or stale,
+ * 200 (acknowledged, skipped) for events and platforms this adapter does not serve.
+ *
+ * @example
+ * ```ts
+ * const outcome = await receiveDelivery(request, env.IMESSAGE_WEBHOOK_SECRET);
+ * if (!outcome.ok) return outcome.response;
+ * ```
+ */
+export async function receiveDelivery(request: Request, secret: string | undefined, now?: number): Promise<ReceiveOutcome> {
+  if (request.method !== "POST") {
+    return {
+      ok: false,
+      response: jsonResponse(405, { error: `use POST for webhook deliveries, not ${request.method}` }, { allow: "POST" }),
+    };
+  }
+  if (!isJsonMediaType(request.headers.get("content-type"))) {
+    return {
+      ok: false,
+      response: jsonResponse(415, {
+        error: `deliveries must be "Content-Type: application/json", got "${request.headers.get("content-type") ?? "(none)"}"`,
+      }),
+    };
+  }
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_DELIVERY_BYTES) return { ok: false, response: tooLarge() };
+  if (!secret) {
+    return {
+      ok: false,
+      response: jsonResponse(500, {
+        error: "IMESSAGE_WEBHOOK_SECRET is not configured: set it (wrangler secret put IMESSAGE_WEBHOOK_SECRET) to the signing secret from the Spectrum dashboard",
+      }),
+    };
+  }
+  const rawBody = await readLimited(request, MAX_DELIVERY_BYTES);
+  if (!rawBody) return { ok: false, response: tooLarge() };
+
+  const verified = await verifyDelivery(request.headers, rawBody, secret, now);
+  if (!verified.ok) return { ok: false, response: jsonResponse(verified.status, { error: verified.error }) };
+
+  const parsed = parseDelivery(rawBody);
+  if (parsed.kind === "invalid") return { ok: false, response: jsonResponse(400, { error: parsed.error }) };
+  if (parsed.kind === "ignored") {
+    return { ok: false, response: jsonResponse(200, { status: "ignored", reason: parsed.reason }) };
+  }
+  return {
+    ok: true,
+    delivery: {
+      envelope: parsed.envelope,
+      messageId: parsed.messageId,
+      webhookId: parsed.eventId ?? verified.webhookId,
+      scheme: verified.scheme,
+    },
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * @module webhook/verify
+ * Verifies a Spectrum delivery's signature over the exact received bytes, in both schemes:
+ * native (`X-Spectrum-Signature: v0=<hex>`) and Standard Webhooks (`webhook-signature: v1,<base64>`).
+ */
+import { verifySpectrumSignature } from "@spectrum-ts/core/webhook";
+
+/** Deliveries older or newer than this are rejected as replays. */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+/** Which signing scheme a delivery used. */
+export type SignatureScheme = "spectrum" | "standard";
+
+/** Outcome of {@link verifyDelivery}; a failure carries the HTTP status and a message saying what to fix. */
+export type VerifyOutcome =
+  | { ok: true; scheme: SignatureScheme; webhookId: string | undefined; timestamp: number }
+  | { ok: false; status: 400 | 401; error: string };
+
+const encoder = new TextEncoder();
+
+function lowercaseHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, key) => {
+    out[key.toLowerCase()] = value;
+  });
+  return out;
+}
+
+function parseTimestamp(raw: string, header: string): number | string {
+  if (!/^\d{1,12}$/.test(raw.trim())) {
+    return `${header} must be unix seconds (digits only), got "${raw.slice(0, 40)}"`;
+  }
+  return Number(raw.trim());
+}
+
+function staleMessage(timestamp: number, now: number): string | undefined {
+  const skew = Math.round(now / 1000 - timestamp);
+  if (Math.abs(skew) <= SIGNATURE_TOLERANCE_SECONDS) return undefined;
+  return `timestamp is ${Math.abs(skew)} s ${skew > 0 ? "old" : "in the future"}; deliveries must be within ${SIGNATURE_TOLERANCE_SECONDS} s of now (check the sender's clock, or this is a replay)`;
+}
+
+function base64ToBytes(value: string): Uint8Array | undefined {
+  try {
+    const binary = atob(value);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The HMAC key of a Standard Webhooks secret: base64 after an optional `whsec_` prefix. */
+function standardSecretKey(secret: string): Uint8Array {
+  const stripped = secret.startsWith("whsec_") ? secret.slice(6) : secret;
+  const decoded = base64ToBytes(stripped);
+  return decoded && decoded.length >= 16 ? decoded : encoder.encode(secret);
+}
+
+async function verifyStandard(
+  headers: Record<string, string>,
+  rawBody: Uint8Array,
+  secret: string,
+  now: number,
+): Promise<VerifyOutcome> {
+  const webhookId = headers["webhook-id"] ?? "";
+  const signatures = headers["webhook-signature"] ?? "";
+  const timestampHeader = headers["webhook-timestamp"];
+  if (!webhookId || !timestampHeader || !signatures) {
+    return { ok: false, status: 400, error: "missing webhook-id, webhook-timestamp or webhook-signature header" };
+  }
+  const timestamp = parseTimestamp(timestampHeader, "webhook-timestamp");
+  if (typeof timestamp === "string") return { ok: false, status: 400, error: timestamp };
+  const stale = staleMessage(timestamp, now);
+  if (stale) return { ok: false, status: 401, error: stale };
+
+  const key = await crypto.subtle.importKey(
+    "raw",
+    standardSecretKey(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["verify"],
+  );
+  const prefix = encoder.encode(`${webhookId}.${timestamp}.`);
+  const signed = new Uint8Array(prefix.length + rawBody.length);
+  signed.set(prefix);
+  signed.set(rawBody, prefix.length);
+  for (const entry of signatures.split(" ")) {
+    const [version, value] = entry.split(",", 2);
+    if (version !== "v1" || !value) continue;
+    const mac = base64ToBytes(value);
+    if (mac && (await crypto.subtle.verify("HMAC", key, mac, signed))) {
+      return { ok: true, scheme: "standard", webhookId, timestamp };
+    }
+  }
+  return { ok: false, status: 401, error: "webhook-signature does not match: check IMESSAGE_WEBHOOK_SECRET" };
+}
+
+async function verifyNative(
+  headers: Record<string, string>,
+  rawBody: Uint8Array,
+  secret: string,
+  now: number,
+): Promise<VerifyOutcome> {
+  const timestampHeader = headers["x-spectrum-timestamp"];
+  if (!headers["x-spectrum-signature"] || !timestampHeader) {
+    return {
+      ok: false,
+      status: 400,
+      error: "unsigned delivery: X-Spectrum-Signature and X-Spectrum-Timestamp headers are required",
+    };
+  }
+  const timestamp = parseTimestamp(timestampHeader, "X-Spectrum-Timestamp");
+  if (typeof timestamp === "string") return { ok: false, status: 400, error: timestamp };
+  const stale = staleMessage(timestamp, now);
+  if (stale) return { ok: false, status: 401, error: stale };
+  const result = await verifySpectrumSignature({ headers, rawBody, secret, now });
+  if (!result.ok) {
+    return {
+      ok: false,
+      status: 401,
+      error: "X-Spectrum-Signature does not match the body: check IMESSAGE_WEBHOOK_SECRET (the whole secret, whsec_ prefix included)",
+    };
+  }
+  return { ok: true, scheme: "spectrum", webhookId: headers["x-spectrum-webhook-id"], timestamp };
+}
+
+/**
+ * Verifies a delivery's signature over `rawBody` — the exact received bytes, never re-serialized JSON.
+ * Standard Webhooks headers are used when `webhook-signature` is present, otherwise the native scheme.
+ *
+ * @example
+ * ```ts
+ * const outcome = await verifyDelivery(request.headers, bytes, env.IMESSAGE_WEBHOOK_SECRET);
+ * if (!outcome.ok) return Response.json({ error: outcome.error }, { status: outcome.status });
+ * ```
+ */
+export async function verifyDelivery(
+  headers: Headers,
+  rawBody: Uint8Array,
+  secret: string,
+  now: number = Date.now(),
+): Promise<VerifyOutcome> {
+  const lower = lowercaseHeaders(headers);
+  return lower["webhook-signature"]
+    ? verifyStandard(lower, rawBody, secret, now)
+    : verifyNative(lower, rawBody, secret, now);
+}
