@@ -221,7 +221,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       ...(bytes.byteLength > 0 ? { body: bytes } : {}),
     });
     const server = request.headers.get("x-photon-server") ?? undefined;
-    const fault = faults.take(request.method, path, server);
+    const fault = faults.take(request.method, path, server, request.headers.get("authorization"));
 
     let response: Response;
     let replay = false;

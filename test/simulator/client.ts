@@ -30,7 +30,8 @@ export interface SimulatorClient {
   fault(spec: FaultSpec | FaultSpec[]): Promise<ArmedFault[]>;
   clearFaults(): Promise<void>;
   tokenIssuances(): Promise<TokenIssuances>;
-  expireTokens(): Promise<number>;
+  /** Expires issued tokens (only `projectId`'s when given; all tokens otherwise). */
+  expireTokens(projectId?: string): Promise<number>;
   project(update: SimProjectUpdate): Promise<SimProject>;
   state(): Promise<SimState>;
   deliver(input: DeliveryInput): Promise<DeliveryResult>;
@@ -80,8 +81,8 @@ export function simulatorClient(baseUrl: string, fetcher: typeof fetch = (input,
       await call("DELETE", "/faults");
     },
     tokenIssuances: () => call<TokenIssuances>("GET", "/tokens"),
-    async expireTokens() {
-      return (await call<{ expired: number }>("POST", "/tokens:expire")).expired;
+    async expireTokens(projectId) {
+      return (await call<{ expired: number }>("POST", "/tokens:expire", projectId ? { projectId } : {})).expired;
     },
     async project(update) {
       return (await call<{ project: SimProject }>("POST", "/projects", update)).project;

@@ -78,10 +78,15 @@ export class TokenRegistry {
     return this.tokens.get(token);
   }
 
-  /** Makes every issued token expired (the next iMessage call answers 401 `tokenExpired`). */
-  expireAll(): number {
-    for (const grant of this.tokens.values()) grant.expiresAt = 0;
-    return this.tokens.size;
+  /** Expires issued tokens, all or one project's (the next iMessage call answers 401 `tokenExpired`). */
+  expire(projectId?: string): number {
+    let count = 0;
+    for (const grant of this.tokens.values()) {
+      if (projectId !== undefined && grant.projectId !== projectId) continue;
+      grant.expiresAt = 0;
+      count += 1;
+    }
+    return count;
   }
 
   counts(): TokenIssuances {

@@ -63,7 +63,18 @@ export function controlRoutes(sim: Simulator, fetcher: typeof fetch): Hono {
   });
 
   app.get("/tokens", (c) => c.json(sim.tokens.counts()));
-  app.post("/tokens:expire", (c) => c.json({ expired: sim.tokens.expireAll() }));
+  app.post("/tokens:expire", async (c) => {
+    const body = await jsonBody<{ projectId?: string }>(c);
+    return c.json({ expired: sim.tokens.expire(body?.projectId) });
+  });
+
+  app.post("/echo", async (c) => {
+    const headers: Record<string, string> = {};
+    c.req.raw.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    return c.json({ method: c.req.method, headers, body: await c.req.text() });
+  });
 
   app.post("/projects", async (c) => {
     const body = await jsonBody<SimProjectUpdate>(c);

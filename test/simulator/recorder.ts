@@ -55,13 +55,14 @@ export class Faults {
   }
 
   /** Consumes one use of the first fault matching the request, if any. */
-  take(method: string, path: string, server: string | undefined): ArmedFault | undefined {
+  take(method: string, path: string, server: string | undefined, authorization: string | null): ArmedFault | undefined {
     const fault = this.armed.find(
       (f) =>
         f.remaining > 0 &&
         (f.match.endsWith("*") ? path.startsWith(f.match.slice(0, -1)) : path === f.match) &&
         (f.method === undefined || f.method.toUpperCase() === method) &&
-        (f.server === undefined || f.server === server),
+        (f.server === undefined || f.server === server) &&
+        (f.token === undefined || authorization === `Bearer ${f.token}`),
     );
     if (!fault) return undefined;
     fault.remaining -= 1;

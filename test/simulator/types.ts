@@ -70,6 +70,8 @@ export interface FaultSpec {
   method?: string;
   /** Only requests carrying this `x-photon-server`. */
   server?: string;
+  /** Only requests with this bearer token (keeps a test's faults away from concurrent suites). */
+  token?: string;
   /** Answer with this status and an error body in the middleware's contract. */
   status?: number;
   /** How many matching requests the fault applies to (default 1). */
