@@ -1,0 +1,145 @@
+/**
+ * @module test/helpers
+ * Shared test plumbing: fixtures, signed requests, and a bot that records which Chat callbacks ran.
+ */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { Chat, type Adapter } from "chat";
+import { createiMessageAdapter } from "../src/adapter/create.ts";
+import type { iMessageAdapter } from "../src/adapter/imessage-adapter.ts";
+import { createDurableLedger } from "../src/dedupe/ledger.ts";
+import { createDurableObjectState } from "../src/state/durable-state.ts";
+import { createWorkerApp } from "../src/worker/app.ts";
+import { spectrumWebhookHeaders } from "./simulator/client.ts";
+
+const raw = import.meta.glob<string>("./fixtures/webhooks/*.json", { query: "?raw", import: "default", eager: true });
+
+/** The exact bytes of a shared fixture, e.g. `fixture("dm-text")`. */
+export function fixture(name: string): string {
+  const text = raw[`./fixtures/webhooks/${name}.json`];
+  if (text === undefined) throw new Error(`no fixture ${name}`);
+  return text;
+}
+
+/** Every fixture name. */
+export const FIXTURES = Object.keys(raw).map((path) => path.replace(/^.*\/(.+)\.json$/, "$1"));
+
+export const SECRET = "whsec_test";
+export const WEBHOOK_URL = "https://bot.example/api/imessage/webhook";
+
+/** A delivery signed like Spectrum's, with overridable headers. */
+export async function signedRequest(
+  body: string,
+  options: { webhookId?: string; timestamp?: number; secret?: string; headers?: Record<string, string | null> } = {},
+): Promise<Request> {
+  const headers: Record<string, string> = await spectrumWebhookHeaders({
+    secret: options.secret ?? SECRET,
+    body,
+    timestamp: options.timestamp,
+    webhookId: options.webhookId ?? `wh_${crypto.randomUUID()}`,
+  });
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    if (value === null) delete headers[name];
+    else headers[name] = value;
+  }
+  return new Request(WEBHOOK_URL, { method: "POST", headers, body });
+}
+
+/** Gives a fixture a fresh message id, so tests sharing the durable ledger do not see each other's keys. */
+export function withFreshId(body: string): string {
+  const json = JSON.parse(body) as { message: { id: string } };
+  json.message.id = `${json.message.id}-${crypto.randomUUID()}`;
+  return JSON.stringify(json);
+}
+
+/** One Chat callback run, as recorded by {@link createRecordingBot}. */
+export interface CallbackRun {
+  callback: "mention" | "subscribed" | "message" | "reaction" | "modalSubmit";
+  threadId: string;
+  text?: string;
+  messageId?: string;
+  detail?: Record<string, unknown>;
+}
+
+/** A bot whose handlers record what ran; `failures` makes the next N handler runs throw. */
+export interface RecordingBot {
+  chat: Chat<{ imessage: Adapter }>;
+  adapter: iMessageAdapter;
+  runs: CallbackRun[];
+  failures: { remaining: number };
+  /** Sends a request through the Worker app and waits for its `waitUntil` work. */
+  send(request: Request): Promise<Response>;
+}
+
+/** Builds a recording bot on the real durable ledger and state of the test environment. */
+export function createRecordingBot(options: { userName?: string; handlerDelayMs?: number } = {}): RecordingBot {
+  const adapter = createiMessageAdapter({
+    env: env as unknown as Record<string, unknown>,
+    userName: options.userName ?? "mybot",
+    ledger: createDurableLedger({ namespace: env.DELIVERY_LEDGER, kv: env.DEDUPE_KV }),
+  });
+  const chat = new Chat({
+    userName: adapter.userName,
+    adapters: { imessage: adapter as Adapter },
+    state: createDurableObjectState(env.CHAT_STATE),
+    logger: "silent",
+  });
+  const runs: CallbackRun[] = [];
+  const failures = { remaining: 0 };
+  const record = async (run: CallbackRun) => {
+    if (options.handlerDelayMs) await new Promise((resolve) => setTimeout(resolve, options.handlerDelayMs));
+    if (failures.remaining > 0) {
+      failures.remaining--;
+      throw new Error("handler failed on purpose");
+    }
+    runs.push(run);
+  };
+  chat.onNewMention(async (thread, message) =>
+    record({
+      callback: "mention",
+      threadId: thread.id,
+      text: message.text,
+      messageId: message.id,
+      detail: {
+        attachments: message.attachments.map((a) => ({ name: a.name, mimeType: a.mimeType, size: a.size, type: a.type })),
+        replyTo: message.replyTo?.id,
+        author: message.author.userId,
+        isMention: message.isMention,
+      },
+    }),
+  );
+  chat.onSubscribedMessage(async (thread, message) =>
+    record({ callback: "subscribed", threadId: thread.id, text: message.text, messageId: message.id }),
+  );
+  chat.onNewMessage(/[\s\S]*/, async (thread, message) =>
+    record({ callback: "message", threadId: thread.id, text: message.text, messageId: message.id }),
+  );
+  chat.onReaction(async (event) =>
+    record({
+      callback: "reaction",
+      threadId: event.threadId,
+      messageId: event.messageId,
+      detail: { emoji: event.emoji.name, rawEmoji: event.rawEmoji, added: event.added, user: event.user.userId },
+    }),
+  );
+  chat.onModalSubmit(async (event) =>
+    record({
+      callback: "modalSubmit",
+      threadId: event.relatedThread?.id ?? "",
+      detail: { callbackId: event.callbackId, values: event.values, user: event.user.userId, viewId: event.viewId },
+    }),
+  );
+  const app = createWorkerApp(() => chat);
+  return {
+    chat,
+    adapter,
+    runs,
+    failures,
+    async send(request) {
+      const ctx = createExecutionContext();
+      const response = await app.fetch(request, env, ctx);
+      await waitOnExecutionContext(ctx);
+      return response;
+    },
+  };
+}
