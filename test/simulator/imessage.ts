@@ -177,26 +177,28 @@ export function imessageRoutes(deps: IMessageDeps): Hono {
     return json({ message: wire });
   };
 
+  /** Stores an outgoing message (or finds the earlier one with the same `clientMessageId`) and answers `{ message }`. */
+  const send = (c: Context, world: World, chat: SimChat, body: Json, content: Partial<SimMessage>): Response => {
+    const earlier = world.byClientMessageId(chat.guid, body.clientMessageId);
+    if (earlier) return json({ message: world.messageJson(earlier) });
+    const message = world.addMessage({
+      chatGuid: chat.guid,
+      isFromMe: true,
+      subject: str(body, "subject"),
+      effectId: str(body, "effectId"),
+      clientMessageId: str(body, "clientMessageId"),
+      server: server(c),
+      ...threadFields(replyTarget(world, body, chat)),
+      ...content,
+    });
+    return sent(c, message);
+  };
+
   app.post("/v1/messages:sendText", async (c) => {
     const world = deps.world();
     const body = await readBody(c);
     const chat = world.chat(body.chatGuid);
-    const text = requiredText(body, "text");
-    const earlier = world.byClientMessageId(chat.guid, body.clientMessageId);
-    if (earlier) return json({ message: world.messageJson(earlier) });
-    const reply = replyTarget(world, body, chat);
-    const message = world.addMessage({
-      chatGuid: chat.guid,
-      isFromMe: true,
-      text,
-      subject: str(body, "subject"),
-      effectId: str(body, "effectId"),
-      formatting: formatting(body),
-      clientMessageId: str(body, "clientMessageId"),
-      server: server(c),
-      ...threadFields(reply),
-    });
-    return sent(c, message);
+    return send(c, world, chat, body, { text: requiredText(body, "text"), formatting: formatting(body) });
   });
 
   app.post("/v1/messages:sendAttachment", async (c) => {
@@ -206,20 +208,7 @@ export function imessageRoutes(deps: IMessageDeps): Hono {
     const ref = obj(body, "attachment");
     if (!ref) throw invalidArgument("attachment", "attachment is required");
     const attachment = world.attachment(ref.attachmentGuid);
-    const earlier = world.byClientMessageId(chat.guid, body.clientMessageId);
-    if (earlier) return json({ message: world.messageJson(earlier) });
-    const reply = replyTarget(world, body, chat);
-    const message = world.addMessage({
-      chatGuid: chat.guid,
-      isFromMe: true,
-      attachmentGuids: [attachment.guid],
-      effectId: str(body, "effectId"),
-      isAudioMessage: body.isAudioMessage === true,
-      clientMessageId: str(body, "clientMessageId"),
-      server: server(c),
-      ...threadFields(reply),
-    });
-    return sent(c, message);
+    return send(c, world, chat, body, { attachmentGuids: [attachment.guid], isAudioMessage: body.isAudioMessage === true });
   });
 
   app.post("/v1/messages:sendMultipart", async (c) => {
@@ -228,9 +217,6 @@ export function imessageRoutes(deps: IMessageDeps): Hono {
     const chat = world.chat(body.chatGuid);
     const parts = body.parts;
     if (!Array.isArray(parts) || parts.length === 0) throw invalidArgument("parts", "parts must not be empty");
-    const earlier = world.byClientMessageId(chat.guid, body.clientMessageId);
-    if (earlier) return json({ message: world.messageJson(earlier) });
-    const reply = replyTarget(world, body, chat);
     let text = "";
     const attachmentGuids: string[] = [];
     const mentions: SimMessage["mentions"] = [];
@@ -244,20 +230,7 @@ export function imessageRoutes(deps: IMessageDeps): Hono {
       if (typeof part.mentionedAddress === "string") mentions.push({ address: part.mentionedAddress, start: text.length, length: part.text.length });
       text += part.text;
     });
-    const message = world.addMessage({
-      chatGuid: chat.guid,
-      isFromMe: true,
-      ...(text !== "" ? { text } : {}),
-      attachmentGuids,
-      mentions,
-      partCount: parts.length,
-      subject: str(body, "subject"),
-      effectId: str(body, "effectId"),
-      clientMessageId: str(body, "clientMessageId"),
-      server: server(c),
-      ...threadFields(reply),
-    });
-    return sent(c, message);
+    return send(c, world, chat, body, { ...(text !== "" ? { text } : {}), attachmentGuids, mentions, partCount: parts.length });
   });
 
   app.post("/v1/messages:edit", async (c) => {

@@ -120,6 +120,22 @@ function newGuid(): string {
   return crypto.randomUUID().toUpperCase();
 }
 
+/** The id in a request field, or a validation error naming the field. */
+function requiredGuid(value: unknown, field: string): string {
+  if (typeof value !== "string" || value === "") {
+    throw new SimError("invalid_argument", "invalidArgument", `${field} is required`, { context: { field }, source: "middleware" });
+  }
+  return value;
+}
+
+/** The entry under `guid`, or the server's not-found error for that kind of thing. */
+function found<T>(map: Map<string, T>, value: unknown, field: string, errorCode: string): T {
+  const guid = requiredGuid(value, field);
+  const entry = map.get(guid);
+  if (entry === undefined) throw new SimError("not_found", errorCode, `${field} not found: ${guid}`, { context: { [field]: guid } });
+  return entry;
+}
+
 /** The simulated account's data; every mutation is a method that validates like the server. */
 export class World {
   readonly selfAddress: string;
@@ -172,45 +188,22 @@ export class World {
   }
 
   message(guid: unknown, chatGuid?: string): SimMessage {
-    if (typeof guid !== "string" || guid === "") {
-      throw new SimError("invalid_argument", "invalidArgument", "messageGuid is required", {
-        context: { field: "messageGuid" },
-        source: "middleware",
-      });
-    }
-    const message = this.messages.get(guid);
+    const key = requiredGuid(guid, "messageGuid");
+    const message = this.messages.get(key);
     if (!message || (chatGuid !== undefined && message.chatGuid !== chatGuid)) {
-      throw new SimError("not_found", "messageNotFound", `message not found: ${guid}${chatGuid ? ` in ${chatGuid}` : ""}`, {
-        context: { messageGuid: guid },
+      throw new SimError("not_found", "messageNotFound", `message not found: ${key}${chatGuid ? ` in ${chatGuid}` : ""}`, {
+        context: { messageGuid: key },
       });
     }
     return message;
   }
 
   attachment(guid: unknown): SimAttachment {
-    if (typeof guid !== "string" || guid === "") {
-      throw new SimError("invalid_argument", "invalidArgument", "attachmentGuid is required", {
-        context: { field: "attachmentGuid" },
-        source: "middleware",
-      });
-    }
-    const attachment = this.attachments.get(guid);
-    if (!attachment) {
-      throw new SimError("not_found", "attachmentNotFound", `attachment not found: ${guid}`, { context: { attachmentGuid: guid } });
-    }
-    return attachment;
+    return found(this.attachments, guid, "attachmentGuid", "attachmentNotFound");
   }
 
   poll(guid: unknown): SimPoll {
-    if (typeof guid !== "string" || guid === "") {
-      throw new SimError("invalid_argument", "invalidArgument", "pollMessageGuid is required", {
-        context: { field: "pollMessageGuid" },
-        source: "middleware",
-      });
-    }
-    const poll = this.polls.get(guid);
-    if (!poll) throw new SimError("not_found", "pollNotFound", `poll not found: ${guid}`, { context: { pollMessageGuid: guid } });
-    return poll;
+    return found(this.polls, guid, "pollMessageGuid", "pollNotFound");
   }
 
   /** Stores a message and returns it; `guid` defaults to a fresh uppercase UUID like iMessage's. */
