@@ -39,7 +39,7 @@ export interface iMessageAdapterOptions {
   logger?: Logger;
   /**
    * Where environment fallbacks come from. On Workers pass the Worker `env` binding;
-   * in Node `process.env` is read when this is omitted.
+   * when omitted, `process.env` is read (Node, or Workers with `nodejs_compat`).
    */
   env?: Readonly<Record<string, unknown>>;
   /** Spectrum Cloud API base (`SPECTRUM_CLOUD_URL`, default `https://spectrum.photon.codes`). */
@@ -89,11 +89,11 @@ export const DEFAULT_CLOUD_HTTP_ADDRESS = "imessage.spectrum.photon.codes:443";
 export const MISSING_CREDENTIALS =
   "Provide cloud credentials (IMESSAGE_PROJECT_ID + IMESSAGE_PROJECT_SECRET), or a self-host IMESSAGE_SERVER_URL + IMESSAGE_API_KEY";
 
-/** Reads the environment fallbacks: the explicit `env` binding first, then `process.env` when it exists. */
+/** Reads the environment fallbacks: the explicit `env` binding when given, else `process.env` when it exists. */
 export function readEnv(env: Readonly<Record<string, unknown>> | undefined): (name: string) => string | undefined {
-  const processEnv = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const source = env ?? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   return (name) => {
-    const value = env?.[name] ?? processEnv?.[name];
+    const value = source?.[name];
     if (typeof value !== "string") return undefined;
     const trimmed = value.trim();
     return trimmed === "" ? undefined : trimmed;
