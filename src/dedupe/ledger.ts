@@ -79,8 +79,9 @@ export function createDurableLedger(options: DurableLedgerOptions): DeliveryLedg
       return result;
     },
     async complete(claim) {
-      await stub(claim.key).complete(claim.key, claim.token);
-      await options.kv?.put(kvKey(claim.key), "1", { expirationTtl: kvTtl });
+      const completed = await stub(claim.key).complete(claim.key, claim.token);
+      // A claimant whose lease was taken over must not mark the key done for the one now holding it.
+      if (completed) await options.kv?.put(kvKey(claim.key), "1", { expirationTtl: kvTtl });
     },
     async release(claim, error) {
       await stub(claim.key).release(claim.key, claim.token, errorText(error));
