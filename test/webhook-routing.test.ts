@@ -1,15 +1,7 @@
-import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FIXTURES, createRecordingBot, fixture, signedRequest, withFreshId } from "./helpers.ts";
-import { simulatorClient } from "./simulator/client.ts";
-
-const sim = simulatorClient(env.SIMULATOR_URL);
 
 describe("every shared fixture reaches the right Chat callback", () => {
-  beforeEach(async () => {
-    await sim.reset();
-  });
-
   it("covers all fixtures", () => {
     expect(FIXTURES.sort()).toEqual([
       "attachment",

@@ -286,15 +286,17 @@ export class iMessageAdapter implements Adapter<iMessageThreadId, iMessageRawMes
   }
 
   /**
-   * The thread id of a DM with a phone number or email. `chat.openDM` does not know iMessage
-   * addresses: call `adapter.openDM(address)` then `bot.thread(id)`.
+   * Opens (creating when new) the DM with a phone number or email and returns its thread id.
+   * `chat.openDM` does not know iMessage addresses: call `adapter.openDM(address)` then `bot.thread(id)`.
    */
   async openDM(userId: string): Promise<string> {
-    const address = userId.trim();
-    if (!ADDRESS.test(address)) {
+    const address = userId.trim().replace(/[\s().-]/g, "");
+    if (!ADDRESS.test(userId.trim())) {
       throw new ValidationError(`openDM needs a phone number (E.164, e.g. +15551234567) or an email, got "${userId}"`);
     }
-    return encodeThreadId({ chatGuid: `any;-;${address.replace(/[\s().-]/g, "")}`, phone: this.config.phone });
+    const client = await this.client(this.config.phone, "openDM");
+    const created = await client.chats.create([address]);
+    return encodeThreadId({ chatGuid: created.chat.guid, phone: this.config.phone });
   }
 
   async fetchMessage(threadId: string, messageId: string): Promise<Message<iMessageRawMessage> | null> {
