@@ -143,3 +143,25 @@ export function createRecordingBot(options: { userName?: string; handlerDelayMs?
     },
   };
 }
+
+/** A fixture moved to a DM with an address of its own (fresh message id), so parallel suites never share a chat. */
+export function inOwnDm(name: string, content?: Record<string, unknown>): { body: string; address: string; chatGuid: string; messageId: string } {
+  const address = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
+  const chatGuid = `any;-;${address}`;
+  const json = JSON.parse(withFreshId(fixture(name)));
+  json.message.sender = { id: address };
+  json.message.space = { ...json.message.space, id: chatGuid };
+  if (json.space) json.space = { ...json.space, id: chatGuid };
+  if (content) json.message.content = content;
+  return { body: JSON.stringify(json), address, chatGuid, messageId: json.message.id };
+}
+
+/** Tells the simulated iMessage server about an inbound message (as if it had arrived there first). */
+export async function seedInbound(simulatorUrl: string, body: string): Promise<void> {
+  const response = await fetch(`${simulatorUrl}/__sim/deliver`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ url: `${simulatorUrl}/__sim/echo`, secret: SECRET, envelope: body }),
+  });
+  if (!response.ok) throw new Error(`seeding failed: ${response.status} ${await response.text()}`);
+}

@@ -279,8 +279,9 @@ export class iMessageAdapter implements Adapter<iMessageThreadId, iMessageRawMes
     this.typing.add(threadId);
   }
 
+  /** Clears the typing indicator this adapter started (a no-op when a post already cleared it). */
   async endTyping(threadId: string): Promise<void> {
-    this.typing.delete(threadId);
+    if (!this.typing.delete(threadId)) return;
     const { client, chatGuid } = await this.target(threadId, "endTyping");
     await client.chats.setTyping(chatGuid, false);
   }
