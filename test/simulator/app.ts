@@ -28,6 +28,8 @@ export interface SimulatorOptions {
   logger?: (line: string) => void;
   /** The fetch used to deliver webhooks (default: global fetch). */
   fetch?: typeof fetch;
+  /** Pages outside the API (the chat page of `npm start`): asked first for GET requests; `undefined` passes. */
+  pages?: (request: Request) => Promise<Response | undefined>;
 }
 
 /** A running simulator's request handler and its inspectable parts. */
@@ -211,6 +213,10 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     const url = new URL(incoming.url);
     const path = url.pathname;
     if (path.startsWith("/__sim/") || path === "/__sim") return control.fetch(incoming);
+    if (options.pages && incoming.method === "GET") {
+      const page = await options.pages(incoming);
+      if (page) return page;
+    }
 
     const started = Date.now();
     const seq = recorder.nextSeq();

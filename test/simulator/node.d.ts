@@ -35,3 +35,7 @@ declare module "node:process" {
   };
   export default process;
 }
+
+declare module "node:fs/promises" {
+  function readFile(path: URL | string, encoding: "utf8"): Promise<string>;
+}

@@ -1,0 +1,212 @@
+/**
+ * @module scripts/stack
+ * The local product in one call: the Spectrum simulator (with the chat page) in this process, and
+ * `wrangler dev` of the real Worker in its own process group, wired to each other.
+ * `npm start` (scripts/start.mjs) and the end-to-end test both use it.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { chatPage, DEMO_CONTACTS } from "../test/simulator/page/serve.ts";
+import { startSimulator, type RunningSimulator } from "../test/simulator/server.ts";
+import { DEMO_GROUP_GUID } from "../test/simulator/world.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const HOST = "127.0.0.1";
+
+/** The demo project every fresh simulator knows, and the secrets the Worker is started with. */
+export const DEMO_SECRETS = {
+  IMESSAGE_PROJECT_ID: "proj_demo",
+  IMESSAGE_PROJECT_SECRET: "secret_demo",
+  IMESSAGE_WEBHOOK_SECRET: "whsec_demo",
+  CRON_SECRET: "cron_demo",
+  RELAY_SECRET: "relay_demo",
+  IMESSAGE_USER_NAME: "bot",
+} as const;
+
+/** Options of {@link startStack}. */
+export interface StackOptions {
+  workerPort: number;
+  simulatorPort: number;
+  /** Where wrangler keeps local KV and Durable Object data (default `.wrangler/state`). */
+  persistTo?: string;
+  /** Receives wrangler's output and the simulator's request log, line by line. */
+  log?: (line: string) => void;
+  /** How long to wait for the Worker to answer (default 60 s). */
+  readyTimeoutMs?: number;
+}
+
+/** A running stack. */
+export interface Stack {
+  workerUrl: string;
+  simulatorUrl: string;
+  /** The chat page. */
+  pageUrl: string;
+  simulator: RunningSimulator;
+  /** Settles when wrangler exits, for whatever reason (with its exit code, or the signal's name). */
+  workerExited: Promise<number | string>;
+  /** Stops wrangler (its whole process group) and the simulator; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Thrown when a port the stack needs is already taken. */
+export class PortInUseError extends Error {}
+
+/**
+ * Fails with a clear message when `port` cannot be bound on 127.0.0.1.
+ *
+ * @example
+ * await assertPortFree(8787, "the Worker (wrangler dev)", "WORKER_PORT");
+ */
+export async function assertPortFree(port: number, what: string, envName: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === "EADDRINUSE"
+          ? new PortInUseError(`port ${port} for ${what} is already in use: stop whatever listens there, or pick another port with ${envName}=<port>`)
+          : error,
+      );
+    });
+    probe.listen(port, HOST, () => probe.close(() => resolve()));
+  });
+}
+
+/**
+ * A port nobody listens on right now.
+ *
+ * @example
+ * const port = await freePort();
+ */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, HOST, () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** The `wrangler dev` arguments: local bindings, the demo secrets as `--var`, everything pointed at the simulator. */
+export function wranglerArgs(options: StackOptions, simulatorUrl: string): string[] {
+  const vars: Record<string, string> = { ...DEMO_SECRETS, SPECTRUM_CLOUD_URL: simulatorUrl, IMESSAGE_HTTP_ADDRESS: simulatorUrl };
+  return [
+    "dev",
+    "--local",
+    "--ip",
+    HOST,
+    "--port",
+    String(options.workerPort),
+    "--inspector-port",
+    "0",
+    "--show-interactive-dev-session=false",
+    ...(options.persistTo ? ["--persist-to", options.persistTo] : []),
+    ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+  ];
+}
+
+function spawnWrangler(args: string[], log: (line: string) => void): ChildProcess {
+  const child = spawn(process.execPath, [fileURLToPath(new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url)), ...args], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", FORCE_COLOR: "0" },
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    let pending = "";
+    stream?.setEncoding("utf8");
+    stream?.on("data", (chunk: string) => {
+      const lines = (pending + chunk).split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) if (line.trim()) log(`[wrangler] ${line}`);
+    });
+  }
+  return child;
+}
+
+/** Kills a process group started with `detached: true` (wrangler and its workerd). */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+async function waitForWorker(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited: string | undefined;
+  child.once("exit", (code, signal) => {
+    exited = `wrangler dev exited (${signal ?? `code ${code}`}) before the Worker answered: see its output above`;
+  });
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(exited);
+    try {
+      const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`the Worker did not answer ${url}/healthz within ${timeoutMs / 1000} s`);
+}
+
+/**
+ * Starts the simulator and `wrangler dev`, and resolves once the Worker answers `/healthz`.
+ *
+ * @example
+ * const stack = await startStack({ workerPort: 8787, simulatorPort: 8788 });
+ * console.log(`open ${stack.pageUrl}`);
+ * await stack.stop();
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const log = options.log ?? (() => {});
+  await assertPortFree(options.workerPort, "the Worker (wrangler dev)", "WORKER_PORT");
+  await assertPortFree(options.simulatorPort, "the Spectrum simulator", "SIMULATOR_PORT");
+  const workerUrl = `http://${HOST}:${options.workerPort}`;
+  const simulator = await startSimulator({
+    port: options.simulatorPort,
+    host: HOST,
+    pages: chatPage({
+      webhookUrl: `${workerUrl}/api/imessage/webhook`,
+      webhookSecret: DEMO_SECRETS.IMESSAGE_WEBHOOK_SECRET,
+      botName: DEMO_SECRETS.IMESSAGE_USER_NAME,
+      contacts: DEMO_CONTACTS,
+      groupGuid: DEMO_GROUP_GUID,
+    }),
+  });
+  const child = spawnWrangler(wranglerArgs(options, simulator.url), log);
+  const workerExited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code ?? 0)));
+  const onExit = (): void => killGroup(child, "SIGKILL");
+  process.once("exit", onExit);
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      process.off("exit", onExit);
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        killGroup(child, "SIGTERM");
+        const timer = setTimeout(() => killGroup(child, "SIGKILL"), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+      // workerd can outlive wrangler in the same group.
+      killGroup(child, "SIGKILL");
+      await simulator.close();
+    })();
+    return stopped;
+  };
+
+  try {
+    await waitForWorker(workerUrl, child, options.readyTimeoutMs ?? 60_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { workerUrl, simulatorUrl: simulator.url, pageUrl: `${simulator.url}/`, simulator, workerExited, stop };
+}

@@ -1,0 +1,72 @@
+// `npm start`: the Worker under `wrangler dev` against the local Spectrum simulator, with the chat page.
+// Ports: WORKER_PORT (default 8787), SIMULATOR_PORT (default 8788). Ctrl-C stops everything.
+import process from "node:process";
+
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 18)) {
+  console.error(
+    `npm start needs Node >= 22.18 (wrangler needs 22, and the simulator is TypeScript run by Node); this is ${process.version}.\n` +
+      "Run it through npm (`npm ci && npm start`): npm puts the project's node@22 devDependency first on PATH.",
+  );
+  process.exit(1);
+}
+
+const { startStack, PortInUseError } = await import("./stack.ts");
+
+function port(name, fallback) {
+  const value = process.env[name] ?? String(fallback);
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0 || parsed > 65535) {
+    console.error(`${name} must be a port number (1-65535), got "${value}"`);
+    process.exit(1);
+  }
+  return parsed;
+}
+
+const verbose = process.argv.includes("--verbose");
+const workerPort = port("WORKER_PORT", 8787);
+const simulatorPort = port("SIMULATOR_PORT", 8788);
+console.log(`Starting the Spectrum simulator on ${simulatorPort} and the Worker (wrangler dev) on ${workerPort}…`);
+
+let stack;
+try {
+  stack = await startStack({
+    workerPort,
+    simulatorPort,
+    log: (line) => {
+      if (verbose || /error|✘|exception/i.test(line)) console.log(line);
+    },
+  });
+} catch (error) {
+  console.error(`\nnpm start failed: ${error instanceof Error ? error.message : String(error)}`);
+  if (!(error instanceof PortInUseError) && !verbose) console.error("Run `npm start -- --verbose` to see wrangler's output.");
+  process.exit(1);
+}
+
+console.log(`
+  Chat with the bot:  ${stack.pageUrl}
+
+  Worker:             ${stack.workerUrl}  (webhook: ${stack.workerUrl}/api/imessage/webhook)
+  Spectrum simulator: ${stack.simulatorUrl}  (events: ${stack.simulatorUrl}/__sim/events)
+
+  Try "hello", "thanks" and "poll" in a DM, or "@bot hi" in the demo group. Ctrl-C stops everything.
+`);
+
+let stopping = false;
+async function shutdown(signal) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping wrangler dev and the simulator…`);
+  await stack.stop();
+  process.exit(0);
+}
+stack.workerExited.then(async (how) => {
+  if (stopping) return;
+  stopping = true;
+  console.error(`wrangler dev stopped unexpectedly (${how}); stopping the simulator. Run \`npm start -- --verbose\` to see why.`);
+  await stack.stop();
+  process.exit(1);
+});
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGHUP", () => void shutdown("SIGHUP"));
