@@ -88,3 +88,16 @@ describe("exactly-once handling of at-least-once deliveries", () => {
     expect(listed.keys[0]?.expiration).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 24 * 3600);
   });
 });
+
+describe("memory ledger (single Node process)", () => {
+  it("claims once, and forgets the oldest keys past its capacity", async () => {
+    const { createMemoryLedger } = await import("../src/dedupe/ledger.ts");
+    const ledger = createMemoryLedger(60_000, 3);
+    for (const key of ["a", "b", "c", "d"]) {
+      const result = await ledger.claim(key);
+      if (result.verdict === "claimed") await ledger.complete(result.claim);
+    }
+    expect((await ledger.claim("d")).verdict).toBe("duplicate");
+    expect((await ledger.claim("a")).verdict).toBe("claimed");
+  });
+});

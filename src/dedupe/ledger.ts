@@ -90,11 +90,19 @@ export function createDurableLedger(options: DurableLedgerOptions): DeliveryLedg
 }
 
 /**
- * A ledger in process memory, for Node processes that run one adapter (local bridge, tests).
+ * A ledger in process memory, bounded to the newest `capacity` keys, for Node processes that run
+ * one adapter (local bridge, tests).
  * On Workers use {@link createDurableLedger}: isolates do not share memory.
  */
-export function createMemoryLedger(leaseMs = 120_000): DeliveryLedgerClient {
+export function createMemoryLedger(leaseMs = 120_000, capacity = 50_000): DeliveryLedgerClient {
   const entries = new Map<string, { state: "processing" | "done" | "failed"; token: string; leaseUntil: number; attempts: number }>();
+  const evictOldest = () => {
+    // Maps iterate in insertion order: the first keys are the oldest deliveries.
+    for (const key of entries.keys()) {
+      if (entries.size <= capacity) return;
+      entries.delete(key);
+    }
+  };
   return {
     async claim(key) {
       const now = Date.now();
@@ -105,7 +113,9 @@ export function createMemoryLedger(leaseMs = 120_000): DeliveryLedgerClient {
       }
       const token = crypto.randomUUID();
       const attempts = (entry?.attempts ?? 0) + 1;
+      entries.delete(key);
       entries.set(key, { state: "processing", token, leaseUntil: now + leaseMs, attempts });
+      evictOldest();
       return { verdict: "claimed", claim: { key, token, attempt: attempts } };
     },
     async complete(claim) {
