@@ -58,6 +58,13 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        test: {
+          name: "local-bridge",
+          include: ["local-bridge/test/**/*.test.ts"],
+          environment: "node",
+        },
+      },
     ],
   },
 });

@@ -1,0 +1,19 @@
+/**
+ * @module chat-adapter-imessage-bridge
+ * Local macOS mode of chat-adapter-imessage: the Messages database in, AppleScript out, optional relay into the Worker.
+ */
+export { createiMessageAdapter, type NodeAdapterOptions } from "./create.ts";
+export { LocalIMessageAdapter, defaultWatermarkPath, type LocalModeOptions } from "./adapter.ts";
+export { ChatDb, openChatDb, defaultChatDbPath, type LocalMessage, type LocalAttachment, type LocalChat } from "./chat-db.ts";
+export { ChatDbWatcher, type WatcherOptions } from "./watcher.ts";
+export { fileWatermark, memoryWatermark, type WatermarkStore } from "./watermark.ts";
+export { createOsascriptRunner, type OsascriptRunner, type OsascriptOutput } from "./osascript.ts";
+export { appleScriptString, buildSendScript, type SendTarget } from "./applescript.ts";
+export { AppleScriptSender } from "./sender.ts";
+export { decodeAttributedBody } from "./typedstream.ts";
+export { appleTimeToDate } from "./apple-time.ts";
+export { tapbackFromType, tapbackTargetGuid, type Tapback } from "./tapback.ts";
+export { toEnvelope, toSpectrumGuid, eventIdOf } from "./envelope.ts";
+export { RelayClient, type RelayClientOptions, type RelaySocket } from "./relay.ts";
+export { LocalModeError } from "./errors.ts";
+export { NotImplementedError } from "../../src/adapter/errors.ts";

@@ -1,0 +1,262 @@
+/**
+ * @module local-bridge/relay
+ * The relay client: forwards inbound Messages rows to the Worker's relay WebSocket and performs the
+ * sends the Worker asks for.
+ *
+ * Protocol (JSON text frames):
+ * - client → server `{"type":"event","id":"<stable event id>","envelope":<slim Spectrum envelope>}`
+ * - server → client `{"type":"ack","id":"…"}`
+ * - server → client `{"type":"send","requestId":"…","chatGuid":"…","text":"…","files":[{"filename","mimeType","dataBase64"}]}`
+ * - client → server `{"type":"send-result","requestId":"…","ok":true}` or `{…,"ok":false,"error":"…"}`
+ */
+import type { Logger } from "chat";
+import type { LocalMessage } from "./chat-db.ts";
+import { eventIdOf, toEnvelope } from "./envelope.ts";
+import type { OutgoingFile } from "./postable.ts";
+
+/** The part of a WebSocket the relay uses (the global WebSocket and `ws` both fit). */
+export interface RelaySocket {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code?: number; reason?: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+/** Opens a socket to the relay endpoint with the given headers. */
+export type RelaySocketFactory = (url: string, headers: Record<string, string>) => RelaySocket | Promise<RelaySocket>;
+
+/** Performs a send the Worker asked for (the AppleScript sender in production). */
+export interface RelaySendHandler {
+  send(chatGuid: string, content: { text?: string; files?: readonly OutgoingFile[] }): Promise<unknown>;
+}
+
+export interface RelayClientOptions {
+  /** `wss://<worker>/api/imessage/relay`. */
+  url: string;
+  /** The Worker's `RELAY_SECRET`, sent as `Authorization: Bearer <secret>`. */
+  secret: string;
+  sender: RelaySendHandler;
+  /** Socket factory (default: the global WebSocket on Node ≥ 22, else the `ws` package). */
+  socketFactory?: RelaySocketFactory;
+  /** First reconnect delay in ms (default 500); doubles per failed attempt, with jitter. */
+  initialBackoffMs?: number;
+  /** Longest reconnect delay in ms (default 30000). */
+  maxBackoffMs?: number;
+  /** An event not acknowledged within this many ms is sent again (default 10000). */
+  ackTimeoutMs?: number;
+  /** At most this many unacknowledged events; reading pauses beyond it (default 1000). */
+  maxInFlight?: number;
+  /** Called with the highest ROWID up to which every event was acknowledged (or had nothing to send). */
+  onCommit?: (rowid: number) => void;
+  /** Random source for the jitter (tests pin it). */
+  random?: () => number;
+  logger?: Logger;
+}
+
+interface PendingEvent {
+  rowid: number;
+  frame: string;
+  sentAt: number;
+}
+
+const OPEN = 1;
+
+/** Default factory: Node 22's global WebSocket (it accepts `{ headers }`), else the `ws` package if installed. */
+export async function defaultSocketFactory(url: string, headers: Record<string, string>): Promise<RelaySocket> {
+  const Global = (globalThis as { WebSocket?: new (url: string, init: unknown) => RelaySocket }).WebSocket;
+  if (Global) return new Global(url, { headers });
+  const ws = (await import("ws" as string).catch(() => undefined)) as
+    | { default: new (url: string, init: unknown) => RelaySocket }
+    | undefined;
+  if (!ws) throw new Error("the relay needs Node >= 22 (global WebSocket) or the ws package installed");
+  return new ws.default(url, { headers });
+}
+
+function decodeFiles(files: unknown): OutgoingFile[] {
+  if (!Array.isArray(files)) return [];
+  return files.map((file: { filename?: unknown; mimeType?: unknown; dataBase64?: unknown }, index) => ({
+    filename: typeof file.filename === "string" ? file.filename : `file-${index}`,
+    mimeType: typeof file.mimeType === "string" ? file.mimeType : undefined,
+    data: Buffer.from(typeof file.dataBase64 === "string" ? file.dataBase64 : "", "base64"),
+  }));
+}
+
+/**
+ * Keeps one connection to the Worker's relay, resending what it has not acknowledged.
+ *
+ * @example
+ * ```ts
+ * const relay = new RelayClient({ url, secret, sender, onCommit: (rowid) => watermark.save(rowid) });
+ * relay.start();
+ * const watcher = new ChatDbWatcher({ db, watermark, autoCommit: false, onMessage: (m) => relay.enqueue(m) });
+ * ```
+ */
+export class RelayClient {
+  private readonly options: RelayClientOptions;
+  private readonly pending = new Map<string, PendingEvent>();
+  private socket: RelaySocket | undefined;
+  private attempt = 0;
+  private stopped = true;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private resendTimer: ReturnType<typeof setInterval> | undefined;
+  private readRowid = 0;
+  private committed = 0;
+  private roomWaiters: (() => void)[] = [];
+
+  constructor(options: RelayClientOptions) {
+    this.options = options;
+  }
+
+  /** True while the socket is open. */
+  get connected(): boolean {
+    return this.socket?.readyState === OPEN;
+  }
+
+  /** Events sent (or waiting to be) and not yet acknowledged. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const ackTimeout = this.options.ackTimeoutMs ?? 10_000;
+    this.resendTimer = setInterval(() => this.resendStale(), Math.max(50, ackTimeout / 2));
+    void this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.resendTimer);
+    this.socket?.close(1000, "bridge stopping");
+    this.socket = undefined;
+    for (const wake of this.roomWaiters.splice(0)) wake();
+  }
+
+  /**
+   * Queues a row for the Worker; resolves at once unless too many events await an ack.
+   * Rows with nothing to route only move the commit point.
+   */
+  async enqueue(message: LocalMessage): Promise<void> {
+    this.readRowid = Math.max(this.readRowid, message.rowid);
+    const envelope = toEnvelope(message, { spectrumGuids: true });
+    if (envelope) {
+      const id = eventIdOf(message);
+      const frame = JSON.stringify({ type: "event", id, envelope });
+      this.pending.set(id, { rowid: message.rowid, frame, sentAt: 0 });
+      this.transmit(id);
+    }
+    this.commit();
+    while (this.pending.size >= (this.options.maxInFlight ?? 1000) && !this.stopped) {
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
+  }
+
+  /** Moves the commit point up to the row before the oldest unacknowledged event. */
+  private commit(): void {
+    const oldest = this.pending.values().next().value as PendingEvent | undefined;
+    const upTo = oldest ? oldest.rowid - 1 : this.readRowid;
+    if (upTo > this.committed) {
+      this.committed = upTo;
+      this.options.onCommit?.(upTo);
+    }
+  }
+
+  private transmit(id: string): void {
+    const event = this.pending.get(id);
+    if (!event || !this.connected) return;
+    (this.socket as RelaySocket).send(event.frame);
+    event.sentAt = Date.now();
+  }
+
+  private resendStale(): void {
+    if (!this.connected) return;
+    const cutoff = Date.now() - (this.options.ackTimeoutMs ?? 10_000);
+    for (const [id, event] of this.pending) {
+      if (event.sentAt <= cutoff) this.transmit(id);
+    }
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    let socket: RelaySocket;
+    try {
+      const factory = this.options.socketFactory ?? defaultSocketFactory;
+      socket = await factory(this.options.url, { authorization: `Bearer ${this.options.secret}` });
+    } catch (error) {
+      this.options.logger?.warn("relay connection failed", { error });
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = socket;
+    socket.onopen = () => {
+      this.attempt = 0;
+      this.options.logger?.info(`relay connected to ${this.options.url}`);
+      for (const id of this.pending.keys()) this.transmit(id);
+    };
+    socket.onmessage = (event) => void this.receive(event.data);
+    socket.onerror = (error) => this.options.logger?.warn("relay socket error", { error });
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      if (!this.stopped) {
+        this.options.logger?.warn(`relay disconnected (${event.code ?? "?"} ${event.reason ?? ""}); reconnecting`);
+        this.scheduleReconnect();
+      }
+    };
+  }
+
+  /** Full-doubling backoff with jitter: half the step plus a random half, capped. */
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    const initial = this.options.initialBackoffMs ?? 500;
+    const step = Math.min(this.options.maxBackoffMs ?? 30_000, initial * 2 ** this.attempt);
+    const delay = step / 2 + (this.options.random ?? Math.random)() * (step / 2);
+    this.attempt++;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => void this.connect(), delay);
+  }
+
+  private async receive(data: unknown): Promise<void> {
+    let frame: { type?: unknown; id?: unknown; requestId?: unknown; chatGuid?: unknown; text?: unknown; files?: unknown };
+    try {
+      frame = JSON.parse(typeof data === "string" ? data : Buffer.from(data as ArrayBuffer).toString("utf8"));
+    } catch {
+      this.options.logger?.warn("relay: ignoring a frame that is not JSON");
+      return;
+    }
+    if (frame.type === "ack" && typeof frame.id === "string") {
+      this.pending.delete(frame.id);
+      this.commit();
+      if (this.pending.size < (this.options.maxInFlight ?? 1000)) for (const wake of this.roomWaiters.splice(0)) wake();
+      return;
+    }
+    if (frame.type === "send" && typeof frame.requestId === "string") {
+      await this.performSend(frame.requestId, frame);
+      return;
+    }
+    this.options.logger?.debug?.(`relay: ignoring frame of type ${String(frame.type)}`);
+  }
+
+  private async performSend(
+    requestId: string,
+    frame: { chatGuid?: unknown; text?: unknown; files?: unknown },
+  ): Promise<void> {
+    let result: { type: "send-result"; requestId: string; ok: boolean; error?: string };
+    try {
+      if (typeof frame.chatGuid !== "string" || !frame.chatGuid) throw new Error("send request without a chatGuid");
+      await this.options.sender.send(frame.chatGuid, {
+        text: typeof frame.text === "string" ? frame.text : undefined,
+        files: decodeFiles(frame.files),
+      });
+      result = { type: "send-result", requestId, ok: true };
+    } catch (error) {
+      result = { type: "send-result", requestId, ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+    if (this.connected) (this.socket as RelaySocket).send(JSON.stringify(result));
+  }
+}
