@@ -1,6 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
 
 /** Picks a free loopback port for the Spectrum simulator before workerd starts. */
 async function freePort(): Promise<number> {
@@ -40,12 +41,18 @@ export default defineConfig({
             },
           }),
         ],
+        resolve: {
+          // spectrum-ts's link previews need cheerio/undici, which workerd cannot load (see wrangler.toml [alias]).
+          alias: { "open-graph-scraper": fileURLToPath(new URL("./src/gateway/open-graph-scraper-stub.ts", import.meta.url)) },
+        },
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
           exclude: ["test/e2e/**"],
           globalSetup: ["./test/global-setup.ts"],
           testTimeout: 20_000,
+          // The spectrum-ts root pulls @opentelemetry/api, which must be pre-bundled for workerd.
+          deps: { optimizer: { ssr: { enabled: true, include: ["@opentelemetry/api"] } } },
         },
       },
       {

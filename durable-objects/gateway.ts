@@ -1,7 +1,187 @@
 /**
  * @module durable-objects/gateway
- * The gateway Durable Object (group-space cache, keepalive, relay WebSocket).
+ * The gateway Durable Object: remembers every space the bot has seen (SQLite, bounded, least recently
+ * seen evicted), keeps cloud tokens fresh and catches up on missed messages on an alarm, and holds
+ * relay WebSockets with the hibernation API.
+ *
+ * Relayed and caught-up events are routed into a bot, so a Worker binds the class to its own bot
+ * factory; the unbound `GatewayDO` remembers spaces and refreshes tokens, and refuses relay events:
+ *
+ * ```ts
+ * export class GatewayDO extends createGatewayDurableObject(createBot) {}
+ * ```
  */
 import { DurableObject } from "cloudflare:workers";
+import { spaceOf, type SpaceSighting } from "../src/adapter/inbound.ts";
+import type { SpaceRecord } from "../src/adapter/spaces.ts";
+import type { CatchUpCursor } from "../src/gateway/catch-up.ts";
+import { createiMessageAdapter } from "../src/adapter/create.ts";
+import { handleRelayFrame, keepalive, readyAdapter, type CursorStore, type GatewayBot, type KeepaliveReport } from "../src/gateway/gateway-core.ts";
+import { parseRelayFrame, type RelayFile, type RelayServerMessage } from "../src/gateway/relay-protocol.ts";
+import { DEFAULT_SPACE_LIMIT, SpaceCache } from "../src/gateway/space-cache.ts";
 
-export class GatewayDO extends DurableObject {}
+/** How often the alarm refreshes tokens and (when enabled) catches up. */
+export const GATEWAY_ALARM_MS = 60_000;
+/** How long a relay `send` waits for its `send-result`. */
+export const RELAY_SEND_TIMEOUT_MS = 30_000;
+
+/** Environment the gateway reads (besides what the bot factory needs). */
+export interface GatewayEnv {
+  /** "true" turns on the catch-up poll of `/v1/messages:listRecent` (for deployments without webhooks). */
+  IMESSAGE_GATEWAY_CATCH_UP?: string;
+  /** Number of spaces remembered (default 10,000). */
+  IMESSAGE_GATEWAY_SPACE_LIMIT?: string;
+}
+
+/** What a keepalive reports back to the cron route. */
+export interface GatewayStatus extends KeepaliveReport {
+  spaces: number;
+  relays: number;
+  nextAlarm: number | null;
+}
+
+const UNBOUND =
+  "this gateway is not bound to a bot: export class GatewayDO extends createGatewayDurableObject(createBot) {} from your Worker";
+
+interface PendingSend {
+  resolve: () => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+function cursorStore(sql: SqlStorage): CursorStore {
+  sql.exec("CREATE TABLE IF NOT EXISTS cursors (line TEXT PRIMARY KEY, cursor TEXT NOT NULL)");
+  return {
+    async get(line) {
+      const row = sql.exec<{ cursor: string }>("SELECT cursor FROM cursors WHERE line = ?", line).toArray()[0];
+      return row ? (JSON.parse(row.cursor) as CatchUpCursor) : undefined;
+    },
+    async put(line, cursor) {
+      sql.exec("INSERT OR REPLACE INTO cursors (line, cursor) VALUES (?, ?)", line, JSON.stringify(cursor));
+    },
+  };
+}
+
+/**
+ * The gateway Durable Object class for a bot. `bot(env)` must return the same bot the Worker's
+ * webhook route uses (built once per env), so relayed and caught-up events reach the same handlers.
+ *
+ * @example
+ * ```ts
+ * // src/index.ts of a Worker
+ * export class GatewayDO extends createGatewayDurableObject((env) => createBot(env)) {}
+ * export default { fetch: app.fetch, scheduled: gatewayScheduled } satisfies ExportedHandler<Env>;
+ * ```
+ */
+export function createGatewayDurableObject<E extends object = Env>(bot?: (env: E) => GatewayBot) {
+  return class GatewayDurableObject extends DurableObject<E> {
+    readonly spaces: SpaceCache;
+    private readonly cursors: CursorStore;
+    private readonly pending = new Map<string, PendingSend>();
+
+    constructor(ctx: DurableObjectState, env: E) {
+      super(ctx, env);
+      const limit = Number((env as GatewayEnv).IMESSAGE_GATEWAY_SPACE_LIMIT ?? DEFAULT_SPACE_LIMIT) || DEFAULT_SPACE_LIMIT;
+      this.spaces = new SpaceCache(ctx.storage.sql, limit);
+      this.cursors = cursorStore(ctx.storage.sql);
+    }
+
+    /** Remembers a space seen on a webhook, the relay or a catch-up. */
+    async recordSpace(sighting: SpaceSighting): Promise<void> {
+      this.spaces.record(sighting);
+    }
+
+    async lookupSpace(chatGuid: string): Promise<SpaceRecord | null> {
+      return this.spaces.lookup(chatGuid);
+    }
+
+    /** Refreshes tokens, catches up when enabled, and makes sure the alarm keeps doing so. */
+    async keepalive(): Promise<GatewayStatus> {
+      const report = await this.runKeepalive();
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + GATEWAY_ALARM_MS);
+      return {
+        ...report,
+        spaces: this.spaces.size(),
+        relays: this.ctx.getWebSockets().length,
+        nextAlarm: await this.ctx.storage.getAlarm(),
+      };
+    }
+
+    override async alarm(): Promise<void> {
+      await this.ctx.storage.setAlarm(Date.now() + GATEWAY_ALARM_MS);
+      await this.runKeepalive();
+    }
+
+    private async runKeepalive(): Promise<KeepaliveReport> {
+      const catchUp = (this.env as GatewayEnv).IMESSAGE_GATEWAY_CATCH_UP === "true";
+      if (bot) {
+        const chat = bot(this.env);
+        return await keepalive(await readyAdapter(chat), chat.getState(), this.cursors, { catchUp });
+      }
+      const adapter = createiMessageAdapter({ env: this.env as Record<string, unknown> });
+      if (catchUp) adapter.logger.warn("IMESSAGE_GATEWAY_CATCH_UP needs a bot: export class GatewayDO extends createGatewayDurableObject(createBot) {}");
+      return await keepalive(adapter, undefined, this.cursors, { catchUp: false });
+    }
+
+    /** Accepts a relay WebSocket (the Worker has already checked `RELAY_SECRET`). */
+    override async fetch(request: Request): Promise<Response> {
+      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        return Response.json({ error: "the relay endpoint speaks WebSocket: send Upgrade: websocket" }, { status: 426 });
+      }
+      const { 0: client, 1: server } = new WebSocketPair();
+      this.ctx.acceptWebSocket(server);
+      return new Response(null, { status: 101, webSocket: client });
+    }
+
+    override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+      const frame = parseRelayFrame(message);
+      if (frame.kind === "send-result") {
+        const waiting = this.pending.get(frame.requestId);
+        if (!waiting) return;
+        this.pending.delete(frame.requestId);
+        clearTimeout(waiting.timer);
+        if (frame.ok) waiting.resolve();
+        else waiting.reject(new Error(`relay could not send: ${frame.error ?? "unknown error"}`));
+        return;
+      }
+      if (frame.kind === "event") this.spaces.record(spaceOf(frame.delivery.envelope));
+      const reply = bot
+        ? await handleRelayFrame(bot(this.env), frame)
+        : ({ type: "nack", id: "id" in frame ? frame.id : "", error: UNBOUND } satisfies RelayServerMessage);
+      if (reply) ws.send(JSON.stringify(reply));
+    }
+
+    override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    }
+
+    override async webSocketError(ws: WebSocket): Promise<void> {
+      ws.close(1011, "relay socket error");
+    }
+
+    /**
+     * Asks a connected relay to send (local mode: the Mac sends with Messages). Resolves on its
+     * `send-result`; rejects when no relay is connected, it reports a failure, or it does not answer in time.
+     */
+    async sendViaRelay(chatGuid: string, text: string, files: RelayFile[] = []): Promise<void> {
+      const socket = this.ctx.getWebSockets()[0];
+      if (!socket) throw new Error("no relay is connected: start the local bridge with --relay pointing at /api/imessage/relay");
+      const requestId = crypto.randomUUID();
+      const request: RelayServerMessage = { type: "send", requestId, chatGuid, text, ...(files.length ? { files } : {}) };
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          this.pending.delete(requestId);
+          reject(new Error(`relay did not answer send ${requestId} within ${RELAY_SEND_TIMEOUT_MS} ms`));
+        }, RELAY_SEND_TIMEOUT_MS);
+        this.pending.set(requestId, { resolve, reject, timer });
+        socket.send(JSON.stringify(request));
+      });
+    }
+  };
+}
+
+/** The instance type of a gateway class (what `env.GATEWAY` stubs expose). */
+export type GatewayDurableObject = InstanceType<ReturnType<typeof createGatewayDurableObject>>;
+
+/** The gateway without a bot: a space directory and token keepalive; bind it with {@link createGatewayDurableObject} for the relay and catch-up. */
+export class GatewayDO extends createGatewayDurableObject() {}

@@ -21,14 +21,16 @@ import type {
   ThreadInfo,
   WebhookOptions,
 } from "chat";
+import { LockError } from "chat";
 import type { SlimMessage } from "@spectrum-ts/core/webhook";
 import { createMemoryLedger, deliveryKey, type DeliveryLedgerClient } from "../dedupe/ledger.ts";
+import { startGatewayListener } from "../gateway/listener.ts";
 import { jsonResponse, receiveDelivery, type VerifiedDelivery } from "../webhook/receive.ts";
 import { createTransport, type Transport } from "../transport/clients.ts";
 import type { ResolvedConfig } from "./config.ts";
 import { notImplemented, ValidationError } from "./errors.ts";
 import { iMessageFormatConverter } from "./format.ts";
-import { parseInbound, spaceOf } from "./inbound.ts";
+import { parseInbound, spaceOf, type InboundEvent } from "./inbound.ts";
 import { pollFromModal, resolveVote, savePollBinding } from "./polls.ts";
 import { fromServerMessage } from "./server-message.ts";
 import { createStateSpaceDirectory, type SpaceDirectory } from "./spaces.ts";
@@ -53,6 +55,9 @@ export interface AdapterDependencies {
   /** Directory of spaces seen; the Chat state when omitted. */
   spaces?: SpaceDirectory;
 }
+
+/** Waits between attempts while a thread is locked by an earlier message (about 25 s in all, under the 30 s lock TTL). */
+const LOCK_RETRY_DELAYS_MS = [100, 250, 500, 1000, 2000, 4000, 8000, 9000];
 
 const ADDRESS = /^(\+?[0-9][0-9 ().-]{4,}|[^\s@]+@[^\s@]+\.[^\s@]+)$/;
 
@@ -130,7 +135,7 @@ export class iMessageAdapter implements Adapter<iMessageThreadId, iMessageRawMes
         { "retry-after": String(seconds) },
       );
     }
-    const task = this.processEnvelope(delivery, options).then(
+    const task = this.processWhenThreadFree(delivery, options).then(
       async () => await this.ledger.complete(verdict.claim),
       async (error: unknown) => {
         this.logger.error("Delivery processing failed; the next retry of this delivery will process it", { key, error });
@@ -140,6 +145,23 @@ export class iMessageAdapter implements Adapter<iMessageThreadId, iMessageRawMes
     if (options?.waitUntil) options.waitUntil(task);
     else await task;
     return jsonResponse(200, { status: "accepted", key });
+  }
+
+  /**
+   * Processes a delivery, waiting out the Chat SDK's thread lock when another message of the same
+   * thread is still being handled: the SDK's default strategy drops such a message (LockError) before
+   * any handler ran, and after our 200 no sender would retry it.
+   */
+  private async processWhenThreadFree(delivery: VerifiedDelivery, options?: WebhookOptions): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.processEnvelope(delivery, options);
+        return;
+      } catch (error) {
+        if (!(error instanceof LockError) || attempt >= LOCK_RETRY_DELAYS_MS.length) throw error;
+        await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_DELAYS_MS[attempt]));
+      }
+    }
   }
 
   /** Routes a verified envelope into the Chat SDK, resolving when every handler has finished. */
@@ -152,7 +174,23 @@ export class iMessageAdapter implements Adapter<iMessageThreadId, iMessageRawMes
       fetchAttachment: (id, threadId) => this.downloadAttachment(id, threadId),
     });
     // Handlers' errors must reach us (to release the claim), and our ledger replaces the SDK's 10-minute dedupe.
-    const routed: WebhookOptions = { ...options, deduplicate: false, propagateHandlerErrors: true } as WebhookOptions;
+    // The SDK's own background tasks are awaited here, inside the caller's single waitUntil.
+    const background: Promise<unknown>[] = [];
+    const routed = {
+      ...options,
+      waitUntil: (task: Promise<unknown>) => void background.push(task),
+      deduplicate: false,
+      propagateHandlerErrors: true,
+    } as WebhookOptions;
+    try {
+      await this.routeEvent(event, routed);
+    } finally {
+      await Promise.allSettled(background);
+    }
+  }
+
+  private async routeEvent(event: InboundEvent, routed: WebhookOptions): Promise<void> {
+    const chat = this.requireChat();
     switch (event.kind) {
       case "ignored":
         this.logger.debug(`Skipped delivery: ${event.reason}`);
@@ -522,5 +560,13 @@ export class iMessageAdapter implements Adapter<iMessageThreadId, iMessageRawMes
       offset += chunk.byteLength;
     }
     return bytes.buffer;
+  }
+
+  /**
+   * Keeps a catch-up poll of the iMessage server running for `durationMs` in `options.waitUntil`
+   * (the reference adapter's gateway listener; over HTTP it polls instead of streaming).
+   */
+  async startGatewayListener(options: WebhookOptions, durationMs?: number, abortSignal?: AbortSignal): Promise<Response> {
+    return await startGatewayListener(this, this.chat, options, durationMs, abortSignal);
   }
 }

@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Adapter, Chat } from "chat";
+import { gatewayRoutes } from "../gateway/routes.ts";
 import { jsonResponse, MAX_DELIVERY_BYTES } from "../webhook/receive.ts";
 
 /** Builds (or reuses) the bot for a request's environment. */
@@ -39,6 +40,8 @@ export function createWorkerApp(bot: BotFactory): Hono<{ Bindings: Env }> {
       return await chat.webhooks.imessage(c.req.raw, { waitUntil: (task) => c.executionCtx.waitUntil(task) });
     },
   );
+
+  app.route("/api/imessage", gatewayRoutes());
 
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
   app.onError((error, c) => {

@@ -7,6 +7,7 @@ import { Chat, type Message, type Thread } from "chat";
 import { createiMessageAdapter } from "../adapter/create.ts";
 import type { iMessageAdapter } from "../adapter/imessage-adapter.ts";
 import { createDurableLedger } from "../dedupe/ledger.ts";
+import { createGatewaySpaceDirectory } from "../gateway/directory.ts";
 import { createDurableObjectState } from "../state/durable-state.ts";
 
 const bots = new WeakMap<Env, Chat<{ imessage: iMessageAdapter }>>();
@@ -57,6 +58,7 @@ export function createDemoBot(env: Env): Chat<{ imessage: iMessageAdapter }> {
   const imessage = createiMessageAdapter({
     env: env as unknown as Record<string, unknown>,
     ledger: createDurableLedger({ namespace: env.DELIVERY_LEDGER, kv: env.DEDUPE_KV }),
+    spaces: createGatewaySpaceDirectory(env.GATEWAY),
   });
   const bot = new Chat({
     userName: imessage.userName,

@@ -4,13 +4,18 @@
  */
 import { createWorkerApp } from "./app.ts";
 import { createDemoBot } from "./bot.ts";
+import { createGatewayDurableObject } from "../../durable-objects/gateway.ts";
+import { gatewayScheduled } from "../gateway/routes.ts";
 
 export { ChatStateDO } from "../../durable-objects/chat-state.ts";
 export { DeliveryLedger } from "../../durable-objects/delivery-ledger.ts";
-export { GatewayDO } from "../../durable-objects/gateway.ts";
+
+/** The gateway Durable Object, bound to the demo bot (see `createGatewayDurableObject`). */
+export class GatewayDO extends createGatewayDurableObject(createDemoBot) {}
 
 const app = createWorkerApp(createDemoBot);
 
 export default {
   fetch: app.fetch,
+  scheduled: gatewayScheduled,
 } satisfies ExportedHandler<Env>;

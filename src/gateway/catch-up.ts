@@ -1,0 +1,121 @@
+/**
+ * @module gateway/catch-up
+ * What the HTTP API offers instead of a live stream: pages of `/v1/messages:listRecent` after a
+ * persisted cursor, turned into slim Spectrum envelopes so they go through the same dedupe and
+ * routing as webhooks.
+ */
+import type { AdvancedIMessage, Message as ServerMessage } from "@photon-ai/advanced-imessage/http";
+import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
+import { wireEmojiOf, type TapbackKind } from "../adapter/tapbacks.ts";
+import type { VerifiedDelivery } from "../webhook/receive.ts";
+
+/** Where a catch-up resumes: messages created after `after` (ms since epoch); `seen` holds the ids at exactly that instant. */
+export interface CatchUpCursor {
+  after: number;
+  seen: string[];
+}
+
+/** The dedupe namespace of catch-up deliveries (`deliveryKey("catch-up", messageGuid)`). */
+export const CATCH_UP_DELIVERY_ID = "catch-up";
+
+const TAPBACKS = new Set<string>(["love", "like", "dislike", "laugh", "emphasize", "question"]);
+const MAX_PAGES = 10;
+const PAGE_SIZE = 100;
+
+type SlimContent = SlimEnvelope["message"]["content"];
+
+function contentOf(message: ServerMessage): SlimContent | undefined {
+  if (message.reaction && message.reactionTargetGuid) {
+    const { kind, emoji } = message.reaction;
+    const wire = TAPBACKS.has(kind) ? wireEmojiOf(kind as TapbackKind) : emoji;
+    if (!wire) return undefined;
+    return { type: "reaction", emoji: wire, target: { id: message.reactionTargetGuid }, removed: message.reactionSelected === false };
+  }
+  const text = message.content.text ?? "";
+  const items: SlimContent[] = [
+    ...(text ? [{ type: "text", text }] : []),
+    ...message.content.attachments.map((a) => ({ type: "attachment", id: a.guid, name: a.fileName, mimeType: a.mimeType, size: Number(a.totalBytes) })),
+  ];
+  if (items.length === 0) return undefined;
+  const body = items.length === 1 ? (items[0] as SlimContent) : { type: "group", items };
+  return message.replyTargetGuid ? { type: "reply", content: body, target: { id: message.replyTargetGuid } } : body;
+}
+
+/**
+ * A server message as the slim envelope a webhook would have carried; undefined for the bot's own
+ * messages and for items with nothing to route (system messages, stickers).
+ *
+ * @example
+ * ```ts
+ * const envelope = envelopeOf(serverMessage, "+15550001111");
+ * if (envelope) await adapter.acceptDelivery({ envelope, messageId: envelope.message.id, webhookId: "catch-up", scheme: "spectrum" });
+ * ```
+ */
+export function envelopeOf(message: ServerMessage, phone: string): SlimEnvelope | undefined {
+  const chatGuid = message.chatGuids[0];
+  if (message.isFromMe || !chatGuid || message.isSystemMessage) return undefined;
+  const content = contentOf(message);
+  if (!content) return undefined;
+  const space = { id: chatGuid, platform: "imessage", type: chatGuid.includes(";+;") ? "group" : "dm", phone };
+  return {
+    event: "messages",
+    space,
+    message: {
+      id: message.guid,
+      platform: "imessage",
+      direction: "inbound",
+      timestamp: new Date(message.dateCreated).toISOString(),
+      sender: { id: message.sender?.address ?? "unknown" },
+      space,
+      content,
+    },
+  } as SlimEnvelope;
+}
+
+/** A catch-up delivery for {@link envelopeOf}'s envelope. */
+export function catchUpDelivery(envelope: SlimEnvelope): VerifiedDelivery {
+  return { envelope, messageId: envelope.message.id, webhookId: CATCH_UP_DELIVERY_ID, scheme: "spectrum" } as VerifiedDelivery;
+}
+
+/**
+ * Reads every inbound message created after the cursor (oldest first, at most 1,000 per call) and
+ * returns them with the cursor to persist once they are handled.
+ *
+ * @example
+ * ```ts
+ * const { messages, cursor } = await readSince(client, stored ?? startCursor());
+ * ```
+ */
+export async function readSince(client: AdvancedIMessage, cursor: CatchUpCursor): Promise<{ messages: ServerMessage[]; cursor: CatchUpCursor }> {
+  const found: ServerMessage[] = [];
+  let pageToken: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const result = await client.messages.listRecent({ after: new Date(cursor.after - 1), pageSize: PAGE_SIZE, pageToken });
+    found.push(...result.messages);
+    pageToken = result.nextPageToken;
+    if (!pageToken) break;
+  }
+  const seen = new Set(cursor.seen);
+  const fresh = found
+    .filter((m) => new Date(m.dateCreated).getTime() >= cursor.after && !seen.has(m.guid))
+    .sort((a, b) => new Date(a.dateCreated).getTime() - new Date(b.dateCreated).getTime());
+  return { messages: fresh, cursor: advance(cursor, fresh) };
+}
+
+function advance(cursor: CatchUpCursor, messages: ServerMessage[]): CatchUpCursor {
+  let { after, seen } = cursor;
+  for (const message of messages) {
+    const at = new Date(message.dateCreated).getTime();
+    if (at > after) {
+      after = at;
+      seen = [];
+    }
+    seen = [...seen, message.guid];
+  }
+  return { after, seen };
+}
+
+/** A cursor starting now: a first catch-up does not replay history. */
+export function startCursor(now = Date.now()): CatchUpCursor {
+  return { after: now, seen: [] };
+}

@@ -1,0 +1,104 @@
+/**
+ * @module gateway/gateway-core
+ * What the gateway Durable Object does, apart from its storage and sockets: keep the cloud token
+ * fresh, catch up on missed messages over HTTP, and route relayed events through the adapter.
+ */
+import type { Chat, StateAdapter } from "chat";
+import type { iMessageAdapter } from "../adapter/imessage-adapter.ts";
+import { createTransport } from "../transport/clients.ts";
+import { catchUpDelivery, envelopeOf, readSince, startCursor, type CatchUpCursor } from "./catch-up.ts";
+import type { RelayFrame, RelayServerMessage } from "./relay-protocol.ts";
+
+/** The bot a gateway routes into: the same Chat instance (and adapter) the Worker's webhook uses. */
+export type GatewayBot = Chat<{ imessage: iMessageAdapter }>;
+
+/** Persisted catch-up cursors, one per phone line. */
+export interface CursorStore {
+  get(line: string): Promise<CatchUpCursor | undefined>;
+  put(line: string, cursor: CatchUpCursor): Promise<void>;
+}
+
+/** What one keepalive did. */
+export interface KeepaliveReport {
+  /** Lines whose token is fresh (cloud grants are refreshed shortly before expiry). */
+  lines: string[];
+  /** Messages found by the catch-up poll and handed to the adapter (0 when catch-up is off). */
+  caughtUp: number;
+  catchUp: boolean;
+}
+
+/** The adapter of a bot, initialized (the Chat SDK initializes adapters lazily on the first webhook). */
+export async function readyAdapter(bot: GatewayBot): Promise<iMessageAdapter> {
+  await bot.initialize();
+  return bot.getAdapter("imessage");
+}
+
+/**
+ * Refreshes tokens and, when `catchUp` is on, feeds messages created since each line's cursor
+ * through `acceptDelivery` (dedupe key `catch-up:<message guid>`), then advances the cursor.
+ *
+ * @example
+ * ```ts
+ * const report = await keepalive(await readyAdapter(bot), bot.getState(), cursors, { catchUp: true });
+ * ```
+ */
+export async function keepalive(
+  adapter: iMessageAdapter,
+  state: StateAdapter | undefined,
+  cursors: CursorStore,
+  options: { catchUp: boolean },
+): Promise<KeepaliveReport> {
+  if (adapter.config.mode === "local") return { lines: [], caughtUp: 0, catchUp: false };
+  const transport = createTransport(adapter.config, () => state);
+  const lines = await transport.lines();
+  let caughtUp = 0;
+  if (options.catchUp) {
+    for (const { phone, client } of lines) {
+      const stored = await cursors.get(phone);
+      if (!stored) {
+        await cursors.put(phone, startCursor());
+        continue;
+      }
+      const { messages, cursor } = await readSince(client, stored);
+      for (const message of messages) {
+        const envelope = envelopeOf(message, phone);
+        if (!envelope) continue;
+        await adapter.acceptDelivery(catchUpDelivery(envelope));
+        caughtUp++;
+      }
+      await cursors.put(phone, cursor);
+    }
+  }
+  return { lines: lines.map((l) => l.phone), caughtUp, catchUp: options.catchUp };
+}
+
+/**
+ * Handles one relay frame and returns the reply to send (none for a send-result).
+ * Processing is awaited, so an `ack` means the bot's handlers have run (or failed and were logged,
+ * exactly like a webhook after its 200); an event still being processed elsewhere gets no reply,
+ * so the relay retries it.
+ *
+ * @example
+ * ```ts
+ * const reply = await handleRelayFrame(bot, parseRelayFrame(message));
+ * if (reply) ws.send(JSON.stringify(reply));
+ * ```
+ */
+export async function handleRelayFrame(bot: GatewayBot, frame: RelayFrame): Promise<RelayServerMessage | undefined> {
+  switch (frame.kind) {
+    case "invalid":
+      return { type: "nack", id: frame.id, error: frame.error };
+    case "skip":
+      return { type: "ack", id: frame.id };
+    case "send-result":
+      return undefined;
+    case "event": {
+      const adapter = await readyAdapter(bot);
+      const response = await adapter.acceptDelivery(frame.delivery);
+      const body = (await response.json()) as { status?: string };
+      if (body.status === "duplicate") return { type: "ack", id: frame.id, duplicate: true };
+      if (response.ok) return { type: "ack", id: frame.id };
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * @module gateway/space-cache
+ * The gateway's bounded memory of spaces in Durable Object SQLite: one row per chat GUID, the least
+ * recently seen evicted first once the bound is reached.
+ */
+import type { SpaceSighting } from "../adapter/inbound.ts";
+import type { SpaceRecord } from "../adapter/spaces.ts";
+
+/** Default number of spaces remembered. */
+export const DEFAULT_SPACE_LIMIT = 10_000;
+
+interface SpaceRow extends Record<string, SqlStorageValue> {
+  chat_guid: string;
+  type: string;
+  phone: string | null;
+  display_name: string | null;
+  last_seen: number;
+}
+
+function toRecord(row: SpaceRow): SpaceRecord {
+  return {
+    chatGuid: row.chat_guid,
+    type: row.type === "group" ? "group" : "dm",
+    phone: row.phone ?? undefined,
+    displayName: row.display_name ?? undefined,
+    lastSeen: row.last_seen,
+  };
+}
+
+/**
+ * Spaces in SQLite. A sighting without a phone or display name keeps the ones already known.
+ *
+ * @example
+ * ```ts
+ * const spaces = new SpaceCache(ctx.storage.sql, 10_000);
+ * spaces.record({ chatGuid: "any;+;chat1", type: "group", phone: "+15550001111", displayName: "Team" });
+ * spaces.lookup("any;+;chat1")?.phone; // "+15550001111"
+ * ```
+ */
+export class SpaceCache {
+  constructor(
+    private readonly sql: SqlStorage,
+    readonly limit: number = DEFAULT_SPACE_LIMIT,
+  ) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS spaces (
+      chat_guid TEXT PRIMARY KEY,
+      type TEXT NOT NULL,
+      phone TEXT,
+      display_name TEXT,
+      last_seen INTEGER NOT NULL
+    )`);
+    sql.exec("CREATE INDEX IF NOT EXISTS spaces_last_seen ON spaces (last_seen)");
+  }
+
+  /** Remembers (or refreshes) a space and evicts the least recently seen beyond the bound; returns how many were evicted. */
+  record(sighting: SpaceSighting, now = Date.now()): number {
+    this.sql.exec(
+      `INSERT INTO spaces (chat_guid, type, phone, display_name, last_seen) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (chat_guid) DO UPDATE SET
+         type = excluded.type,
+         phone = COALESCE(excluded.phone, spaces.phone),
+         display_name = COALESCE(excluded.display_name, spaces.display_name),
+         last_seen = MAX(excluded.last_seen, spaces.last_seen)`,
+      sighting.chatGuid,
+      sighting.type,
+      sighting.phone ?? null,
+      sighting.displayName ?? null,
+      now,
+    );
+    return this.evict();
+  }
+
+  lookup(chatGuid: string): SpaceRecord | null {
+    const row = this.sql.exec<SpaceRow>("SELECT * FROM spaces WHERE chat_guid = ?", chatGuid).toArray()[0];
+    return row ? toRecord(row) : null;
+  }
+
+  size(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM spaces").one().n;
+  }
+
+  private evict(): number {
+    const excess = this.size() - this.limit;
+    if (excess <= 0) return 0;
+    this.sql.exec(
+      "DELETE FROM spaces WHERE chat_guid IN (SELECT chat_guid FROM spaces ORDER BY last_seen ASC, chat_guid ASC LIMIT ?)",
+      excess,
+    );
+    return excess;
+  }
+}
