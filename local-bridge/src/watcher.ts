@@ -31,10 +31,16 @@ export interface WatcherOptions {
   /** Without a stored watermark: start after the newest row ("latest", default) or replay everything. */
   startAt?: "latest" | "beginning";
   /**
-   * Save the watermark after each delivered message (default true). The relay turns this off and
-   * saves only what the Worker acknowledged.
+   * Save the watermark as messages are handled (default true). The relay turns this off and saves
+   * only what the Worker acknowledged.
    */
   autoCommit?: boolean;
+  /**
+   * Longest time in ms a handled message may wait before the watermark file records it (default 250);
+   * the file is also written at the end of every read and on stop. A crash can repeat at most the
+   * messages handled within this window; a clean stop repeats none.
+   */
+  commitIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -59,6 +65,7 @@ export class ChatDbWatcher {
   private running: Promise<number> | undefined;
   private again = false;
   private started = false;
+  private lastCommitAt = 0;
 
   constructor(options: WatcherOptions) {
     this.options = {
@@ -68,6 +75,7 @@ export class ChatDbWatcher {
       watchWal: options.watchWal ?? true,
       startAt: options.startAt ?? "latest",
       autoCommit: options.autoCommit ?? true,
+      commitIntervalMs: Math.max(0, options.commitIntervalMs ?? 250),
     };
     const stored = this.options.watermark.load();
     this.cursor = stored ?? (this.options.startAt === "latest" ? this.options.db.maxRowid() : 0);
@@ -98,6 +106,7 @@ export class ChatDbWatcher {
     this.fsWatcher?.close();
     this.fsWatcher = undefined;
     await this.running;
+    this.commit();
   }
 
   /**
@@ -127,6 +136,7 @@ export class ChatDbWatcher {
         batch = this.options.db.readAfter(this.cursor, this.options.batchSize);
       } catch (error) {
         this.options.logger?.warn("reading the Messages database failed; retrying on the next poll", { error });
+        this.commit();
         return delivered;
       }
       for (const message of batch) {
@@ -139,11 +149,20 @@ export class ChatDbWatcher {
           }
         }
         this.cursor = message.rowid;
-        if (this.options.autoCommit) this.options.watermark.save(this.cursor);
+        if (Date.now() - this.lastCommitAt >= this.options.commitIntervalMs) this.commit();
       }
-      if (batch.length < this.options.batchSize) return delivered;
+      if (batch.length < this.options.batchSize) {
+        this.commit();
+        return delivered;
+      }
       await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+
+  private commit(): void {
+    if (!this.options.autoCommit) return;
+    this.options.watermark.save(this.cursor);
+    this.lastCommitAt = Date.now();
   }
 
   private tick(): void {
