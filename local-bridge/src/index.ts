@@ -15,5 +15,6 @@ export { appleTimeToDate } from "./apple-time.ts";
 export { tapbackFromType, tapbackTargetGuid, type Tapback } from "./tapback.ts";
 export { toEnvelope, toSpectrumGuid, eventIdOf } from "./envelope.ts";
 export { RelayClient, type RelayClientOptions, type RelaySocket } from "./relay.ts";
+export { startRelayBridge, type RelayBridge, type RelayBridgeOptions } from "./relay-bridge.ts";
 export { LocalModeError } from "./errors.ts";
 export { NotImplementedError } from "../../src/adapter/errors.ts";

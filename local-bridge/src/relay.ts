@@ -47,6 +47,8 @@ export interface RelayClientOptions {
   maxBackoffMs?: number;
   /** An event not acknowledged within this many ms is sent again (default 10000). */
   ackTimeoutMs?: number;
+  /** Give up on a handshake after this many ms and try again (default 15000). */
+  connectTimeoutMs?: number;
   /** At most this many unacknowledged events; reading pauses beyond it (default 1000). */
   maxInFlight?: number;
   /** Called with the highest ROWID up to which every event was acknowledged (or had nothing to send). */
@@ -73,6 +75,11 @@ export async function defaultSocketFactory(url: string, headers: Record<string, 
     | undefined;
   if (!ws) throw new Error("the relay needs Node >= 22 (global WebSocket) or the ws package installed");
   return new ws.default(url, { headers });
+}
+
+function describeError(error: unknown): string {
+  const event = error as { message?: unknown; error?: { message?: unknown }; type?: unknown };
+  return String(event?.error?.message ?? event?.message ?? event?.type ?? error);
 }
 
 function decodeFiles(files: unknown): OutgoingFile[] {
@@ -188,26 +195,45 @@ export class RelayClient {
       const factory = this.options.socketFactory ?? defaultSocketFactory;
       socket = await factory(this.options.url, { authorization: `Bearer ${this.options.secret}` });
     } catch (error) {
-      this.options.logger?.warn("relay connection failed", { error });
+      this.options.logger?.warn(`relay connection failed: ${describeError(error)}`);
       this.scheduleReconnect();
       return;
     }
     this.socket = socket;
+    let settled = false;
+    // Node 22's WebSocket reports a refused handshake with an error and no close event: treat an error
+    // before open, a close, or no open within the timeout alike, once per socket.
+    const lost = (why: string) => {
+      if (settled || this.socket !== socket) return;
+      settled = true;
+      clearTimeout(openTimer);
+      this.socket = undefined;
+      try {
+        if (socket.readyState <= OPEN) socket.close(1000, "reconnecting");
+      } catch {
+        // A socket still connecting may refuse close(); it is abandoned either way.
+      }
+      if (!this.stopped) {
+        this.options.logger?.warn(`relay disconnected (${why}); reconnecting`);
+        this.scheduleReconnect();
+      }
+    };
+    const openTimer = setTimeout(() => {
+      if (socket.readyState !== OPEN) lost("no answer to the handshake");
+    }, this.options.connectTimeoutMs ?? 15_000);
     socket.onopen = () => {
+      if (this.socket !== socket) return void socket.close(1000, "superseded");
+      clearTimeout(openTimer);
       this.attempt = 0;
       this.options.logger?.info(`relay connected to ${this.options.url}`);
       for (const id of this.pending.keys()) this.transmit(id);
     };
     socket.onmessage = (event) => void this.receive(event.data);
-    socket.onerror = (error) => this.options.logger?.warn("relay socket error", { error });
-    socket.onclose = (event) => {
-      if (this.socket !== socket) return;
-      this.socket = undefined;
-      if (!this.stopped) {
-        this.options.logger?.warn(`relay disconnected (${event.code ?? "?"} ${event.reason ?? ""}); reconnecting`);
-        this.scheduleReconnect();
-      }
+    socket.onerror = (error) => {
+      this.options.logger?.warn(`relay socket error: ${describeError(error)}`);
+      if (socket.readyState !== OPEN) lost("connection failed");
     };
+    socket.onclose = (event) => lost(`closed ${event.code ?? "?"} ${event.reason ?? ""}`.trim());
   }
 
   /** Full-doubling backoff with jitter: half the step plus a random half, capped. */
