@@ -94,7 +94,9 @@ export async function handleRelayFrame(bot: GatewayBot, frame: RelayFrame): Prom
       return undefined;
     case "event": {
       const adapter = await readyAdapter(bot);
-      const response = await adapter.acceptDelivery(frame.delivery);
+      const tasks: Promise<unknown>[] = [];
+      const response = await adapter.acceptDelivery(frame.delivery, { waitUntil: (task) => void tasks.push(task) });
+      await Promise.allSettled(tasks);
       const body = (await response.json()) as { status?: string };
       if (body.status === "duplicate") return { type: "ack", id: frame.id, duplicate: true };
       if (response.ok) return { type: "ack", id: frame.id };
