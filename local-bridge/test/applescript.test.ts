@@ -134,7 +134,7 @@ describe("osascript runner", () => {
       'cat >/dev/null; echo "execution error: Messages got an error: Can’t get participant \\"+1\\". (-1728)" >&2; exit 1',
     );
     const run = createOsascriptRunner({ command, platform: "darwin" });
-    const error = await run("send").catch((caught: unknown) => caught as LocalModeError);
+    const error = (await run("send").catch((caught: unknown) => caught)) as LocalModeError;
     expect(error).toBeInstanceOf(LocalModeError);
     expect(error.code).toBe("OSASCRIPT_FAILED");
     expect(error.message).toContain('execution error: Messages got an error: Can’t get participant "+1". (-1728)');

@@ -23,7 +23,7 @@ afterEach(async () => {
   for (const client of clients.splice(0)) await client.stop();
   for (const server of servers.splice(0)) {
     for (const socket of server.clients) socket.terminate();
-    await new Promise((resolve) => server.close(resolve));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
 
@@ -36,7 +36,7 @@ async function relayServer(options: { ack?: (frame: Frame) => boolean; accept?: 
     verifyClient: () => (handshakes++, options.accept?.() ?? true),
   });
   servers.push(server);
-  await new Promise((resolve) => server.once("listening", resolve));
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   const frames: Frame[] = [];
   const requests: IncomingMessage[] = [];
   const sockets: WebSocket[] = [];
