@@ -20,7 +20,7 @@ import worker from "../src/worker/index.ts";
 import { fixture, signedRequest, withFreshId } from "./helpers.ts";
 import { simulatorClient } from "./simulator/client.ts";
 
-const sim = simulatorClient(env.SIMULATOR_URL);
+const sim = simulatorClient((env as unknown as { SIMULATOR_URL: string }).SIMULATOR_URL);
 const GROUP = "any;+;chat914325730198374";
 
 /** A fresh adapter + bot (as after a deploy or in another isolate) on the gateway's space directory. */
@@ -148,7 +148,7 @@ describe("catch-up over HTTP", () => {
     const envelope = JSON.parse(withFreshId(fixture("dm-text"))) as { message: { content: { text: string }; timestamp: string } };
     envelope.message.content.text = text;
     envelope.message.timestamp = new Date().toISOString();
-    await sim.deliver({ url: `${env.SIMULATOR_URL}/__sim/echo`, secret: "whsec_test", envelope: JSON.stringify(envelope) });
+    await sim.deliver({ url: `${sim.baseUrl}/__sim/echo`, secret: "whsec_test", envelope: JSON.stringify(envelope) });
 
     const report = await keepalive(adapter as iMessageAdapter, chat.getState(), cursors, { catchUp: true });
     expect(report.caughtUp).toBeGreaterThanOrEqual(1);

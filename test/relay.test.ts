@@ -11,7 +11,7 @@ import { createDemoBot } from "../src/worker/bot.ts";
 import { fixture } from "./helpers.ts";
 import { simulatorClient } from "./simulator/client.ts";
 
-const sim = simulatorClient(env.SIMULATOR_URL);
+const sim = simulatorClient((env as unknown as { SIMULATOR_URL: string }).SIMULATOR_URL);
 const app = createWorkerApp(createDemoBot);
 
 async function get(url: string, headers: Record<string, string> = {}): Promise<Response> {
