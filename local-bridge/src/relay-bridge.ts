@@ -69,8 +69,8 @@ export function startRelayBridge(options: RelayBridgeOptions): RelayBridge {
     client,
     watcher,
     async stop() {
+      await client.stop(); // first: wakes a watcher waiting for acks
       await watcher.stop();
-      await client.stop();
       db.close();
     },
   };

@@ -66,6 +66,7 @@ export class ChatDbWatcher {
   private again = false;
   private started = false;
   private lastCommitAt = 0;
+  private stopping = false;
 
   constructor(options: WatcherOptions) {
     this.options = {
@@ -105,7 +106,9 @@ export class ChatDbWatcher {
     clearTimeout(this.walTimer);
     this.fsWatcher?.close();
     this.fsWatcher = undefined;
+    this.stopping = true;
     await this.running;
+    this.stopping = false;
     this.commit();
   }
 
@@ -140,6 +143,7 @@ export class ChatDbWatcher {
         return delivered;
       }
       for (const message of batch) {
+        if (this.stopping) break;
         if (!message.isFromMe && message.chatGuid) {
           try {
             await this.options.onMessage(message);
@@ -151,7 +155,7 @@ export class ChatDbWatcher {
         this.cursor = message.rowid;
         if (Date.now() - this.lastCommitAt >= this.options.commitIntervalMs) this.commit();
       }
-      if (batch.length < this.options.batchSize) {
+      if (batch.length < this.options.batchSize || this.stopping) {
         this.commit();
         return delivered;
       }

@@ -205,6 +205,28 @@ describe("RelayClient", () => {
   });
 });
 
+describe("RelayClient backpressure", () => {
+  it("pauses reading at maxInFlight unacknowledged events, and stop() releases the wait", async () => {
+    const { relay } = client("ws://127.0.0.1:1/unreachable", {
+      socketFactory: () => {
+        throw new Error("ECONNREFUSED");
+      },
+      maxInFlight: 2,
+    });
+    relay.start();
+    const rows = sampleRows();
+    await relay.enqueue(rows[0] as LocalMessage);
+    let third = false;
+    const blocked = relay.enqueue(rows[1] as LocalMessage).then(() => (third = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(third).toBe(false);
+    expect(relay.pendingCount).toBe(2);
+    await relay.stop();
+    await blocked;
+    expect(third).toBe(true);
+  });
+});
+
 describe("startRelayBridge", () => {
   it("relays new database rows, saves the watermark only after acks, and sends what the Worker asks", async () => {
     const { startRelayBridge } = await import("../src/relay-bridge.ts");
