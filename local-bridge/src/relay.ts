@@ -5,7 +5,8 @@
  *
  * Protocol (JSON text frames):
  * - client → server `{"type":"event","id":"<stable event id>","envelope":<slim Spectrum envelope>}`
- * - server → client `{"type":"ack","id":"…"}`
+ * - server → client `{"type":"ack","id":"…"}`, or `{"type":"nack","id":"…","error":"…"}` when the Worker
+ *   could not take the event (it is retried, and dropped after {@link MAX_NACKS} refusals)
  * - server → client `{"type":"send","requestId":"…","chatGuid":"…","text":"…","files":[{"filename","mimeType","dataBase64"}]}`
  * - client → server `{"type":"send-result","requestId":"…","ok":true}` or `{…,"ok":false,"error":"…"}`
  */
@@ -62,7 +63,11 @@ interface PendingEvent {
   rowid: number;
   frame: string;
   sentAt: number;
+  nacks: number;
 }
+
+/** An event the Worker refused this many times is dropped (logged) so it cannot hold the watermark forever. */
+export const MAX_NACKS = 5;
 
 const OPEN = 1;
 
@@ -154,7 +159,7 @@ export class RelayClient {
     if (envelope) {
       const id = eventIdOf(message);
       const frame = JSON.stringify({ type: "event", id, envelope });
-      this.pending.set(id, { rowid: message.rowid, frame, sentAt: 0 });
+      this.pending.set(id, { rowid: message.rowid, frame, sentAt: 0, nacks: 0 });
       this.transmit(id);
     }
     this.commit();
@@ -248,7 +253,15 @@ export class RelayClient {
   }
 
   private async receive(data: unknown): Promise<void> {
-    let frame: { type?: unknown; id?: unknown; requestId?: unknown; chatGuid?: unknown; text?: unknown; files?: unknown };
+    let frame: {
+      type?: unknown;
+      id?: unknown;
+      error?: unknown;
+      requestId?: unknown;
+      chatGuid?: unknown;
+      text?: unknown;
+      files?: unknown;
+    };
     try {
       frame = JSON.parse(typeof data === "string" ? data : Buffer.from(data as ArrayBuffer).toString("utf8"));
     } catch {
@@ -256,9 +269,20 @@ export class RelayClient {
       return;
     }
     if (frame.type === "ack" && typeof frame.id === "string") {
-      this.pending.delete(frame.id);
-      this.commit();
-      if (this.pending.size < (this.options.maxInFlight ?? 1000)) for (const wake of this.roomWaiters.splice(0)) wake();
+      this.settle(frame.id);
+      return;
+    }
+    if (frame.type === "nack" && typeof frame.id === "string") {
+      const event = this.pending.get(frame.id);
+      if (!event) return;
+      event.nacks++;
+      const error = typeof frame.error === "string" ? frame.error : "no reason given";
+      if (event.nacks >= MAX_NACKS) {
+        this.options.logger?.error(`relay: the Worker refused event ${frame.id} ${event.nacks} times (${error}); dropping it`);
+        this.settle(frame.id);
+      } else {
+        this.options.logger?.warn(`relay: the Worker refused event ${frame.id} (${error}); retrying`);
+      }
       return;
     }
     if (frame.type === "send" && typeof frame.requestId === "string") {
@@ -266,6 +290,13 @@ export class RelayClient {
       return;
     }
     this.options.logger?.debug?.(`relay: ignoring frame of type ${String(frame.type)}`);
+  }
+
+  /** Forgets an event the Worker took (or that is given up on) and moves the commit point. */
+  private settle(id: string): void {
+    this.pending.delete(id);
+    this.commit();
+    if (this.pending.size < (this.options.maxInFlight ?? 1000)) for (const wake of this.roomWaiters.splice(0)) wake();
   }
 
   private async performSend(

@@ -205,6 +205,25 @@ describe("RelayClient", () => {
   });
 });
 
+describe("RelayClient nacks", () => {
+  it("retries an event the Worker refuses, and drops it after repeated refusals so the watermark moves on", async () => {
+    const server = await relayServer({ ack: () => false });
+    server.server.on("connection", (socket) =>
+      socket.on("message", (data) => {
+        const frame = JSON.parse(String(data)) as Frame;
+        socket.send(JSON.stringify({ type: "nack", id: frame.id, error: "gateway not bound" }));
+      }),
+    );
+    const { relay, commits } = client(server.url, { ackTimeoutMs: 60 });
+    relay.start();
+    const row = sampleRows()[0] as LocalMessage;
+    await relay.enqueue(row);
+    await vi.waitFor(() => expect(relay.pendingCount).toBe(0), { timeout: 3000 });
+    expect(server.events().length).toBe(5);
+    expect(commits.at(-1)).toBe(row.rowid);
+  });
+});
+
 describe("RelayClient backpressure", () => {
   it("pauses reading at maxInFlight unacknowledged events, and stop() releases the wait", async () => {
     const { relay } = client("ws://127.0.0.1:1/unreachable", {
