@@ -15,7 +15,7 @@ export interface StoredLock {
  * One shard of Chat SDK state. Values are JSON strings (the client serializes); expired rows
  * read as absent and are pruned by an alarm. Every method is atomic under the input gate.
  */
-export class ChatStateDO extends DurableObject {
+export class ChatStateDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {

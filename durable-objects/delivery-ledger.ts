@@ -29,7 +29,7 @@ const RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
  * const claim = await env.DELIVERY_LEDGER.get(env.DELIVERY_LEDGER.idFromName("ledger-0")).claim(key, 120_000);
  * ```
  */
-export class DeliveryLedger extends DurableObject {
+export class DeliveryLedger extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {

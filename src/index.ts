@@ -15,6 +15,7 @@ export { encodeThreadId, decodeThreadId, type iMessageThreadId } from "./adapter
 export { iMessageFormatConverter } from "./adapter/format.ts";
 export { tapbackFor, type TapbackKind } from "./adapter/tapbacks.ts";
 export { createDurableObjectState } from "./state/durable-state.ts";
-export { createDurableLedger, createMemoryLedger, deliveryKey, type DeliveryLedgerClient } from "./dedupe/ledger.ts";
+export { createDurableLedger, type DurableLedgerOptions } from "./dedupe/durable-ledger.ts";
+export { createMemoryLedger, deliveryKey, type DeliveryLedgerClient } from "./dedupe/ledger.ts";
 export { verifyDelivery } from "./webhook/verify.ts";
 export { receiveDelivery } from "./webhook/receive.ts";

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createDurableLedger, deliveryKey } from "../src/dedupe/ledger.ts";
+import { createDurableLedger } from "../src/dedupe/durable-ledger.ts";
+import { deliveryKey } from "../src/dedupe/ledger.ts";
 import { createRecordingBot, fixture, signedRequest, withFreshId } from "./helpers.ts";
 
 describe("exactly-once handling of at-least-once deliveries", () => {

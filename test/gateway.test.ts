@@ -8,7 +8,7 @@ import { Chat, NotImplementedError, type Adapter } from "chat";
 import { describe, expect, it } from "vitest";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
 import type { iMessageAdapter } from "../src/adapter/imessage-adapter.ts";
-import { createDurableLedger } from "../src/dedupe/ledger.ts";
+import { createDurableLedger } from "../src/dedupe/durable-ledger.ts";
 import type { CatchUpCursor } from "../src/gateway/catch-up.ts";
 import { createGatewaySpaceDirectory, gatewayStub } from "../src/gateway/directory.ts";
 import { keepalive, type CursorStore } from "../src/gateway/gateway-core.ts";

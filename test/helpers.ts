@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { Chat, type Adapter } from "chat";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
 import type { iMessageAdapter } from "../src/adapter/imessage-adapter.ts";
-import { createDurableLedger } from "../src/dedupe/ledger.ts";
+import { createDurableLedger } from "../src/dedupe/durable-ledger.ts";
 import { createDurableObjectState } from "../src/state/durable-state.ts";
 import { createWorkerApp } from "../src/worker/app.ts";
 import { spectrumWebhookHeaders } from "./simulator/client.ts";

@@ -39,7 +39,7 @@ function staleMessage(timestamp: number, now: number): string | undefined {
   return `timestamp is ${Math.abs(skew)} s ${skew > 0 ? "old" : "in the future"}; deliveries must be within ${SIGNATURE_TOLERANCE_SECONDS} s of now (check the sender's clock, or this is a replay)`;
 }
 
-function base64ToBytes(value: string): Uint8Array | undefined {
+function base64ToBytes(value: string): Uint8Array<ArrayBuffer> | undefined {
   try {
     const binary = atob(value);
     const bytes = new Uint8Array(binary.length);
@@ -51,10 +51,10 @@ function base64ToBytes(value: string): Uint8Array | undefined {
 }
 
 /** The HMAC key of a Standard Webhooks secret: base64 after an optional `whsec_` prefix. */
-function standardSecretKey(secret: string): Uint8Array {
+function standardSecretKey(secret: string): Uint8Array<ArrayBuffer> {
   const stripped = secret.startsWith("whsec_") ? secret.slice(6) : secret;
   const decoded = base64ToBytes(stripped);
-  return decoded && decoded.length >= 16 ? decoded : encoder.encode(secret);
+  return decoded && decoded.length >= 16 ? decoded : new Uint8Array(encoder.encode(secret));
 }
 
 async function verifyStandard(

@@ -97,7 +97,7 @@ export function simulatorClient(baseUrl: string, fetcher: typeof fetch = (input,
     },
     async seedAttachment(fileName, bytes, options = {}) {
       const query = new URLSearchParams({ fileName, ...(options.guid ? { guid: options.guid } : {}), ...(options.mimeType ? { mimeType: options.mimeType } : {}) });
-      const response = await fetcher(`${base}/__sim/attachments?${query}`, { method: "POST", body: bytes });
+      const response = await fetcher(`${base}/__sim/attachments?${query}`, { method: "POST", body: new Uint8Array(bytes) });
       if (!response.ok) throw new Error(`simulator seedAttachment answered ${response.status}: ${await response.text()}`);
       return ((await response.json()) as { attachment: WireAttachment }).attachment;
     },

@@ -385,7 +385,7 @@ export function imessageRoutes(deps: IMessageDeps): Hono {
 
   app.get("/v1/attachments/:attachmentGuid/data", (c) => {
     const attachment = deps.world().attachment(c.req.param("attachmentGuid"));
-    return new Response(attachment.bytes, {
+    return new Response(new Uint8Array(attachment.bytes), {
       headers: {
         "content-type": attachment.mimeType,
         "content-length": String(attachment.bytes.byteLength),
@@ -399,7 +399,7 @@ export function imessageRoutes(deps: IMessageDeps): Hono {
     if (!attachment.companion) {
       throw new SimError("not_found", "attachmentNotFound", `attachment ${attachment.guid} has no companion`, { context: { attachmentGuid: attachment.guid } });
     }
-    return new Response(attachment.companion.bytes, {
+    return new Response(new Uint8Array(attachment.companion.bytes), {
       headers: {
         "content-type": attachment.companion.mimeType,
         "content-disposition": `attachment; filename="${attachment.companion.fileName}"`,

@@ -1,0 +1,67 @@
+/**
+ * @module dedupe/durable-ledger
+ * The Workers ledger: a KV fast path in front of an atomic claim in a Durable Object.
+ */
+import type { ClaimResult, DeliveryLedger } from "../../durable-objects/delivery-ledger.ts";
+import type { DeliveryLedgerClient } from "./ledger.ts";
+
+/** Options of {@link createDurableLedger}. */
+export interface DurableLedgerOptions {
+  /** The `DeliveryLedger` Durable Object namespace (source of truth). */
+  namespace: DurableObjectNamespace<DeliveryLedger>;
+  /** Optional KV namespace remembering finished keys (fast path, eventually consistent). */
+  kv?: KVNamespace;
+  /** How long a claim is held before another delivery may take it over (default 120 s). */
+  leaseMs?: number;
+  /** KV retention of finished keys in seconds (default 7 days; at least 24 h). */
+  kvTtlSeconds?: number;
+  /** Number of ledger Durable Objects keys are spread over (default 8). */
+  shards?: number;
+}
+
+function shardOf(key: string, shards: number): number {
+  let hash = 2166136261;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 16777619);
+  return (hash >>> 0) % shards;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * A ledger on Durable Objects (atomic claims) with KV as the fast path for finished keys.
+ *
+ * @example
+ * ```ts
+ * const ledger = createDurableLedger({ namespace: env.DELIVERY_LEDGER, kv: env.DEDUPE_KV });
+ * const result = await ledger.claim(deliveryKey(webhookId, messageId));
+ * ```
+ */
+export function createDurableLedger(options: DurableLedgerOptions): DeliveryLedgerClient {
+  const leaseMs = options.leaseMs ?? 120_000;
+  const kvTtl = Math.max(options.kvTtlSeconds ?? 7 * 24 * 3600, 24 * 3600);
+  const shards = options.shards ?? 8;
+  const stub = (key: string) => options.namespace.get(options.namespace.idFromName(`ledger-${shardOf(key, shards)}`));
+  const kvKey = (key: string) => `done:${key}`;
+
+  return {
+    async claim(key) {
+      if (options.kv && (await options.kv.get(kvKey(key))) !== null) return { verdict: "duplicate" };
+      const result = (await stub(key).claim(key, leaseMs)) as ClaimResult;
+      if (result.verdict === "claimed") {
+        return { verdict: "claimed", claim: { key, token: result.token, attempt: result.attempt } };
+      }
+      return result;
+    },
+    async complete(claim) {
+      const completed = await stub(claim.key).complete(claim.key, claim.token);
+      // A claimant whose lease was taken over must not mark the key done for the one now holding it.
+      if (completed) await options.kv?.put(kvKey(claim.key), "1", { expirationTtl: kvTtl });
+    },
+    async release(claim, error) {
+      await stub(claim.key).release(claim.key, claim.token, errorText(error));
+    },
+  };
+}
+
