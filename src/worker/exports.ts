@@ -1,9 +1,12 @@
 /**
  * @module chat-adapter-imessage/worker
- * What a Worker of your own needs besides the adapter: the Hono app with the webhook route, and the
- * Durable Object classes its wrangler config binds (export them from your Worker's entry).
+ * What a Worker of your own needs besides the adapter: the Hono app (webhook, gateway and relay routes),
+ * the cron handler, and the Durable Object classes its wrangler config binds (export them from your
+ * Worker's entry; bind the gateway to your bot with `createGatewayDurableObject`).
  */
 export { createWorkerApp, type BotFactory } from "./app.ts";
+export { gatewayScheduled } from "../gateway/routes.ts";
+export { createGatewaySpaceDirectory } from "../gateway/directory.ts";
 export { ChatStateDO } from "../../durable-objects/chat-state.ts";
 export { DeliveryLedger } from "../../durable-objects/delivery-ledger.ts";
-export { GatewayDO } from "../../durable-objects/gateway.ts";
+export { GatewayDO, createGatewayDurableObject } from "../../durable-objects/gateway.ts";

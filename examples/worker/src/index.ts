@@ -4,10 +4,15 @@
  */
 import { Chat } from "chat";
 import { createDurableLedger, createDurableObjectState, createiMessageAdapter, type iMessageAdapter } from "chat-adapter-imessage";
-import { createWorkerApp } from "chat-adapter-imessage/worker";
+import {
+  createGatewayDurableObject,
+  createGatewaySpaceDirectory,
+  createWorkerApp,
+  gatewayScheduled,
+} from "chat-adapter-imessage/worker";
 
 // wrangler.toml binds these classes: the Worker's entry must export them.
-export { ChatStateDO, DeliveryLedger, GatewayDO } from "chat-adapter-imessage/worker";
+export { ChatStateDO, DeliveryLedger } from "chat-adapter-imessage/worker";
 
 const bots = new WeakMap<Env, Chat<{ imessage: iMessageAdapter }>>();
 
@@ -17,6 +22,8 @@ function createBot(env: Env): Chat<{ imessage: iMessageAdapter }> {
   const imessage = createiMessageAdapter({
     env: env as unknown as Record<string, unknown>,
     ledger: createDurableLedger({ namespace: env.DELIVERY_LEDGER, kv: env.DEDUPE_KV }),
+    // Groups stay replyable across isolates and deploys: the gateway remembers every space seen.
+    spaces: createGatewaySpaceDirectory(env.GATEWAY),
   });
   const bot = new Chat({
     userName: imessage.userName,
@@ -34,8 +41,13 @@ function createBot(env: Env): Chat<{ imessage: iMessageAdapter }> {
   return bot;
 }
 
+/** The gateway Durable Object routes relayed events into this same bot. */
+export class GatewayDO extends createGatewayDurableObject(createBot) {}
+
 const app = createWorkerApp(createBot);
 
 export default {
   fetch: app.fetch,
+  // The `*/9 * * * *` cron keeps the gateway alive (tokens fresh, relay held).
+  scheduled: gatewayScheduled,
 } satisfies ExportedHandler<Env>;
