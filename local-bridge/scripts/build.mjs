@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+/**
+ * @module local-bridge/scripts/build
+ * Builds the publishable JavaScript of the bridge with esbuild: `bin/bridge.ts` → `dist/bridge.mjs`
+ * (executable, `#!/usr/bin/env node`) and `src/index.ts` → `dist/index.mjs`, ESM for Node 20.
+ * The repository code they import (`local-bridge/src`, the Worker adapter in `../src`) and
+ * `@spectrum-ts/core/webhook` (whose package peers on TypeScript and pulls link-preview libraries)
+ * are bundled; every package in this package's `dependencies` stays an import.
+ *
+ * `--types` also emits declarations with `tsc -p tsconfig.build.json` into `dist/types` (about 4 s,
+ * so the root postinstall skips it; `npm run build` and `prepack` include it).
+ */
+import { execFileSync } from "node:child_process";
+import { chmodSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { build } from "esbuild";
+
+const packageDir = dirname(import.meta.dirname);
+const pkg = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8"));
+const withTypes = process.argv.includes("--types");
+const started = performance.now();
+
+// A full build (`--types`, used by prepack) starts from an empty dist; the quick one overwrites its two files.
+if (withTypes) rmSync(join(packageDir, "dist"), { recursive: true, force: true });
+
+const common = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  // Subpath imports (`chat/…`, `ws/…`) of a dependency stay external too.
+  external: Object.keys(pkg.dependencies ?? {}).flatMap((name) => [name, `${name}/*`]),
+  legalComments: "inline",
+  logLevel: "warning",
+  metafile: true,
+};
+
+const results = await Promise.all([
+  build({
+    ...common,
+    entryPoints: [join(packageDir, "bin", "bridge.ts")],
+    outfile: join(packageDir, "dist", "bridge.mjs"),
+    // The source's own `#!/usr/bin/env node` line is kept by esbuild as the first line.
+  }),
+  build({
+    ...common,
+    entryPoints: [join(packageDir, "src", "index.ts")],
+    outfile: join(packageDir, "dist", "index.mjs"),
+  }),
+]);
+chmodSync(join(packageDir, "dist", "bridge.mjs"), 0o755);
+
+// Every bare import left in the output must be a declared dependency (or a Node built-in).
+const declared = new Set(Object.keys(pkg.dependencies ?? {}));
+const undeclared = new Set();
+for (const { metafile } of results) {
+  for (const output of Object.values(metafile.outputs)) {
+    for (const { path, external } of output.imports) {
+      if (!external || path.startsWith("node:")) continue;
+      const name = path.startsWith("@") ? path.split("/").slice(0, 2).join("/") : path.split("/")[0];
+      if (!declared.has(name)) undeclared.add(path);
+    }
+  }
+}
+if (undeclared.size) {
+  console.error(`[build] dist imports packages that are not in local-bridge dependencies: ${[...undeclared].join(", ")}`);
+  process.exit(1);
+}
+
+if (withTypes) {
+  const require = createRequire(import.meta.url);
+  const tsc = require.resolve("typescript/bin/tsc");
+  execFileSync(process.execPath, [tsc, "-p", join(packageDir, "tsconfig.build.json")], { stdio: "inherit" });
+}
+
+const sizes = results
+  .flatMap(({ metafile }) => Object.entries(metafile.outputs))
+  .map(([file, { bytes }]) => `${file.split("/").pop()} ${(bytes / 1024).toFixed(0)} KB`);
+console.log(`[build] local-bridge/dist: ${sizes.join(", ")}${withTypes ? ", types" : ""} in ${Math.round(performance.now() - started)} ms`);
