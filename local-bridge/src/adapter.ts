@@ -11,7 +11,6 @@ import type {
   AdapterPostableMessage,
   ChatInstance,
   FetchResult,
-  FormattedContent,
   Logger,
   Message,
   RawMessage,
@@ -21,15 +20,9 @@ import type {
 import type { SlimEnvelope, SlimMessage } from "@spectrum-ts/core/webhook";
 import type { LocalConfig } from "../../src/adapter/config.ts";
 import { notImplemented, ValidationError } from "../../src/adapter/errors.ts";
-import { iMessageFormatConverter } from "../../src/adapter/format.ts";
+import { iMessageThreadMethods } from "../../src/adapter/thread-methods.ts";
 import { parseInbound, type InboundContext } from "../../src/adapter/inbound.ts";
-import {
-  ADAPTER_NAME,
-  decodeThreadId,
-  encodeThreadId,
-  isDmGuid,
-  type iMessageThreadId,
-} from "../../src/adapter/thread-id.ts";
+import { decodeThreadId, encodeThreadId, type iMessageThreadId } from "../../src/adapter/thread-id.ts";
 import { type ChatDb, type LocalMessage, openChatDb } from "./chat-db.ts";
 import { toEnvelope } from "./envelope.ts";
 import { createOsascriptRunner, type OsascriptRunner } from "./osascript.ts";
@@ -75,19 +68,18 @@ const NO_HISTORY = "local mode reads new messages only; the Messages database hi
  * iMessage for the Chat SDK on a Mac, without any server: new messages come from the Messages database,
  * replies go out through AppleScript. Create it with `createiMessageAdapter({ local: true })`.
  */
-export class LocalIMessageAdapter implements Adapter<iMessageThreadId, SlimMessage> {
-  readonly name = ADAPTER_NAME;
+export class LocalIMessageAdapter extends iMessageThreadMethods implements Adapter<iMessageThreadId, SlimMessage> {
   readonly userName: string;
   readonly logger: Logger;
   readonly config: LocalConfig;
   readonly db: ChatDb;
   readonly watcher: ChatDbWatcher;
   private readonly sender: AppleScriptSender;
-  private readonly converter = new iMessageFormatConverter();
   private readonly autoStart: boolean;
   private chat: ChatInstance | undefined;
 
   constructor(config: LocalConfig, options: LocalModeOptions, env: (name: string) => string | undefined) {
+    super();
     this.config = config;
     this.userName = config.userName;
     this.logger = config.logger;
@@ -169,24 +161,6 @@ export class LocalIMessageAdapter implements Adapter<iMessageThreadId, SlimMessa
     };
   }
 
-  // ── thread ids ─────────────────────────────────────────────────────────────
-
-  encodeThreadId(platformData: iMessageThreadId): string {
-    return encodeThreadId(platformData);
-  }
-
-  decodeThreadId(threadId: string): iMessageThreadId {
-    return decodeThreadId(threadId);
-  }
-
-  channelIdFromThreadId(threadId: string): string {
-    return threadId;
-  }
-
-  isDM(threadId: string): boolean {
-    return isDmGuid(decodeThreadId(threadId).chatGuid);
-  }
-
   /** The thread of an existing DM with an address; local mode cannot start new conversations. */
   async openDM(address: string): Promise<string> {
     const { chatGuid } = this.sender.target(`any;-;${address.trim()}`);
@@ -197,10 +171,6 @@ export class LocalIMessageAdapter implements Adapter<iMessageThreadId, SlimMessa
     const event = parseInbound({ event: "messages", message: raw } as SlimEnvelope, this.inboundContext());
     if (event.kind !== "message") throw new ValidationError(`message ${raw.id} is a ${event.kind}, not a message`);
     return event.message;
-  }
-
-  renderFormatted(content: FormattedContent): string {
-    return this.converter.fromAst(content);
   }
 
   // ── outbound ───────────────────────────────────────────────────────────────

@@ -4,6 +4,7 @@
  * local mode and the relay share the Worker adapter's inbound parsing.
  */
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
+import { slimEnvelope } from "../../src/adapter/slim-envelope.ts";
 import type { LocalAttachment, LocalMessage } from "./chat-db.ts";
 
 export interface EnvelopeOptions {
@@ -65,26 +66,17 @@ function contentOf(message: LocalMessage): Content | undefined {
 export function toEnvelope(message: LocalMessage, options: EnvelopeOptions = {}): SlimEnvelope | undefined {
   const content = contentOf(message);
   if (!content) return undefined;
-  const space = {
-    id: options.spectrumGuids ? toSpectrumGuid(message.chatGuid) : message.chatGuid,
-    platform: "imessage",
-    type: message.isGroup ? "group" : "dm",
+  return slimEnvelope({
+    guid: message.guid,
+    chatGuid: options.spectrumGuids ? toSpectrumGuid(message.chatGuid) : message.chatGuid,
+    isGroup: message.isGroup,
     phone: options.phone ?? "shared",
-    ...(message.chatName ? { displayName: message.chatName } : {}),
-  };
-  return {
-    event: "messages",
-    space,
-    message: {
-      id: message.guid,
-      platform: "imessage",
-      direction: message.isFromMe ? "outbound" : "inbound",
-      timestamp: message.date.toISOString(),
-      sender: { id: message.sender, platform: "imessage" },
-      space,
-      content,
-    },
-  };
+    displayName: message.chatName ?? undefined,
+    sender: message.sender,
+    date: message.date,
+    isFromMe: message.isFromMe,
+    content,
+  });
 }
 
 /** The relay event id of a row: stable across restarts (from the message GUID), so the Worker dedupes. */

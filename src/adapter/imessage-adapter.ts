@@ -12,7 +12,6 @@ import type {
   FetchOptions,
   FetchResult,
   FileUpload,
-  FormattedContent,
   Logger,
   Message,
   ModalElement,
@@ -29,14 +28,13 @@ import { jsonResponse, receiveDelivery, type VerifiedDelivery } from "../webhook
 import { createTransport, type Transport } from "../transport/clients.ts";
 import type { ResolvedConfig } from "./config.ts";
 import { notImplemented, ValidationError } from "./errors.ts";
-import { iMessageFormatConverter } from "./format.ts";
+import { iMessageThreadMethods } from "./thread-methods.ts";
 import { parseInbound, spaceOf, type InboundEvent } from "./inbound.ts";
 import { pollFromModal, resolveVote, savePollBinding } from "./polls.ts";
 import { fromServerMessage } from "./server-message.ts";
 import { createStateSpaceDirectory, type SpaceDirectory } from "./spaces.ts";
 import { tapbackFor } from "./tapbacks.ts";
 import {
-  ADAPTER_NAME,
   assertChatGuid,
   decodeThreadId,
   dmAddress,
@@ -80,19 +78,18 @@ async function bytesOf(data: FileUpload["data"]): Promise<Uint8Array> {
 /**
  * iMessage for the Chat SDK. Create it with {@link createiMessageAdapter}.
  */
-export class iMessageAdapter implements Adapter<iMessageThreadId, iMessageRawMessage> {
-  readonly name = ADAPTER_NAME;
+export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iMessageThreadId, iMessageRawMessage> {
   readonly userName: string;
   readonly logger: Logger;
   readonly config: ResolvedConfig;
   private chat: ChatInstance | undefined;
   private transport: Transport | undefined;
-  private readonly converter = new iMessageFormatConverter();
   private readonly ledger: DeliveryLedgerClient;
   private spaceDirectory: SpaceDirectory | undefined;
   private readonly typing = new Set<string>();
 
   constructor(config: ResolvedConfig, dependencies: AdapterDependencies = {}) {
+    super();
     this.config = config;
     this.userName = config.userName;
     this.logger = config.logger;
@@ -250,28 +247,6 @@ export class iMessageAdapter implements Adapter<iMessageThreadId, iMessageRawMes
     );
     if (event.kind !== "message") throw new ValidationError(`cannot parse this event as a message: ${event.kind === "ignored" ? event.reason : event.kind}`);
     return event.message;
-  }
-
-  // ── thread ids ─────────────────────────────────────────────────────────────
-
-  encodeThreadId(platformData: iMessageThreadId): string {
-    return encodeThreadId(platformData);
-  }
-
-  decodeThreadId(threadId: string): iMessageThreadId {
-    return decodeThreadId(threadId);
-  }
-
-  channelIdFromThreadId(threadId: string): string {
-    return threadId;
-  }
-
-  isDM(threadId: string): boolean {
-    return isDmGuid(decodeThreadId(threadId).chatGuid);
-  }
-
-  renderFormatted(content: FormattedContent): string {
-    return this.converter.fromAst(content);
   }
 
   // ── outbound ───────────────────────────────────────────────────────────────

@@ -4,6 +4,7 @@
  */
 import type { ClaimResult, DeliveryLedger } from "../../durable-objects/delivery-ledger.ts";
 import type { DeliveryLedgerClient } from "./ledger.ts";
+import { shardName } from "../state/shard.ts";
 
 /** Options of {@link createDurableLedger}. */
 export interface DurableLedgerOptions {
@@ -17,12 +18,6 @@ export interface DurableLedgerOptions {
   kvTtlSeconds?: number;
   /** Number of ledger Durable Objects keys are spread over (default 8). */
   shards?: number;
-}
-
-function shardOf(key: string, shards: number): number {
-  let hash = 2166136261;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 16777619);
-  return (hash >>> 0) % shards;
 }
 
 function errorText(error: unknown): string {
@@ -42,7 +37,7 @@ export function createDurableLedger(options: DurableLedgerOptions): DeliveryLedg
   const leaseMs = options.leaseMs ?? 120_000;
   const kvTtl = Math.max(options.kvTtlSeconds ?? 7 * 24 * 3600, 24 * 3600);
   const shards = options.shards ?? 8;
-  const stub = (key: string) => options.namespace.get(options.namespace.idFromName(`ledger-${shardOf(key, shards)}`));
+  const stub = (key: string) => options.namespace.get(options.namespace.idFromName(shardName("ledger", key, shards)));
   const kvKey = (key: string) => `done:${key}`;
 
   return {

@@ -5,6 +5,7 @@
  * routing as webhooks.
  */
 import type { AdvancedIMessage, Message as ServerMessage } from "@photon-ai/advanced-imessage/http";
+import { slimEnvelope } from "../adapter/slim-envelope.ts";
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import { wireEmojiOf, type TapbackKind } from "../adapter/tapbacks.ts";
 import type { VerifiedDelivery } from "../webhook/receive.ts";
@@ -56,20 +57,14 @@ export function envelopeOf(message: ServerMessage, phone: string): SlimEnvelope 
   if (message.isFromMe || !chatGuid || message.isSystemMessage) return undefined;
   const content = contentOf(message);
   if (!content) return undefined;
-  const space = { id: chatGuid, platform: "imessage", type: chatGuid.includes(";+;") ? "group" : "dm", phone };
-  return {
-    event: "messages",
-    space,
-    message: {
-      id: message.guid,
-      platform: "imessage",
-      direction: "inbound",
-      timestamp: new Date(message.dateCreated).toISOString(),
-      sender: { id: message.sender?.address ?? "unknown" },
-      space,
-      content,
-    },
-  } as SlimEnvelope;
+  return slimEnvelope({
+    guid: message.guid,
+    chatGuid,
+    phone,
+    sender: message.sender?.address ?? "unknown",
+    date: new Date(message.dateCreated),
+    content,
+  });
 }
 
 /** A catch-up delivery for {@link envelopeOf}'s envelope. */

@@ -4,6 +4,7 @@
  */
 import { Message, type Lock, type QueueEntry, type StateAdapter } from "chat";
 import type { ChatStateDO } from "../../durable-objects/chat-state.ts";
+import { shardName } from "./shard.ts";
 
 /** Options of {@link createDurableObjectState}. */
 export interface DurableObjectStateOptions {
@@ -11,12 +12,6 @@ export interface DurableObjectStateOptions {
   shards?: number;
   /** Prefix of the Durable Object names, to keep several bots apart in one namespace. */
   name?: string;
-}
-
-function shardOf(key: string, shards: number): number {
-  let hash = 2166136261;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 16777619);
-  return (hash >>> 0) % shards;
 }
 
 function revive(value: unknown): unknown {
@@ -40,7 +35,7 @@ export function createDurableObjectState(
 ): StateAdapter {
   const shards = options.shards ?? 4;
   const prefix = options.name ?? "chat-state";
-  const stub = (key: string) => namespace.get(namespace.idFromName(`${prefix}-${shardOf(key, shards)}`));
+  const stub = (key: string) => namespace.get(namespace.idFromName(shardName(prefix, key, shards)));
   const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 
   return {
