@@ -144,3 +144,13 @@ describe("every shared fixture reaches the right Chat callback", () => {
     expect(bot.runs).toEqual([]);
   });
 });
+
+describe("X-Spectrum-Event", () => {
+  it("a signed delivery of another event type is acknowledged 200 and skipped", async () => {
+    const bot = createRecordingBot();
+    const response = await bot.send(await signedRequest(withFreshId(fixture("dm-text")), { headers: { "x-spectrum-event": "spaces" } }));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ignored", reason: 'event "spaces" is not handled' });
+    expect(bot.runs).toEqual([]);
+  });
+});

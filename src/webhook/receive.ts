@@ -109,6 +109,10 @@ export async function receiveDelivery(request: Request, secret: string | undefin
   const verified = await verifyDelivery(request.headers, rawBody, secret, now);
   if (!verified.ok) return { ok: false, response: jsonResponse(verified.status, { error: verified.error }) };
 
+  const eventHeader = request.headers.get("x-spectrum-event");
+  if (eventHeader && eventHeader !== "messages") {
+    return { ok: false, response: jsonResponse(200, { status: "ignored", reason: `event "${eventHeader}" is not handled` }) };
+  }
   const parsed = parseDelivery(rawBody);
   if (parsed.kind === "invalid") return { ok: false, response: jsonResponse(400, { error: parsed.error }) };
   if (parsed.kind === "ignored") {
