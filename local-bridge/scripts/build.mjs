@@ -11,9 +11,9 @@
  * so the root postinstall skips it; `npm run build` and `prepack` include it).
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { build } from "esbuild";
 
 const packageDir = dirname(import.meta.dirname);
@@ -72,6 +72,30 @@ if (withTypes) {
   const require = createRequire(import.meta.url);
   const tsc = require.resolve("typescript/bin/tsc");
   execFileSync(process.execPath, [tsc, "-p", join(packageDir, "tsconfig.build.json")], { stdio: "inherit" });
+  vendorSpectrumWebhookTypes(require);
+}
+
+/**
+ * The declarations name `@spectrum-ts/core/webhook` types (SlimEnvelope…), whose code is bundled, not
+ * a dependency. Its declaration file imports only `zod` (a dependency), so it is copied next to the
+ * declarations and the imports are pointed at the copy.
+ */
+function vendorSpectrumWebhookTypes(require) {
+  const typesDir = join(packageDir, "dist", "types");
+  const source = join(dirname(require.resolve("@spectrum-ts/core/webhook")), "webhook.d.ts");
+  const copy = join(typesDir, "vendor", "spectrum-ts-core-webhook.d.ts");
+  const { version, license } = JSON.parse(readFileSync(join(dirname(source), "..", "package.json"), "utf8"));
+  mkdirSync(dirname(copy), { recursive: true });
+  copyFileSync(source, copy);
+  writeFileSync(copy, `// @spectrum-ts/core@${version}/webhook declarations (${license}), copied by scripts/build.mjs\n${readFileSync(copy, "utf8")}`);
+  for (const entry of readdirSync(typesDir, { recursive: true })) {
+    const file = join(typesDir, entry);
+    if (!file.endsWith(".d.ts") || file === copy) continue;
+    const text = readFileSync(file, "utf8");
+    const target = relative(dirname(file), copy).replace(/\.d\.ts$/, ".js");
+    const rewritten = text.replaceAll('"@spectrum-ts/core/webhook"', JSON.stringify(target.startsWith(".") ? target : `./${target}`));
+    if (rewritten !== text) writeFileSync(file, rewritten);
+  }
 }
 
 const sizes = results
