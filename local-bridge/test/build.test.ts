@@ -7,11 +7,13 @@
  * The build itself runs first (esbuild, well under a second), so these tests check dist as built
  * from the current sources even when vitest runs alone.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, readFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { AddressInfo } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
+import { WebSocketServer } from "ws";
 import { ALICE, buildSampleChatDb } from "./fixtures/sample.ts";
 import { tempDir } from "./helpers.ts";
 
@@ -117,6 +119,35 @@ describe.skipIf(!node20)("dist/bridge.mjs on Node 20", () => {
   });
 });
 
+describe.skipIf(!node20)("relay client of dist/index.mjs on Node 20", () => {
+  it("connects through the ws package (Node 20 has no global WebSocket) to an http:// URL with the bearer secret", async () => {
+    const server = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+    try {
+      await new Promise<void>((resolve) => server.once("listening", resolve));
+      const { port } = server.address() as AddressInfo;
+      const authorization = new Promise<string | undefined>((resolve) =>
+        server.on("connection", (_socket, request) => resolve(request.headers.authorization)),
+      );
+      const script = `
+        const { RelayClient } = await import(${JSON.stringify(pathToFileURL(indexJs).href)});
+        if (globalThis.WebSocket) throw new Error("expected no global WebSocket on " + process.version);
+        new RelayClient({ url: "http://127.0.0.1:${port}/api/imessage/relay", secret: "relay_test", sender: async () => {} }).start();
+      `;
+      const child = spawn(node20!, ["--input-type=module", "-e", script], { env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      const exited = new Promise<string>((resolve) => child.once("exit", (code) => resolve(`exited ${code}: ${stderr}`)));
+      try {
+        expect(await Promise.race([authorization, exited])).toBe("Bearer relay_test");
+      } finally {
+        child.kill();
+      }
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }, 20_000);
+});
+
 describe("dist/index.mjs in Node's own loader", () => {
   it("creates the local adapter, which reads a Messages database", () => {
     // better-sqlite3 in node_modules is built for the Node that runs npm scripts and vitest (22).
@@ -165,4 +196,53 @@ describe("npm pack", () => {
     expect(files.filter((file) => /^(test|src|bin|scripts)\//.test(file) || file.endsWith(".ts") && !file.endsWith(".d.ts"))).toEqual([]);
     expect(existsSync(join(packageDir, pkg.exports["."].default))).toBe(true);
   });
+});
+
+describe("declarations (npm run build / prepack)", () => {
+  it("type-check a strict consumer without skipLibCheck and name no undeclared package", () => {
+    execFileSync(process.execPath, [join(packageDir, "scripts", "build.mjs"), "--types"], { stdio: "pipe" });
+    const typesDir = join(packageDir, "dist", "types");
+    const pkg = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8"));
+    expect(existsSync(join(packageDir, pkg.types))).toBe(true);
+    for (const entry of readdirSync(typesDir, { recursive: true, encoding: "utf8" })) {
+      if (entry.endsWith(".d.ts")) expect(readFileSync(join(typesDir, entry), "utf8"), entry).not.toMatch(/from "@spectrum-ts\//);
+    }
+
+    const consumer = tempDir();
+    mkdirSync(join(consumer, "node_modules"));
+    symlinkSync(packageDir, join(consumer, "node_modules", "chat-adapter-imessage-bridge"), "dir");
+    writeFileSync(join(consumer, "package.json"), JSON.stringify({ type: "module" }));
+    writeFileSync(
+      join(consumer, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          target: "ES2022",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          typeRoots: [join(packageDir, "..", "node_modules", "@types")],
+          types: ["node"],
+        },
+        files: ["use.ts"],
+      }),
+    );
+    writeFileSync(
+      join(consumer, "use.ts"),
+      [
+        'import { createiMessageAdapter, LocalIMessageAdapter, toEnvelope, type RelayBridgeOptions } from "chat-adapter-imessage-bridge";',
+        'const adapter: LocalIMessageAdapter = createiMessageAdapter({ local: true, dbPath: "chat.db", startAt: "beginning" });',
+        "const name: string = adapter.name;",
+        '// @ts-expect-error startAt is "latest" | "beginning"',
+        'createiMessageAdapter({ local: true, startAt: "yesterday" });',
+        "export type Options = RelayBridgeOptions;",
+        "export { name, toEnvelope };",
+      ].join("\n"),
+    );
+    const tsc = join(packageDir, "..", "node_modules", "typescript", "bin", "tsc");
+    const result = spawnSync(process.execPath, [tsc, "-p", consumer], { encoding: "utf8" });
+    expect(result.stdout + result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  }, 60_000);
 });
