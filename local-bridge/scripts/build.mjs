@@ -101,4 +101,4 @@ function vendorSpectrumWebhookTypes(require) {
 const sizes = results
   .flatMap(({ metafile }) => Object.entries(metafile.outputs))
   .map(([file, { bytes }]) => `${file.split("/").pop()} ${(bytes / 1024).toFixed(0)} KB`);
-console.log(`[build] local-bridge/dist: ${sizes.join(", ")}${withTypes ? ", types" : ""} in ${Math.round(performance.now() - started)} ms`);
+console.error(`[build] local-bridge/dist: ${sizes.join(", ")}${withTypes ? ", types" : ""} in ${Math.round(performance.now() - started)} ms`);
