@@ -2,7 +2,8 @@
  * @module durable-objects/gateway
  * The gateway Durable Object: remembers every space the bot has seen (SQLite, bounded, least recently
  * seen evicted), keeps cloud tokens fresh and catches up on missed messages on an alarm, and holds
- * relay WebSockets with the hibernation API.
+ * relay WebSockets with the hibernation API. It also holds a spectrum-ts app (built on first use with
+ * the HTTP iMessage provider) whose message stream sees every envelope the gateway sees.
  *
  * Relayed and caught-up events are routed into a bot, so a Worker binds the class to its own bot
  * factory; the unbound `GatewayDO` remembers spaces and refreshes tokens, and refuses relay events:
@@ -12,13 +13,23 @@
  * ```
  */
 import { DurableObject } from "cloudflare:workers";
+import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import { spaceOf, type SpaceSighting } from "../src/adapter/inbound.ts";
 import type { SpaceRecord } from "../src/adapter/spaces.ts";
 import type { CatchUpCursor } from "../src/gateway/catch-up.ts";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
-import { handleRelayFrame, keepalive, readyAdapter, type CursorStore, type GatewayBot, type KeepaliveReport } from "../src/gateway/gateway-core.ts";
+import {
+  handleRelayFrame,
+  keepalive,
+  readyAdapter,
+  spectrumSource,
+  type CursorStore,
+  type GatewayBot,
+  type KeepaliveReport,
+} from "../src/gateway/gateway-core.ts";
 import { parseRelayFrame, type RelayFile, type RelayServerMessage } from "../src/gateway/relay-protocol.ts";
 import { DEFAULT_SPACE_LIMIT, SpaceCache } from "../src/gateway/space-cache.ts";
+import { GatewaySpectrum, type GatewaySpectrumApp, type SpectrumEventSummary, type SpectrumHooks } from "../src/gateway/spectrum-app.ts";
 
 /** How often the alarm refreshes tokens and (when enabled) catches up. */
 export const GATEWAY_ALARM_MS = 60_000;
@@ -38,6 +49,22 @@ export interface GatewayStatus extends KeepaliveReport {
   spaces: number;
   relays: number;
   nextAlarm: number | null;
+}
+
+/** User code run on the gateway's spectrum-ts app. */
+export interface GatewayOptions<E> {
+  /** Called once each time the app is built (first use, and again after an eviction). */
+  onSpectrumApp?: (app: GatewaySpectrumApp, env: E) => void | Promise<void>;
+  /** Called for each message of the app's stream (the gateway consumes `app.messages` itself). */
+  onSpectrumMessage?: SpectrumHooks["onMessage"];
+}
+
+/** What the gateway's spectrum-ts app has seen. */
+export interface SpectrumStatus {
+  /** Messages the app's stream delivered since it was built. */
+  delivered: number;
+  /** The latest of them, oldest first. */
+  events: SpectrumEventSummary[];
 }
 
 const UNBOUND =
@@ -73,22 +100,65 @@ function cursorStore(sql: SqlStorage): CursorStore {
  * export default { fetch: app.fetch, scheduled: gatewayScheduled } satisfies ExportedHandler<Env>;
  * ```
  */
-export function createGatewayDurableObject<E extends object = Env>(bot?: (env: E) => GatewayBot) {
+export function createGatewayDurableObject<E extends object = Env>(bot?: (env: E) => GatewayBot, options: GatewayOptions<E> = {}) {
   return class GatewayDurableObject extends DurableObject<E> {
     readonly spaces: SpaceCache;
     private readonly cursors: CursorStore;
     private readonly pending = new Map<string, PendingSend>();
+    private readonly spectrum: GatewaySpectrum;
 
     constructor(ctx: DurableObjectState, env: E) {
       super(ctx, env);
       const limit = Number((env as GatewayEnv).IMESSAGE_GATEWAY_SPACE_LIMIT ?? DEFAULT_SPACE_LIMIT) || DEFAULT_SPACE_LIMIT;
       this.spaces = new SpaceCache(ctx.storage.sql, limit);
       this.cursors = cursorStore(ctx.storage.sql);
+      this.spectrum = new GatewaySpectrum(() => this.spectrumSource(), {
+        onApp: options.onSpectrumApp && ((app) => options.onSpectrumApp?.(app, env)),
+        onMessage: options.onSpectrumMessage,
+      });
     }
 
-    /** Remembers a space seen on a webhook, the relay or a catch-up. */
-    async recordSpace(sighting: SpaceSighting): Promise<void> {
+    /**
+     * Remembers a space seen on a webhook, the relay or a catch-up; with the delivery's envelope,
+     * also hands the message to the spectrum-ts app.
+     */
+    async recordSpace(sighting: SpaceSighting, envelope?: SlimEnvelope): Promise<void> {
       this.spaces.record(sighting);
+      if (envelope) await this.feedSpectrum(envelope);
+    }
+
+    /** The spectrum-ts app, built on first use (inside the object: `runInDurableObject`, `onSpectrumApp`). */
+    async spectrumApp(): Promise<GatewaySpectrumApp> {
+      return await this.spectrum.app();
+    }
+
+    /** What the spectrum-ts app's stream has delivered (builds the app when it is not running yet). */
+    async spectrumStatus(): Promise<SpectrumStatus> {
+      await this.spectrum.app();
+      return this.spectrum.recent();
+    }
+
+    /** Stops the spectrum-ts app; the next envelope or call builds a fresh one. */
+    async stopSpectrum(): Promise<void> {
+      await this.spectrum.stop();
+    }
+
+    private async spectrumSource() {
+      const phoneOf = (chatGuid: string) => this.spaces.lookup(chatGuid)?.phone;
+      if (bot) {
+        const chat = bot(this.env);
+        return spectrumSource(await readyAdapter(chat), chat.getState(), phoneOf);
+      }
+      return spectrumSource(createiMessageAdapter({ env: this.env as Record<string, unknown> }), undefined, phoneOf);
+    }
+
+    /** Spectrum is an observer: its failures are logged, never fail a delivery, a relay ack or a keepalive. */
+    private async feedSpectrum(envelope: SlimEnvelope): Promise<void> {
+      try {
+        await this.spectrum.feed(envelope);
+      } catch (error) {
+        console.error(`the gateway's spectrum-ts app could not take message ${envelope.message.id}`, error);
+      }
     }
 
     async lookupSpace(chatGuid: string): Promise<SpaceRecord | null> {
@@ -116,7 +186,10 @@ export function createGatewayDurableObject<E extends object = Env>(bot?: (env: E
       const catchUp = (this.env as GatewayEnv).IMESSAGE_GATEWAY_CATCH_UP === "true";
       if (bot) {
         const chat = bot(this.env);
-        return await keepalive(await readyAdapter(chat), chat.getState(), this.cursors, { catchUp });
+        return await keepalive(await readyAdapter(chat), chat.getState(), this.cursors, {
+          catchUp,
+          onEnvelope: (envelope) => this.feedSpectrum(envelope),
+        });
       }
       const adapter = createiMessageAdapter({ env: this.env as Record<string, unknown> });
       if (catchUp) adapter.logger.warn("IMESSAGE_GATEWAY_CATCH_UP needs a bot: export class GatewayDO extends createGatewayDurableObject(createBot) {}");
@@ -149,6 +222,7 @@ export function createGatewayDurableObject<E extends object = Env>(bot?: (env: E
         ? await handleRelayFrame(bot(this.env), frame)
         : ({ type: "nack", id: "id" in frame ? frame.id : "", error: UNBOUND } satisfies RelayServerMessage);
       if (reply) ws.send(JSON.stringify(reply));
+      if (frame.kind === "event" && reply?.type === "ack" && !reply.duplicate) await this.feedSpectrum(frame.delivery.envelope);
     }
 
     override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

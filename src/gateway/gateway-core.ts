@@ -3,11 +3,14 @@
  * What the gateway Durable Object does, apart from its storage and sockets: keep the cloud token
  * fresh, catch up on missed messages over HTTP, and route relayed events through the adapter.
  */
+import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import type { Chat, StateAdapter } from "chat";
 import type { iMessageAdapter } from "../adapter/imessage-adapter.ts";
+import { encodeThreadId } from "../adapter/thread-id.ts";
 import { createTransport } from "../transport/clients.ts";
 import { catchUpDelivery, envelopeOf, readSince, startCursor, type CatchUpCursor } from "./catch-up.ts";
 import type { RelayFrame, RelayServerMessage } from "./relay-protocol.ts";
+import type { SpectrumSource } from "./spectrum-app.ts";
 
 /** The bot a gateway routes into: the same Chat instance (and adapter) the Worker's webhook uses. */
 export type GatewayBot = Chat<{ imessage: iMessageAdapter }>;
@@ -33,9 +36,16 @@ export async function readyAdapter(bot: GatewayBot): Promise<iMessageAdapter> {
   return bot.getAdapter("imessage");
 }
 
+/** True when the adapter routed the delivery for the first time (not a duplicate, not a failure). */
+async function firstDelivery(response: Response): Promise<boolean> {
+  const body = (await response.json()) as { status?: string };
+  return response.ok && body.status !== "duplicate";
+}
+
 /**
  * Refreshes tokens and, when `catchUp` is on, feeds messages created since each line's cursor
  * through `acceptDelivery` (dedupe key `catch-up:<message guid>`), then advances the cursor.
+ * `onEnvelope` sees each caught-up envelope the adapter routed for the first time.
  *
  * @example
  * ```ts
@@ -46,7 +56,7 @@ export async function keepalive(
   adapter: iMessageAdapter,
   state: StateAdapter | undefined,
   cursors: CursorStore,
-  options: { catchUp: boolean },
+  options: { catchUp: boolean; onEnvelope?: (envelope: SlimEnvelope) => Promise<void> },
 ): Promise<KeepaliveReport> {
   if (adapter.config.mode === "local") return { lines: [], caughtUp: 0, catchUp: false };
   const transport = createTransport(adapter.config, () => state);
@@ -63,8 +73,9 @@ export async function keepalive(
       for (const message of messages) {
         const envelope = envelopeOf(message, phone);
         if (!envelope) continue;
-        await adapter.acceptDelivery(catchUpDelivery(envelope));
+        const response = await adapter.acceptDelivery(catchUpDelivery(envelope));
         caughtUp++;
+        if (options.onEnvelope && (await firstDelivery(response))) await options.onEnvelope(envelope);
       }
       await cursors.put(phone, cursor);
     }
@@ -103,4 +114,27 @@ export async function handleRelayFrame(bot: GatewayBot, frame: RelayFrame): Prom
       return undefined;
     }
   }
+}
+
+/**
+ * What the gateway's spectrum-ts app is built from: the adapter's config, the project's HTTP
+ * transport (`createTransport`, sharing the token cache in `state`), and the adapter's attachment download.
+ *
+ * @example
+ * ```ts
+ * const spectrum = new GatewaySpectrum(async () => spectrumSource(await readyAdapter(bot), bot.getState()));
+ * ```
+ */
+export function spectrumSource(
+  adapter: iMessageAdapter,
+  state: StateAdapter | undefined,
+  phoneOf?: (chatGuid: string) => string | undefined,
+): SpectrumSource {
+  const { config } = adapter;
+  return {
+    config,
+    transport: config.mode === "local" ? undefined : createTransport(config, () => state),
+    attachmentBytes: async (id, space) => new Uint8Array(await adapter.downloadAttachment(id, encodeThreadId({ chatGuid: space.id, phone: space.phone }))),
+    phoneOf,
+  };
 }
