@@ -41,7 +41,7 @@ async function streamed(messageId: string) {
 }
 
 describe("the gateway's spectrum-ts app", () => {
-  it("sees a group message the webhook path hands the gateway (recordSpace with its envelope), as the spectrum message model", async () => {
+  it("sees a group message handed to recordSpace with its envelope, as the spectrum message model", async () => {
     const envelope = groupEnvelope();
     await gateway().recordSpace(spaceOf(envelope), envelope);
 
