@@ -162,3 +162,25 @@ describe("the gateway's spectrum-ts app", () => {
     ]);
   });
 });
+
+describe("webhook deliveries reach the gateway's spectrum-ts app", () => {
+  it("a signed group delivery is recorded with its envelope and streamed", async () => {
+    const { Chat } = await import("chat");
+    const { createiMessageAdapter } = await import("../src/adapter/create.ts");
+    const { createGatewaySpaceDirectory } = await import("../src/gateway/directory.ts");
+    const { createMemoryState } = await import("./memory-state.ts");
+    const { signedRequest } = await import("./helpers.ts");
+    const adapter = createiMessageAdapter({
+      env: env as unknown as Record<string, unknown>,
+      spaces: createGatewaySpaceDirectory(env.GATEWAY),
+      logger: { child: () => adapter.logger, debug() {}, info() {}, warn() {}, error() {} } as never,
+    });
+    const chat = new Chat({ userName: "nobody", adapters: { imessage: adapter }, state: createMemoryState(), logger: "silent" });
+    const envelope = groupEnvelope();
+    const tasks: Promise<unknown>[] = [];
+    const response = await chat.webhooks.imessage(await signedRequest(JSON.stringify(envelope)), { waitUntil: (t) => tasks.push(t) });
+    await Promise.all(tasks);
+    expect(response.status).toBe(200);
+    expect(await streamed(envelope.message.id)).toMatchObject({ id: envelope.message.id, spaceId: GROUP, contentType: "text" });
+  });
+});

@@ -165,7 +165,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
   async processEnvelope(delivery: Pick<VerifiedDelivery, "envelope">, options?: WebhookOptions): Promise<void> {
     const chat = this.requireChat();
     const { envelope } = delivery;
-    await this.spaces().record(spaceOf(envelope));
+    await this.spaces().record(spaceOf(envelope), envelope);
     const event = parseInbound(envelope, {
       userName: this.userName,
       fetchAttachment: (id, threadId) => this.downloadAttachment(id, threadId),

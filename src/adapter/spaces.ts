@@ -3,6 +3,7 @@
  * Remembers every space (DM or group) seen inbound, so a group can be addressed cold from any isolate.
  */
 import type { StateAdapter } from "chat";
+import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import type { SpaceSighting } from "./inbound.ts";
 
 /** A remembered space. */
@@ -12,7 +13,8 @@ export interface SpaceRecord extends SpaceSighting {
 
 /** Where spaces are recorded and looked up (the Gateway Durable Object, or the Chat state). */
 export interface SpaceDirectory {
-  record(sighting: SpaceSighting): Promise<void>;
+  /** Remembers a space; `envelope` is the inbound message it was seen with (a gateway may stream it on). */
+  record(sighting: SpaceSighting, envelope?: SlimEnvelope): Promise<void>;
   lookup(chatGuid: string): Promise<SpaceRecord | null>;
 }
 

@@ -24,8 +24,8 @@ export function gatewayStub(namespace: DurableObjectNamespace<GatewayDurableObje
  */
 export function createGatewaySpaceDirectory(namespace: DurableObjectNamespace<GatewayDurableObject>): SpaceDirectory {
   return {
-    async record(sighting) {
-      await gatewayStub(namespace).recordSpace(sighting);
+    async record(sighting, envelope) {
+      await gatewayStub(namespace).recordSpace(sighting, envelope);
     },
     async lookup(chatGuid) {
       return await gatewayStub(namespace).lookupSpace(chatGuid);

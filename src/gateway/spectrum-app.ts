@@ -45,6 +45,9 @@ export interface SpectrumEventSummary {
   timestamp: string;
 }
 
+/** How many recently fed message ids are remembered to stream each message once. */
+const FED_MEMORY = 1000;
+
 /** How many stream events {@link GatewaySpectrum.recent} keeps. */
 export const RECENT_EVENTS = 50;
 
@@ -106,6 +109,7 @@ export class GatewaySpectrum {
   private built: Promise<Built> | undefined;
   private readonly events: SpectrumEventSummary[] = [];
   private delivered = 0;
+  private readonly fed = new Set<string>();
 
   constructor(source: () => Promise<SpectrumSource>, hooks: SpectrumHooks = {}) {
     this.source = source;
@@ -117,8 +121,15 @@ export class GatewaySpectrum {
     return (await this.ready()).app;
   }
 
-  /** Hands an envelope to the app's message stream; resolves once the stream has taken it. */
+  /**
+   * Hands an envelope to the app's message stream; resolves once the stream has taken it. A message
+   * reaching the gateway twice (the webhook's space record and the relay's ack) is streamed once.
+   */
   async feed(envelope: SlimEnvelope): Promise<void> {
+    const id = envelope.message.id;
+    if (this.fed.has(id)) return;
+    this.fed.add(id);
+    if (this.fed.size > FED_MEMORY) this.fed.delete(this.fed.values().next().value as string);
     const { inbox, recordOf, attachmentBytes } = await this.ready();
     await inbox.push(recordOf(envelope, attachmentBytes));
   }
