@@ -37,6 +37,7 @@ export default defineConfig({
                 CRON_SECRET: "cron_test",
                 RELAY_SECRET: "relay_test",
                 SIMULATOR_URL: simulatorUrl,
+                IMESSAGE_REDELIVERY_BASE_MS: "200",
               },
             },
           }),

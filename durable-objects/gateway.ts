@@ -29,6 +29,9 @@ import {
 } from "../src/gateway/gateway-core.ts";
 import { parseRelayFrame, type RelayFile, type RelayServerMessage } from "../src/gateway/relay-protocol.ts";
 import { DEFAULT_SPACE_LIMIT, SpaceCache } from "../src/gateway/space-cache.ts";
+import { RedeliveryStore } from "../src/gateway/redelivery-store.ts";
+import { redeliveryDelayMs } from "../src/adapter/redelivery.ts";
+import type { VerifiedDelivery } from "../src/webhook/receive.ts";
 import { GatewaySpectrum, type GatewaySpectrumApp, type SpectrumEventSummary, type SpectrumHooks } from "../src/gateway/spectrum-app.ts";
 
 /** How often the alarm refreshes tokens and (when enabled) catches up. */
@@ -42,6 +45,8 @@ export interface GatewayEnv {
   IMESSAGE_GATEWAY_CATCH_UP?: string;
   /** Number of spaces remembered (default 10,000). */
   IMESSAGE_GATEWAY_SPACE_LIMIT?: string;
+  /** Wait before the first redelivery of a failed delivery, in ms (default 30 000; ×4 per attempt). */
+  IMESSAGE_REDELIVERY_BASE_MS?: string;
 }
 
 /** What a keepalive reports back to the cron route. */
@@ -104,6 +109,7 @@ export function createGatewayDurableObject<E extends object = Env>(bot?: (env: E
   return class GatewayDurableObject extends DurableObject<E> {
     readonly spaces: SpaceCache;
     private readonly cursors: CursorStore;
+    private readonly redeliveries: RedeliveryStore;
     private readonly pending = new Map<string, PendingSend>();
     private readonly spectrum: GatewaySpectrum;
 
@@ -112,6 +118,7 @@ export function createGatewayDurableObject<E extends object = Env>(bot?: (env: E
       const limit = Number((env as GatewayEnv).IMESSAGE_GATEWAY_SPACE_LIMIT ?? DEFAULT_SPACE_LIMIT) || DEFAULT_SPACE_LIMIT;
       this.spaces = new SpaceCache(ctx.storage.sql, limit);
       this.cursors = cursorStore(ctx.storage.sql);
+      this.redeliveries = new RedeliveryStore(ctx.storage.sql);
       this.spectrum = new GatewaySpectrum(() => this.spectrumSource(), {
         onApp: options.onSpectrumApp && ((app) => options.onSpectrumApp?.(app, env)),
         onMessage: options.onSpectrumMessage,
@@ -179,7 +186,48 @@ export function createGatewayDurableObject<E extends object = Env>(bot?: (env: E
 
     override async alarm(): Promise<void> {
       await this.ctx.storage.setAlarm(Date.now() + GATEWAY_ALARM_MS);
+      await this.runRedeliveries();
       await this.runKeepalive();
+      await this.wakeForNextRedelivery();
+    }
+
+    /**
+     * Keeps a delivery whose handlers failed after its 200 and runs it again after a backoff
+     * (`IMESSAGE_REDELIVERY_BASE_MS`, default 30 s, ×4 per attempt, at most an hour).
+     */
+    async scheduleRedelivery(delivery: VerifiedDelivery, attempt: number, error: string): Promise<void> {
+      const base = Number((this.env as GatewayEnv).IMESSAGE_REDELIVERY_BASE_MS ?? 30_000);
+      const key = `${delivery.webhookId ?? "-"}:${delivery.messageId}`;
+      this.redeliveries.put(key, delivery, attempt, Date.now() + redeliveryDelayMs(attempt, Number.isFinite(base) ? base : 30_000), error);
+      await this.wakeForNextRedelivery();
+    }
+
+    /** How many deliveries wait for another attempt. */
+    async pendingRedeliveries(): Promise<number> {
+      return this.redeliveries.size();
+    }
+
+    private async wakeForNextRedelivery(): Promise<void> {
+      const due = this.redeliveries.nextDue();
+      if (due === undefined) return;
+      const alarm = await this.ctx.storage.getAlarm();
+      if (alarm === null || alarm > due) await this.ctx.storage.setAlarm(due);
+    }
+
+    private async runRedeliveries(): Promise<void> {
+      const due = this.redeliveries.takeDue(Date.now());
+      if (due.length === 0) return;
+      if (!bot) {
+        console.error(`${due.length} failed deliveries cannot be retried: ${UNBOUND}`);
+        return;
+      }
+      const adapter = await readyAdapter(bot(this.env));
+      for (const { delivery } of due) {
+        const tasks: Promise<unknown>[] = [];
+        // A new failure schedules the next attempt through the adapter's redelivery queue (this object).
+        await adapter.acceptDelivery(delivery, { waitUntil: (task) => void tasks.push(task) });
+        await Promise.allSettled(tasks);
+      }
     }
 
     private async runKeepalive(): Promise<KeepaliveReport> {

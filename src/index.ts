@@ -11,6 +11,7 @@ export {
   type ResolvedConfig,
 } from "./adapter/config.ts";
 export { ValidationError, NotImplementedError } from "./adapter/errors.ts";
+export { MAX_DELIVERY_ATTEMPTS, type RedeliveryQueue } from "./adapter/redelivery.ts";
 export { encodeThreadId, decodeThreadId, type iMessageThreadId } from "./adapter/thread-id.ts";
 export { iMessageFormatConverter } from "./adapter/format.ts";
 export { tapbackFor, type TapbackKind } from "./adapter/tapbacks.ts";

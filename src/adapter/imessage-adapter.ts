@@ -22,7 +22,7 @@ import type {
 } from "chat";
 import { LockError } from "chat";
 import type { SlimMessage } from "@spectrum-ts/core/webhook";
-import { createMemoryLedger, deliveryKey, type DeliveryLedgerClient } from "../dedupe/ledger.ts";
+import { createMemoryLedger, deliveryKey, type DeliveryLedgerClient, type HeldClaim } from "../dedupe/ledger.ts";
 import { startGatewayListener } from "../gateway/listener.ts";
 import { jsonResponse, receiveDelivery, type VerifiedDelivery } from "../webhook/receive.ts";
 import { createTransport, type Transport } from "../transport/clients.ts";
@@ -30,6 +30,7 @@ import type { ResolvedConfig } from "./config.ts";
 import { notImplemented, ValidationError } from "./errors.ts";
 import { iMessageThreadMethods } from "./thread-methods.ts";
 import { parseInbound, spaceOf, type InboundEvent } from "./inbound.ts";
+import { isPermanentFailure, MAX_DELIVERY_ATTEMPTS, type RedeliveryQueue } from "./redelivery.ts";
 import { pollFromModal, resolveVote, savePollBinding } from "./polls.ts";
 import { fromServerMessage } from "./server-message.ts";
 import { createStateSpaceDirectory, type SpaceDirectory } from "./spaces.ts";
@@ -52,6 +53,8 @@ export interface AdapterDependencies {
   ledger?: DeliveryLedgerClient;
   /** Directory of spaces seen; the Chat state when omitted. */
   spaces?: SpaceDirectory;
+  /** Where deliveries whose handlers failed wait for another attempt; without it, only the sender's retry helps. */
+  redelivery?: RedeliveryQueue;
 }
 
 /** Waits between attempts while a thread is locked by an earlier message (about 25 s in all, under the 30 s lock TTL). */
@@ -86,6 +89,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
   private transport: Transport | undefined;
   private readonly ledger: DeliveryLedgerClient;
   private spaceDirectory: SpaceDirectory | undefined;
+  private readonly redelivery: RedeliveryQueue | undefined;
   private readonly typing = new Set<string>();
 
   constructor(config: ResolvedConfig, dependencies: AdapterDependencies = {}) {
@@ -95,6 +99,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     this.logger = config.logger;
     this.ledger = dependencies.ledger ?? createMemoryLedger();
     this.spaceDirectory = dependencies.spaces;
+    this.redelivery = dependencies.redelivery;
   }
 
   async initialize(chat: ChatInstance): Promise<void> {
@@ -134,14 +139,28 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     }
     const task = this.processWhenThreadFree(delivery, options).then(
       async () => await this.ledger.complete(verdict.claim),
-      async (error: unknown) => {
-        this.logger.error("Delivery processing failed; the next retry of this delivery will process it", { key, error });
-        await this.ledger.release(verdict.claim, error);
-      },
+      async (error: unknown) => await this.handleFailure(delivery, verdict.claim, error),
     );
     if (options?.waitUntil) options.waitUntil(task);
     else await task;
     return jsonResponse(200, { status: "accepted", key });
+  }
+
+  /** Gives the claim back and, unless another attempt cannot help, schedules one. */
+  private async handleFailure(delivery: VerifiedDelivery, claim: HeldClaim, error: unknown): Promise<void> {
+    await this.ledger.release(claim, error);
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (!this.redelivery || isPermanentFailure(error) || claim.attempt >= MAX_DELIVERY_ATTEMPTS) {
+      this.logger.error(
+        this.redelivery
+          ? `Delivery failed for good after ${claim.attempt} attempt(s); a new delivery of it from the sender would still be processed`
+          : "Delivery failed; the sender's next retry of this delivery will process it",
+        { key: claim.key, error },
+      );
+      return;
+    }
+    this.logger.warn(`Delivery failed (attempt ${claim.attempt}); scheduled another attempt`, { key: claim.key, error: message });
+    await this.redelivery.schedule(delivery, claim.attempt, message);
   }
 
   /**

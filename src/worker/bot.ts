@@ -7,7 +7,7 @@ import { Chat, type Message, type Thread } from "chat";
 import { createiMessageAdapter } from "../adapter/create.ts";
 import type { iMessageAdapter } from "../adapter/imessage-adapter.ts";
 import { createDurableLedger } from "../dedupe/durable-ledger.ts";
-import { createGatewaySpaceDirectory } from "../gateway/directory.ts";
+import { createGatewayRedelivery, createGatewaySpaceDirectory } from "../gateway/directory.ts";
 import { createDurableObjectState } from "../state/durable-state.ts";
 
 const bots = new WeakMap<Env, Chat<{ imessage: iMessageAdapter }>>();
@@ -59,6 +59,7 @@ export function createDemoBot(env: Env): Chat<{ imessage: iMessageAdapter }> {
     env: env as unknown as Record<string, unknown>,
     ledger: createDurableLedger({ namespace: env.DELIVERY_LEDGER, kv: env.DEDUPE_KV }),
     spaces: createGatewaySpaceDirectory(env.GATEWAY),
+    redelivery: createGatewayRedelivery(env.GATEWAY),
   });
   const bot = new Chat({
     userName: imessage.userName,

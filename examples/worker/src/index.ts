@@ -6,6 +6,7 @@ import { Chat } from "chat";
 import { createDurableLedger, createDurableObjectState, createiMessageAdapter, type iMessageAdapter } from "chat-adapter-imessage";
 import {
   createGatewayDurableObject,
+  createGatewayRedelivery,
   createGatewaySpaceDirectory,
   createWorkerApp,
   gatewayScheduled,
@@ -24,6 +25,8 @@ function createBot(env: Env): Chat<{ imessage: iMessageAdapter }> {
     ledger: createDurableLedger({ namespace: env.DELIVERY_LEDGER, kv: env.DEDUPE_KV }),
     // Groups stay replyable across isolates and deploys: the gateway remembers every space seen.
     spaces: createGatewaySpaceDirectory(env.GATEWAY),
+    // Handlers that fail after the 200 are run again by the gateway, with backoff.
+    redelivery: createGatewayRedelivery(env.GATEWAY),
   });
   const bot = new Chat({
     userName: imessage.userName,
