@@ -73,6 +73,40 @@ if (withTypes) {
   const tsc = require.resolve("typescript/bin/tsc");
   execFileSync(process.execPath, [tsc, "-p", join(packageDir, "tsconfig.build.json")], { stdio: "inherit" });
   vendorSpectrumWebhookTypes(require);
+  pruneUnreachableTypes(join(packageDir, pkg.types));
+}
+
+/**
+ * tsc declares every file of the program, including Worker-only modules of `../src` that the
+ * bridge's declarations never reach (and whose imports, such as `spectrum-ts`, are no dependency of
+ * this package). Keeps only the declaration files reachable from the `types` entry.
+ */
+function pruneUnreachableTypes(entry) {
+  const reached = new Set();
+  const queue = [entry];
+  while (queue.length) {
+    const file = queue.pop();
+    if (reached.has(file)) continue;
+    reached.add(file);
+    const code = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
+    for (const [, specifier] of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*)"(\.[^"]+)"/g)) {
+      const target = join(dirname(file), specifier).replace(/\.(ts|js)$/, ".d.ts");
+      if (!reached.has(target)) queue.push(target);
+    }
+  }
+  const typesDir = join(packageDir, "dist", "types");
+  for (const entry of readdirSync(typesDir, { recursive: true })) {
+    const file = join(typesDir, entry);
+    if (file.endsWith(".d.ts") && !reached.has(file)) rmSync(file);
+  }
+  for (const entry of readdirSync(typesDir, { recursive: true }).reverse()) {
+    const dir = join(typesDir, entry);
+    try {
+      if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
+    } catch {
+      // a file
+    }
+  }
 }
 
 /**
