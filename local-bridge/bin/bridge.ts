@@ -14,27 +14,40 @@ const USAGE = `Usage: chat-adapter-imessage-bridge relay --url wss://<worker>/ap
 
 Forwards new messages of this Mac's Messages database to the Worker's relay WebSocket and sends
 what the Worker asks for through Messages. Needs macOS, Full Disk Access for this terminal, and
-Node >= 22. Environment fallbacks: IMESSAGE_RELAY_URL, RELAY_SECRET, IMESSAGE_DB_PATH.`;
+Node >= 20. Environment fallbacks: IMESSAGE_RELAY_URL, RELAY_SECRET, IMESSAGE_DB_PATH.`;
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    url: { type: "string" },
-    secret: { type: "string" },
-    db: { type: "string" },
-    watermark: { type: "string" },
-    "poll-ms": { type: "string" },
-    "start-at": { type: "string" },
-    help: { type: "boolean", short: "h" },
-  },
-});
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        url: { type: "string" },
+        secret: { type: "string" },
+        db: { type: "string" },
+        watermark: { type: "string" },
+        "poll-ms": { type: "string" },
+        "start-at": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const { positionals, values } = parseCommandLine();
 
 const url = values.url ?? process.env.IMESSAGE_RELAY_URL;
 const secret = values.secret ?? process.env.RELAY_SECRET;
 const startAt = values["start-at"] ?? "latest";
-if (values.help || positionals[0] !== "relay" || !url || !secret || (startAt !== "latest" && startAt !== "beginning")) {
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (positionals[0] !== "relay" || !url || !secret || (startAt !== "latest" && startAt !== "beginning")) {
   console.error(USAGE);
-  process.exit(values.help ? 0 : 2);
+  process.exit(2);
 }
 
 const logger = new ConsoleLogger("info").child("imessage-bridge");

@@ -71,14 +71,14 @@ export const MAX_NACKS = 5;
 
 const OPEN = 1;
 
-/** Default factory: Node 22's global WebSocket (it accepts `{ headers }`), else the `ws` package if installed. */
+/** Default factory: Node 22's global WebSocket (it accepts `{ headers }`), else the `ws` dependency (Node 20). */
 export async function defaultSocketFactory(url: string, headers: Record<string, string>): Promise<RelaySocket> {
   const Global = (globalThis as { WebSocket?: new (url: string, init: unknown) => RelaySocket }).WebSocket;
   if (Global) return new Global(url, { headers });
   const ws = (await import("ws" as string).catch(() => undefined)) as
     | { default: new (url: string, init: unknown) => RelaySocket }
     | undefined;
-  if (!ws) throw new Error("the relay needs Node >= 22 (global WebSocket) or the ws package installed");
+  if (!ws) throw new Error("the relay needs the ws package on Node 20 (a dependency of chat-adapter-imessage-bridge: reinstall it)");
   return new ws.default(url, { headers });
 }
 

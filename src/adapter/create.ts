@@ -19,7 +19,7 @@ export function createiMessageAdapter(options: iMessageAdapterOptions & AdapterD
   const config = resolveConfig(rest);
   if (config.mode === "local") {
     throw new ValidationError(
-      `local mode reads the macOS Messages database and runs only in Node on a Mac: import createiMessageAdapter from "chat-adapter-imessage/local-bridge" there. Everywhere else (Cloudflare Workers included): ${MISSING_CREDENTIALS}, and set IMESSAGE_LOCAL=false`,
+      `local mode reads the macOS Messages database and runs only in Node on a Mac: import createiMessageAdapter from "chat-adapter-imessage-bridge" (the local-bridge package) there. Everywhere else (Cloudflare Workers included): ${MISSING_CREDENTIALS}, and set IMESSAGE_LOCAL=false`,
     );
   }
   return new iMessageAdapter(config, { ledger, spaces, redelivery });

@@ -465,7 +465,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     if (this.config.mode === "local") {
       notImplemented(
         operation,
-        "local mode runs only in Node on macOS: use createiMessageAdapter from chat-adapter-imessage/local-bridge, or set IMESSAGE_LOCAL=false with cloud or self-host credentials",
+        "local mode runs only in Node on macOS: use createiMessageAdapter from chat-adapter-imessage-bridge (the local-bridge package), or set IMESSAGE_LOCAL=false with cloud or self-host credentials",
       );
     }
     this.transport ??= createTransport(this.config, () => this.chat?.getState());
