@@ -94,6 +94,25 @@ export class DeliveryLedger extends DurableObject<Env> {
     await this.schedulePrune();
   }
 
+  /** Records a finished marker (e.g. which channel handled a message); kept as long as finished claims. */
+  async mark(key: string, value: string): Promise<void> {
+    this.ctx.storage.sql.exec(
+      `INSERT OR REPLACE INTO claims (key, state, token, lease_until, attempts, updated_at) VALUES (?, 'done', ?, 0, 1, ?)`,
+      key,
+      value,
+      Date.now(),
+    );
+    await this.schedulePrune();
+  }
+
+  /** The value of a marker written by {@link mark}, or null. */
+  markOf(key: string): string | null {
+    const row = this.ctx.storage.sql
+      .exec<{ token: string }>("SELECT token FROM claims WHERE key = ? AND state = 'done'", key)
+      .toArray()[0];
+    return row?.token ?? null;
+  }
+
   /** The stored state of one key, for diagnostics and tests. */
   inspect(key: string): { state: string; attempts: number; lastError: string | null } | null {
     const row = this.ctx.storage.sql

@@ -102,3 +102,42 @@ describe("memory ledger (single Node process)", () => {
     expect((await ledger.claim("a")).verdict).toBe("claimed");
   });
 });
+
+describe("one message, several channels", () => {
+  it("a message handled by webhook is not handled again when the relay or a catch-up brings it", async () => {
+    const bot = createRecordingBot();
+    await bot.chat.initialize();
+    const body = withFreshId(fixture("dm-text"));
+    await bot.send(await signedRequest(body, { webhookId: "wh_channels" }));
+    const envelope = JSON.parse(body);
+    for (const channel of ["relay", "catch-up"] as const) {
+      const response = await bot.adapter.acceptDelivery({
+        envelope,
+        messageId: envelope.message.id,
+        webhookId: `${channel}:evt`,
+        scheme: "spectrum",
+        channel,
+      });
+      expect(await response.json()).toMatchObject({ status: "duplicate", handledBy: "webhook" });
+    }
+    expect(bot.runs).toHaveLength(1);
+  });
+
+  it("a message a catch-up handled first is not handled again by its late webhook", async () => {
+    const bot = createRecordingBot();
+    await bot.chat.initialize();
+    const body = withFreshId(fixture("dm-text"));
+    const envelope = JSON.parse(body);
+    const first = await bot.adapter.acceptDelivery({
+      envelope,
+      messageId: envelope.message.id,
+      webhookId: "catch-up",
+      scheme: "spectrum",
+      channel: "catch-up",
+    });
+    expect(await first.json()).toMatchObject({ status: "accepted" });
+    const late = await bot.send(await signedRequest(body));
+    expect(await late.json()).toMatchObject({ status: "duplicate", handledBy: "catch-up" });
+    expect(bot.runs).toHaveLength(1);
+  });
+});

@@ -125,6 +125,14 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
   /** Dedupes a verified delivery and schedules its processing; shared by webhooks and the relay. */
   async acceptDelivery(delivery: VerifiedDelivery, options?: WebhookOptions): Promise<Response> {
     const key = deliveryKey(delivery.webhookId, delivery.messageId);
+    const channel = delivery.channel ?? "webhook";
+    // Webhooks dedupe on webhook id + message id (Spectrum's key); a message that also reaches us by
+    // the relay or a catch-up poll is handled once, whichever channel came first.
+    // On the webhook path this costs one KV read: the other channels are the rare ones.
+    const handledBy = await this.ledger.handledBy(delivery.messageId, channel === "webhook");
+    if (handledBy && (channel !== "webhook" || handledBy !== "webhook")) {
+      return jsonResponse(200, { status: "duplicate", key, handledBy });
+    }
     const verdict = await this.ledger.claim(key);
     if (verdict.verdict === "duplicate") {
       return jsonResponse(200, { status: "duplicate", key });
@@ -138,7 +146,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
       );
     }
     const task = this.processWhenThreadFree(delivery, options).then(
-      async () => await this.ledger.complete(verdict.claim),
+      async () => await this.ledger.complete(verdict.claim, { messageId: delivery.messageId, channel }),
       async (error: unknown) => await this.handleFailure(delivery, verdict.claim, error),
     );
     if (options?.waitUntil) options.waitUntil(task);

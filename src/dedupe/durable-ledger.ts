@@ -3,7 +3,7 @@
  * The Workers ledger: a KV fast path in front of an atomic claim in a Durable Object.
  */
 import type { ClaimResult, DeliveryLedger } from "../../durable-objects/delivery-ledger.ts";
-import type { DeliveryLedgerClient } from "./ledger.ts";
+import { handledKey, type DeliveryLedgerClient } from "./ledger.ts";
 import { shardName } from "../state/shard.ts";
 
 /** Options of {@link createDurableLedger}. */
@@ -49,10 +49,22 @@ export function createDurableLedger(options: DurableLedgerOptions): DeliveryLedg
       }
       return result;
     },
-    async complete(claim) {
+    async complete(claim, handled) {
       const completed = await stub(claim.key).complete(claim.key, claim.token);
       // A claimant whose lease was taken over must not mark the key done for the one now holding it.
-      if (completed) await options.kv?.put(kvKey(claim.key), "1", { expirationTtl: kvTtl });
+      if (!completed) return;
+      await options.kv?.put(kvKey(claim.key), "1", { expirationTtl: kvTtl });
+      if (handled) {
+        const key = handledKey(handled.messageId);
+        await stub(key).mark(key, handled.channel);
+        await options.kv?.put(kvKey(key), handled.channel, { expirationTtl: kvTtl });
+      }
+    },
+    async handledBy(messageId, fast) {
+      const key = handledKey(messageId);
+      const cached = options.kv ? await options.kv.get(kvKey(key)) : null;
+      if (cached !== null || (fast && options.kv)) return cached;
+      return await stub(key).markOf(key);
     },
     async release(claim, error) {
       await stub(claim.key).release(claim.key, claim.token, errorText(error));

@@ -20,8 +20,19 @@ export type LedgerVerdict =
 /** Where deliveries are claimed, completed and released. */
 export interface DeliveryLedgerClient {
   claim(key: string): Promise<LedgerVerdict>;
-  complete(claim: HeldClaim): Promise<void>;
+  /** Marks the claim done, and the message as handled through `channel` (for the other channels). */
+  complete(claim: HeldClaim, handled?: { messageId: string; channel: string }): Promise<void>;
   release(claim: HeldClaim, error: unknown): Promise<void>;
+  /**
+   * The channel that already handled this message, if any (a message can arrive by webhook, relay and
+   * catch-up). `fast` reads only the cheap, eventually consistent copy where the ledger has one.
+   */
+  handledBy(messageId: string, fast?: boolean): Promise<string | null>;
+}
+
+/** The ledger key of the "handled by" marker of a message. */
+export function handledKey(messageId: string): string {
+  return `handled:${messageId}`;
 }
 
 /** The idempotency key Spectrum documents for a delivery: webhook id + message id. */
@@ -36,6 +47,7 @@ export function deliveryKey(webhookId: string | undefined, messageId: string): s
  */
 export function createMemoryLedger(leaseMs = 120_000, capacity = 50_000): DeliveryLedgerClient {
   const entries = new Map<string, { state: "processing" | "done" | "failed"; token: string; leaseUntil: number; attempts: number }>();
+  const handled = new Map<string, string>();
   const evictOldest = () => {
     // Maps iterate in insertion order: the first keys are the oldest deliveries.
     for (const key of entries.keys()) {
@@ -58,9 +70,17 @@ export function createMemoryLedger(leaseMs = 120_000, capacity = 50_000): Delive
       evictOldest();
       return { verdict: "claimed", claim: { key, token, attempt: attempts } };
     },
-    async complete(claim) {
+    async complete(claim, marker) {
       const entry = entries.get(claim.key);
-      if (entry?.token === claim.token) entry.state = "done";
+      if (entry?.token !== claim.token) return;
+      entry.state = "done";
+      if (marker) {
+        handled.set(marker.messageId, marker.channel);
+        if (handled.size > capacity) handled.delete(handled.keys().next().value as string);
+      }
+    },
+    async handledBy(messageId) {
+      return handled.get(messageId) ?? null;
     },
     async release(claim) {
       const entry = entries.get(claim.key);

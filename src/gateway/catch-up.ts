@@ -69,7 +69,7 @@ export function envelopeOf(message: ServerMessage, phone: string): SlimEnvelope 
 
 /** A catch-up delivery for {@link envelopeOf}'s envelope. */
 export function catchUpDelivery(envelope: SlimEnvelope): VerifiedDelivery {
-  return { envelope, messageId: envelope.message.id, webhookId: CATCH_UP_DELIVERY_ID, scheme: "spectrum" } as VerifiedDelivery;
+  return { envelope, messageId: envelope.message.id, webhookId: CATCH_UP_DELIVERY_ID, scheme: "spectrum", channel: "catch-up" };
 }
 
 /**

@@ -73,6 +73,6 @@ export function parseRelayFrame(data: string | ArrayBuffer): RelayFrame {
   return {
     kind: "event",
     id,
-    delivery: { envelope: parsed.envelope, messageId: parsed.messageId, webhookId: relayDeliveryId(id), scheme: "spectrum" },
+    delivery: { envelope: parsed.envelope, messageId: parsed.messageId, webhookId: relayDeliveryId(id), scheme: "spectrum", channel: "relay" },
   };
 }

@@ -17,7 +17,12 @@ export interface VerifiedDelivery {
   /** The sender's delivery id (`X-Spectrum-Webhook-Id`, `webhook-id` or the payload's eventId). */
   webhookId: string | undefined;
   scheme: SignatureScheme;
+  /** How the delivery reached us (default `webhook`); see `DeliveryLedgerClient.handledBy`. */
+  channel?: DeliveryChannel;
 }
+
+/** The ways a message reaches the adapter. */
+export type DeliveryChannel = "webhook" | "relay" | "catch-up";
 
 /** Outcome of {@link receiveDelivery}: a delivery to process, or the response to send right away. */
 export type ReceiveOutcome = { ok: true; delivery: VerifiedDelivery } | { ok: false; response: Response };
