@@ -82,6 +82,21 @@ export class DeliveryLedger extends DurableObject<Env> {
     return updated;
   }
 
+  /** Pushes the lease of a claim still being processed; false when another claim took it over. */
+  extend(key: string, token: string, leaseMs: number): boolean {
+    return (
+      this.ctx.storage.sql
+        .exec(
+          "UPDATE claims SET lease_until = ?, updated_at = ? WHERE key = ? AND token = ? AND state = 'processing' RETURNING key",
+          Date.now() + leaseMs,
+          Date.now(),
+          key,
+          token,
+        )
+        .toArray().length > 0
+    );
+  }
+
   /** Gives the claim back after a failure, so the next delivery of the same key is processed. */
   async release(key: string, token: string, error: string): Promise<void> {
     this.ctx.storage.sql.exec(

@@ -52,6 +52,17 @@ describe("exactly-once handling of at-least-once deliveries", () => {
     expect(bot.runs).toHaveLength(1);
   });
 
+  it("a handler running longer than the lease keeps its claim: a copy meanwhile is in-flight, not run again", async () => {
+    const bot = createRecordingBot({ handlerDelayMs: 1200, leaseMs: 1000 });
+    const body = withFreshId(fixture("dm-text"));
+    const first = bot.send(await signedRequest(body, { webhookId: "wh_long" }));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const copy = await bot.send(await signedRequest(body, { webhookId: "wh_long" }));
+    expect(copy.status).toBe(409);
+    await first;
+    expect(bot.runs).toHaveLength(1);
+  });
+
   it("the same message under another webhook id is a different delivery", async () => {
     const bot = createRecordingBot();
     const body = withFreshId(fixture("dm-text"));

@@ -72,11 +72,11 @@ export interface RecordingBot {
 }
 
 /** Builds a recording bot on the real durable ledger and state of the test environment. */
-export function createRecordingBot(options: { userName?: string; handlerDelayMs?: number } = {}): RecordingBot {
+export function createRecordingBot(options: { userName?: string; handlerDelayMs?: number; leaseMs?: number } = {}): RecordingBot {
   const adapter = createiMessageAdapter({
     env: env as unknown as Record<string, unknown>,
     userName: options.userName ?? "mybot",
-    ledger: createDurableLedger({ namespace: env.DELIVERY_LEDGER, kv: env.DEDUPE_KV }),
+    ledger: createDurableLedger({ namespace: env.DELIVERY_LEDGER, kv: env.DEDUPE_KV, leaseMs: options.leaseMs }),
   });
   const chat = new Chat({
     userName: adapter.userName,

@@ -145,13 +145,28 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
         { "retry-after": String(seconds) },
       );
     }
-    const task = this.processWhenThreadFree(delivery, options).then(
-      async () => await this.ledger.complete(verdict.claim, { messageId: delivery.messageId, channel }),
-      async (error: unknown) => await this.handleFailure(delivery, verdict.claim, error),
-    );
+    const heartbeat = this.holdClaim(verdict.claim);
+    const task = this.processWhenThreadFree(delivery, options)
+      .finally(() => clearInterval(heartbeat))
+      .then(
+        async () => await this.ledger.complete(verdict.claim, { messageId: delivery.messageId, channel }),
+        async (error: unknown) => await this.handleFailure(delivery, verdict.claim, error),
+      );
     if (options?.waitUntil) options.waitUntil(task);
     else await task;
     return jsonResponse(200, { status: "accepted", key });
+  }
+
+  /** Extends the claim's lease while long handlers (an LLM call, say) run, so no copy takes it over meanwhile. */
+  private holdClaim(claim: HeldClaim): ReturnType<typeof setInterval> {
+    return setInterval(() => {
+      this.ledger.extend(claim).then(
+        (held) => {
+          if (!held) this.logger.warn("Lost the claim of a delivery still being processed", { key: claim.key });
+        },
+        (error: unknown) => this.logger.warn("Could not extend a delivery claim", { key: claim.key, error }),
+      );
+    }, Math.max(this.ledger.leaseMs / 3, 250));
   }
 
   /** Gives the claim back and, unless another attempt cannot help, schedules one. */

@@ -60,6 +60,10 @@ export function createDurableLedger(options: DurableLedgerOptions): DeliveryLedg
         await options.kv?.put(kvKey(key), handled.channel, { expirationTtl: kvTtl });
       }
     },
+    leaseMs,
+    async extend(claim) {
+      return await stub(claim.key).extend(claim.key, claim.token, leaseMs);
+    },
     async handledBy(messageId, fast) {
       const key = handledKey(messageId);
       const cached = options.kv ? await options.kv.get(kvKey(key)) : null;

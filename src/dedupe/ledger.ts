@@ -23,6 +23,10 @@ export interface DeliveryLedgerClient {
   /** Marks the claim done, and the message as handled through `channel` (for the other channels). */
   complete(claim: HeldClaim, handled?: { messageId: string; channel: string }): Promise<void>;
   release(claim: HeldClaim, error: unknown): Promise<void>;
+  /** Keeps a claim whose handlers are still running from being taken over; false when it already was. */
+  extend(claim: HeldClaim): Promise<boolean>;
+  /** How long a claim lasts without {@link extend}. */
+  readonly leaseMs: number;
   /**
    * The channel that already handled this message, if any (a message can arrive by webhook, relay and
    * catch-up). `fast` reads only the cheap, eventually consistent copy where the ledger has one.
@@ -82,6 +86,13 @@ export function createMemoryLedger(leaseMs = 120_000, capacity = 50_000): Delive
     async handledBy(messageId) {
       return handled.get(messageId) ?? null;
     },
+    async extend(claim) {
+      const entry = entries.get(claim.key);
+      if (entry?.token !== claim.token || entry.state !== "processing") return false;
+      entry.leaseUntil = Date.now() + leaseMs;
+      return true;
+    },
+    leaseMs,
     async release(claim) {
       const entry = entries.get(claim.key);
       if (entry?.token === claim.token) entry.state = "failed";
