@@ -1,26 +1,18 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Chat } from "chat";
 import { describe, expect, it } from "vitest";
 import worker from "../src/worker/index.ts";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
-import { SECRET, fixture, inOwnDm, seedInbound, signedRequest, withFreshId } from "./helpers.ts";
+import { SECRET, fixture, inOwnDm, seedInbound, signedRequest, through, withFreshId } from "./helpers.ts";
 import { createMemoryState } from "./memory-state.ts";
 import { silent, sim, simulatorHostPort } from "./outbound-helpers.ts";
-
-async function throughWorker(request: Request): Promise<Response> {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(request, env, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
 
 describe("end to end in workerd: signed delivery → Worker → demo bot → simulator", () => {
   it("a signed DM fixture is answered: typing, then the stripped echo via sendText", async () => {
     const { body, chatGuid } = inOwnDm("dm-text");
     await seedInbound(env.SIMULATOR_URL, body);
     const since = await sim.mark();
-    const response = await throughWorker(await signedRequest(body));
+    const response = await through(worker, await signedRequest(body));
     expect(response.status).toBe(200);
     const calls = (await sim.requests({ since })).filter((r) => (r.body as { chatGuid?: string })?.chatGuid === chatGuid);
     const send = calls.find((r) => r.path === "/v1/messages:sendText");
@@ -35,9 +27,9 @@ describe("end to end in workerd: signed delivery → Worker → demo bot → sim
   it("the same delivery again is acknowledged as a duplicate and answered no second time", async () => {
     const body = withFreshId(fixture("dm-text"));
     const first = await signedRequest(body, { webhookId: "wh_e2e_dup" });
-    await throughWorker(first);
+    await through(worker, first);
     const since = await sim.mark();
-    const again = await throughWorker(await signedRequest(body, { webhookId: "wh_e2e_dup" }));
+    const again = await through(worker, await signedRequest(body, { webhookId: "wh_e2e_dup" }));
     expect(await again.json()).toMatchObject({ status: "duplicate" });
     expect((await sim.requests({ since })).filter((r) => r.path === "/v1/messages:sendText")).toEqual([]);
   });
@@ -46,7 +38,7 @@ describe("end to end in workerd: signed delivery → Worker → demo bot → sim
     const json = JSON.parse(withFreshId(fixture("group-text")));
     json.message.content.text = "@bot hello group";
     const since = await sim.mark();
-    await throughWorker(await signedRequest(JSON.stringify(json)));
+    await through(worker, await signedRequest(JSON.stringify(json)));
     const send = (await sim.requests({ since, path: "/v1/messages:sendText" }))[0];
     expect(send?.body).toMatchObject({ chatGuid: "any;+;chat914325730198374", text: "You said: @bot hello group" });
   });
@@ -55,7 +47,7 @@ describe("end to end in workerd: signed delivery → Worker → demo bot → sim
     const { body, chatGuid, messageId } = inOwnDm("dm-text", { type: "text", text: "thanks!" });
     await seedInbound(env.SIMULATOR_URL, body);
     const since = await sim.mark();
-    await throughWorker(await signedRequest(body));
+    await through(worker, await signedRequest(body));
     const reaction = (await sim.requests({ since, path: "/v1/messages:setReaction" })).find(
       (r) => (r.body as { target: { chatGuid: string } }).target.chatGuid === chatGuid,
     );

@@ -17,7 +17,7 @@ import { createDurableObjectState } from "../src/state/durable-state.ts";
 import { createWorkerApp } from "../src/worker/app.ts";
 import { createDemoBot } from "../src/worker/bot.ts";
 import worker from "../src/worker/index.ts";
-import { fixture, signedRequest, withFreshId } from "./helpers.ts";
+import { fixture, signedRequest, through, withFreshId } from "./helpers.ts";
 import { simulatorClient } from "./simulator/client.ts";
 
 const sim = simulatorClient((env as unknown as { SIMULATOR_URL: string }).SIMULATOR_URL);
@@ -41,13 +41,6 @@ function coldBot() {
   chat.onNewMention(async (_thread, message) => void texts.push(message.text));
   chat.onNewMessage(/[\s\S]*/, async (_thread, message) => void texts.push(message.text));
   return { adapter, chat, texts };
-}
-
-async function through(app: { fetch: (r: Request, e: Env, c: ExecutionContext) => Response | Promise<Response> }, request: Request, bindings: Env = env) {
-  const ctx = createExecutionContext();
-  const response = await app.fetch(request, bindings, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
 }
 
 describe("persistent group spaces", () => {

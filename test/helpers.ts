@@ -135,12 +135,7 @@ export function createRecordingBot(options: { userName?: string; handlerDelayMs?
     adapter,
     runs,
     failures,
-    async send(request) {
-      const ctx = createExecutionContext();
-      const response = await app.fetch(request, env, ctx);
-      await waitOnExecutionContext(ctx);
-      return response;
-    },
+    send: (request) => through(app, request),
   };
 }
 
@@ -164,4 +159,17 @@ export async function seedInbound(simulatorUrl: string, body: string): Promise<v
     body: JSON.stringify({ url: `${simulatorUrl}/__sim/echo`, secret: SECRET, envelope: body }),
   });
   if (!response.ok) throw new Error(`seeding failed: ${response.status} ${await response.text()}`);
+}
+
+/** Anything with a Worker's `fetch` (the entry's default export, a Hono app). */
+export interface FetchHandler {
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response>;
+}
+
+/** Sends a request through a Worker handler and waits for its `waitUntil` work. */
+export async function through(handler: FetchHandler, request: Request, bindings: Env = env): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await handler.fetch(request, bindings, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
 }

@@ -1,26 +1,18 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { isPermanentFailure, redeliveryDelayMs } from "../src/adapter/redelivery.ts";
 import { ValidationError } from "../src/adapter/errors.ts";
 import { gatewayStub } from "../src/gateway/directory.ts";
 import worker from "../src/worker/index.ts";
-import { inOwnDm, seedInbound, signedRequest } from "./helpers.ts";
+import { inOwnDm, seedInbound, signedRequest, through } from "./helpers.ts";
 import { sim } from "./outbound-helpers.ts";
-
-async function throughWorker(request: Request): Promise<Response> {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(request, env, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
 
 describe("a delivery whose handler fails after the 200 is run again by the gateway", () => {
   it("retries with backoff until the reply goes out, exactly once", async () => {
     // The simulated server does not know this DM yet: the bot's reply fails with NotFound.
     const { body, chatGuid } = inOwnDm("dm-text", { type: "text", text: "are you there?" });
     const since = await sim.mark();
-    const response = await throughWorker(await signedRequest(body));
+    const response = await through(worker, await signedRequest(body));
     expect(await response.json()).toMatchObject({ status: "accepted" });
     expect(await gatewayStub(env.GATEWAY).pendingRedeliveries()).toBeGreaterThanOrEqual(1);
 
