@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * @module local-bridge/scripts/ensure-native
- * Makes better-sqlite3 load in the Node that runs this script (the root postinstall runs it under
+ * Makes better-sqlite3 load in the Node that runs this script (the root prepare script runs it under
  * the Node 22 that npm scripts and vitest use), rebuilding the addon against that Node's own headers
  * when the installed binary targets another ABI. The `node` registry package ships those headers,
  * so no download is needed.
