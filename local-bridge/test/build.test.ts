@@ -79,7 +79,7 @@ describe("dist", () => {
 
 describe.skipIf(!node20)("dist/bridge.mjs on Node 20", () => {
   it("prints usage for --help and exits 0", () => {
-    const { status, stdout, stderr, version } = run(node20!, [bridgeJs, "--help"]);
+    const { status, stdout, version } = run(node20!, [bridgeJs, "--help"]);
     expect(version).toMatch(/^v20\./);
     expect(status).toBe(0);
     expect(stdout).toContain("Usage: chat-adapter-imessage-bridge relay --url");

@@ -205,7 +205,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
 
   /** Routes a verified envelope into the Chat SDK, resolving when every handler has finished. */
   async processEnvelope(delivery: Pick<VerifiedDelivery, "envelope">, options?: WebhookOptions): Promise<void> {
-    const chat = this.requireChat();
+    this.requireChat();
     const { envelope } = delivery;
     await this.spaces().record(spaceOf(envelope), envelope);
     const event = parseInbound(envelope, {
