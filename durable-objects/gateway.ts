@@ -154,9 +154,9 @@ export function createGatewayDurableObject<E extends object = Env>(bot?: (env: E
       const phoneOf = (chatGuid: string) => this.spaces.lookup(chatGuid)?.phone;
       if (bot) {
         const chat = bot(this.env);
-        return spectrumSource(await readyAdapter(chat), chat.getState(), phoneOf);
+        return spectrumSource(await readyAdapter(chat), phoneOf);
       }
-      return spectrumSource(createiMessageAdapter({ env: this.env as Record<string, unknown> }), undefined, phoneOf);
+      return spectrumSource(createiMessageAdapter({ env: this.env as Record<string, unknown> }), phoneOf);
     }
 
     /** Spectrum is an observer: its failures are logged, never fail a delivery, a relay ack or a keepalive. */
@@ -234,14 +234,14 @@ export function createGatewayDurableObject<E extends object = Env>(bot?: (env: E
       const catchUp = (this.env as GatewayEnv).IMESSAGE_GATEWAY_CATCH_UP === "true";
       if (bot) {
         const chat = bot(this.env);
-        return await keepalive(await readyAdapter(chat), chat.getState(), this.cursors, {
+        return await keepalive(await readyAdapter(chat), this.cursors, {
           catchUp,
           onEnvelope: (envelope) => this.feedSpectrum(envelope),
         });
       }
       const adapter = createiMessageAdapter({ env: this.env as Record<string, unknown> });
       if (catchUp) adapter.logger.warn("IMESSAGE_GATEWAY_CATCH_UP needs a bot: export class GatewayDO extends createGatewayDurableObject(createBot) {}");
-      return await keepalive(adapter, undefined, this.cursors, { catchUp: false });
+      return await keepalive(adapter, this.cursors, { catchUp: false });
     }
 
     /** Accepts a relay WebSocket (the Worker has already checked `RELAY_SECRET`). */

@@ -134,7 +134,7 @@ describe("catch-up over HTTP", () => {
     await chat.initialize();
     const stored = new Map<string, CatchUpCursor>();
     const cursors: CursorStore = { get: async (line) => stored.get(line), put: async (line, cursor) => void stored.set(line, cursor) };
-    await keepalive(adapter as iMessageAdapter, chat.getState(), cursors, { catchUp: true }); // first run: cursor = now
+    await keepalive(adapter as iMessageAdapter, cursors, { catchUp: true }); // first run: cursor = now
     await new Promise((resolve) => setTimeout(resolve, 5));
 
     const text = `missed while offline ${crypto.randomUUID()}`;
@@ -143,10 +143,10 @@ describe("catch-up over HTTP", () => {
     envelope.message.timestamp = new Date().toISOString();
     await sim.deliver({ url: `${sim.baseUrl}/__sim/echo`, secret: "whsec_test", envelope: JSON.stringify(envelope) });
 
-    const report = await keepalive(adapter as iMessageAdapter, chat.getState(), cursors, { catchUp: true });
+    const report = await keepalive(adapter as iMessageAdapter, cursors, { catchUp: true });
     expect(report.caughtUp).toBeGreaterThanOrEqual(1);
     expect(texts).toContain(text);
-    await keepalive(adapter as iMessageAdapter, chat.getState(), cursors, { catchUp: true });
+    await keepalive(adapter as iMessageAdapter, cursors, { catchUp: true });
     expect(texts.filter((t) => t === text)).toHaveLength(1);
   });
 });

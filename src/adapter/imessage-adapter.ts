@@ -484,15 +484,25 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     return this.spaceDirectory as SpaceDirectory;
   }
 
+  /**
+   * The HTTP transport of a remote mode (one client per line, tokens cached in the Chat state), built
+   * once and shared with the gateway; undefined in local mode.
+   */
+  remoteTransport(): Transport | undefined {
+    if (this.config.mode === "local") return undefined;
+    this.transport ??= createTransport(this.config, () => this.chat?.getState());
+    return this.transport;
+  }
+
   private client(phone: string | undefined, operation: string): Promise<AdvancedIMessage> {
-    if (this.config.mode === "local") {
+    const transport = this.remoteTransport();
+    if (!transport) {
       notImplemented(
         operation,
         "local mode runs only in Node on macOS: use createiMessageAdapter from chat-adapter-imessage-bridge (the local-bridge package), or set IMESSAGE_LOCAL=false with cloud or self-host credentials",
       );
     }
-    this.transport ??= createTransport(this.config, () => this.chat?.getState());
-    return this.transport.clientFor(phone);
+    return transport.clientFor(phone);
   }
 
   /** The client and chat GUID of a thread; groups must be known to this bot (seen inbound, or found on the server). */

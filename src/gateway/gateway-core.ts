@@ -4,10 +4,9 @@
  * fresh, catch up on missed messages over HTTP, and route relayed events through the adapter.
  */
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
-import type { Chat, StateAdapter } from "chat";
+import type { Chat } from "chat";
 import type { iMessageAdapter } from "../adapter/imessage-adapter.ts";
 import { encodeThreadId } from "../adapter/thread-id.ts";
-import { createTransport } from "../transport/clients.ts";
 import { catchUpDelivery, envelopeOf, readSince, startCursor, type CatchUpCursor } from "./catch-up.ts";
 import type { RelayFrame, RelayServerMessage } from "./relay-protocol.ts";
 import type { SpectrumSource } from "./spectrum-app.ts";
@@ -49,17 +48,16 @@ async function firstDelivery(response: Response): Promise<boolean> {
  *
  * @example
  * ```ts
- * const report = await keepalive(await readyAdapter(bot), bot.getState(), cursors, { catchUp: true });
+ * const report = await keepalive(await readyAdapter(bot), cursors, { catchUp: true });
  * ```
  */
 export async function keepalive(
   adapter: iMessageAdapter,
-  state: StateAdapter | undefined,
   cursors: CursorStore,
   options: { catchUp: boolean; onEnvelope?: (envelope: SlimEnvelope) => Promise<void> },
 ): Promise<KeepaliveReport> {
-  if (adapter.config.mode === "local") return { lines: [], caughtUp: 0, catchUp: false };
-  const transport = createTransport(adapter.config, () => state);
+  const transport = adapter.remoteTransport();
+  if (!transport) return { lines: [], caughtUp: 0, catchUp: false };
   const lines = await transport.lines();
   let caughtUp = 0;
   if (options.catchUp) {
@@ -117,23 +115,18 @@ export async function handleRelayFrame(bot: GatewayBot, frame: RelayFrame): Prom
 }
 
 /**
- * What the gateway's spectrum-ts app is built from: the adapter's config, the project's HTTP
- * transport (`createTransport`, sharing the token cache in `state`), and the adapter's attachment download.
+ * What the gateway's spectrum-ts app is built from: the adapter's config, its HTTP transport (the
+ * same clients and token cache the adapter sends with), and its attachment download.
  *
  * @example
  * ```ts
- * const spectrum = new GatewaySpectrum(async () => spectrumSource(await readyAdapter(bot), bot.getState()));
+ * const spectrum = new GatewaySpectrum(async () => spectrumSource(await readyAdapter(bot)));
  * ```
  */
-export function spectrumSource(
-  adapter: iMessageAdapter,
-  state: StateAdapter | undefined,
-  phoneOf?: (chatGuid: string) => string | undefined,
-): SpectrumSource {
-  const { config } = adapter;
+export function spectrumSource(adapter: iMessageAdapter, phoneOf?: (chatGuid: string) => string | undefined): SpectrumSource {
   return {
-    config,
-    transport: config.mode === "local" ? undefined : createTransport(config, () => state),
+    config: adapter.config,
+    transport: adapter.remoteTransport(),
     attachmentBytes: async (id, space) => new Uint8Array(await adapter.downloadAttachment(id, encodeThreadId({ chatGuid: space.id, phone: space.phone }))),
     phoneOf,
   };

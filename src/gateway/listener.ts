@@ -71,7 +71,7 @@ export async function startGatewayListener(
   const listening = (async () => {
     while (!stop.signal.aborted) {
       try {
-        await keepalive(adapter, chat.getState(), cursors, { catchUp: true });
+        await keepalive(adapter, cursors, { catchUp: true });
       } catch (error) {
         adapter.logger.warn("Gateway catch-up poll failed; retrying on the next poll", { error });
       }
