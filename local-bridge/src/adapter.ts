@@ -26,7 +26,7 @@ import { decodeThreadId, encodeThreadId, type iMessageThreadId } from "../../src
 import { type ChatDb, type LocalMessage, openChatDb } from "./chat-db.ts";
 import { toEnvelope } from "./envelope.ts";
 import { createOsascriptRunner, type OsascriptRunner } from "./osascript.ts";
-import { postableFiles } from "./postable.ts";
+import { postableFiles } from "../../src/adapter/postable.ts";
 import { AppleScriptSender } from "./sender.ts";
 import { fileWatermark, type WatermarkStore } from "./watermark.ts";
 import { ChatDbWatcher } from "./watcher.ts";

@@ -13,7 +13,7 @@
 import type { Logger } from "chat";
 import type { LocalMessage } from "./chat-db.ts";
 import { eventIdOf, toEnvelope } from "./envelope.ts";
-import type { OutgoingFile } from "./postable.ts";
+import type { OutgoingFile } from "../../src/adapter/postable.ts";
 
 /** The part of a WebSocket the relay uses (the global WebSocket and `ws` both fit). */
 export interface RelaySocket {

@@ -10,7 +10,7 @@ import { buildSendScript, type SendTarget } from "./applescript.ts";
 import type { ChatDb } from "./chat-db.ts";
 import { unknownConversationError } from "./errors.ts";
 import type { OsascriptRunner } from "./osascript.ts";
-import type { OutgoingFile } from "./postable.ts";
+import type { OutgoingFile } from "../../src/adapter/postable.ts";
 
 export interface SenderOptions {
   db: ChatDb;

@@ -11,7 +11,6 @@ import type {
   EmojiValue,
   FetchOptions,
   FetchResult,
-  FileUpload,
   Logger,
   Message,
   ModalElement,
@@ -31,6 +30,7 @@ import { notImplemented, ValidationError } from "./errors.ts";
 import { iMessageThreadMethods } from "./thread-methods.ts";
 import { parseInbound, spaceOf, type InboundEvent } from "./inbound.ts";
 import { isPermanentFailure, MAX_DELIVERY_ATTEMPTS, type RedeliveryQueue } from "./redelivery.ts";
+import { filesOf, postableFiles } from "./postable.ts";
 import { pollFromModal, resolveVote, savePollBinding } from "./polls.ts";
 import { fromServerMessage } from "./server-message.ts";
 import { createStateSpaceDirectory, type SpaceDirectory } from "./spaces.ts";
@@ -62,20 +62,8 @@ const LOCK_RETRY_DELAYS_MS = [100, 250, 500, 1000, 2000, 4000, 8000, 9000];
 
 const ADDRESS = /^(\+?[0-9][0-9 ().-]{4,}|[^\s@]+@[^\s@]+\.[^\s@]+)$/;
 
-function filesOf(message: AdapterPostableMessage): FileUpload[] {
-  return typeof message === "object" && message !== null && "files" in message && Array.isArray(message.files)
-    ? message.files
-    : [];
-}
-
 function isCard(message: AdapterPostableMessage): boolean {
   return typeof message === "object" && message !== null && ("card" in message || (message as { type?: string }).type === "card");
-}
-
-async function bytesOf(data: FileUpload["data"]): Promise<Uint8Array> {
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(await (data as Blob).arrayBuffer());
 }
 
 /**
@@ -536,7 +524,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
 
   private async send(threadId: string, message: AdapterPostableMessage, replyTo: string | undefined): Promise<RawMessage<iMessageRawMessage>> {
     const text = this.renderText(message, replyTo ? "reply" : "postMessage");
-    const files = filesOf(message);
+    const files = await postableFiles(message);
     if (!text.trim() && files.length === 0) {
       throw new ValidationError("postMessage needs non-empty text or at least one file");
     }
@@ -547,7 +535,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     } else {
       const uploads = [];
       for (const file of files) {
-        const uploaded = await client.attachments.upload({ data: await bytesOf(file.data), fileName: file.filename });
+        const uploaded = await client.attachments.upload({ data: file.data, fileName: file.filename });
         uploads.push({ guid: uploaded.attachment.guid, name: file.filename });
       }
       if (!text.trim() && uploads.length === 1) {
