@@ -2,8 +2,8 @@
  * @module durable-objects/gateway
  * The gateway Durable Object: remembers every space the bot has seen (SQLite, bounded, least recently
  * seen evicted), keeps cloud tokens fresh and catches up on missed messages on an alarm, and holds
- * relay WebSockets with the hibernation API. It also holds a spectrum-ts app (built on first use with
- * the HTTP iMessage provider) whose message stream sees every envelope the gateway sees.
+ * relay WebSockets with the hibernation API. Opt-in, it also holds a spectrum-ts app whose message
+ * stream sees every envelope the gateway sees (`spectrum: gatewaySpectrum()` from `chat-adapter-imessage/spectrum`).
  *
  * Relayed and caught-up events are routed into a bot, so a Worker binds the class to its own bot
  * factory; the unbound `GatewayDO` remembers spaces and refreshes tokens, and refuses relay events:
@@ -32,7 +32,7 @@ import { DEFAULT_SPACE_LIMIT, SpaceCache } from "../src/gateway/space-cache.ts";
 import { RedeliveryStore } from "../src/gateway/redelivery-store.ts";
 import { redeliveryDelayMs } from "../src/adapter/redelivery.ts";
 import type { VerifiedDelivery } from "../src/webhook/receive.ts";
-import { GatewaySpectrum, type GatewaySpectrumApp, type SpectrumEventSummary, type SpectrumHooks } from "../src/gateway/spectrum-app.ts";
+import type { GatewaySpectrumHolder, GatewaySpectrumPlugin, SpectrumStatus } from "../src/gateway/spectrum-source.ts";
 
 /** How often the alarm refreshes tokens and (when enabled) catches up. */
 export const GATEWAY_ALARM_MS = 60_000;
@@ -56,21 +56,19 @@ export interface GatewayStatus extends KeepaliveReport {
   nextAlarm: number | null;
 }
 
-/** User code run on the gateway's spectrum-ts app. */
-export interface GatewayOptions<E> {
-  /** Called once each time the app is built (first use, and again after an eviction). */
-  onSpectrumApp?: (app: GatewaySpectrumApp, env: E) => void | Promise<void>;
-  /** Called for each message of the app's stream (the gateway consumes `app.messages` itself). */
-  onSpectrumMessage?: SpectrumHooks["onMessage"];
+/** What a gateway class is built with besides its bot. */
+export interface GatewayOptions<E, App = never> {
+  /**
+   * A spectrum-ts app fed every envelope the gateway sees: `gatewaySpectrum({ onSpectrumMessage })` from
+   * `chat-adapter-imessage/spectrum`. Without it the Worker bundles no spectrum-ts.
+   */
+  spectrum?: GatewaySpectrumPlugin<E, App>;
 }
 
-/** What the gateway's spectrum-ts app has seen. */
-export interface SpectrumStatus {
-  /** Messages the app's stream delivered since it was built. */
-  delivered: number;
-  /** The latest of them, oldest first. */
-  events: SpectrumEventSummary[];
-}
+export type { SpectrumStatus };
+
+const NO_SPECTRUM =
+  "this gateway has no spectrum-ts app: createGatewayDurableObject(createBot, { spectrum: gatewaySpectrum() }) with gatewaySpectrum from chat-adapter-imessage/spectrum";
 
 const UNBOUND =
   "this gateway is not bound to a bot: export class GatewayDO extends createGatewayDurableObject(createBot) {} from your Worker";
@@ -105,13 +103,13 @@ function cursorStore(sql: SqlStorage): CursorStore {
  * export default { fetch: app.fetch, scheduled: gatewayScheduled } satisfies ExportedHandler<Env>;
  * ```
  */
-export function createGatewayDurableObject<E extends object = Env>(bot?: (env: E) => GatewayBot, options: GatewayOptions<E> = {}) {
+export function createGatewayDurableObject<E extends object = Env, App = never>(bot?: (env: E) => GatewayBot, options: GatewayOptions<E, App> = {}) {
   return class GatewayDurableObject extends DurableObject<E> {
     readonly spaces: SpaceCache;
     private readonly cursors: CursorStore;
     private readonly redeliveries: RedeliveryStore;
     private readonly pending = new Map<string, PendingSend>();
-    private readonly spectrum: GatewaySpectrum;
+    private readonly spectrum: GatewaySpectrumHolder<App> | undefined;
 
     constructor(ctx: DurableObjectState, env: E) {
       super(ctx, env);
@@ -119,35 +117,41 @@ export function createGatewayDurableObject<E extends object = Env>(bot?: (env: E
       this.spaces = new SpaceCache(ctx.storage.sql, limit);
       this.cursors = cursorStore(ctx.storage.sql);
       this.redeliveries = new RedeliveryStore(ctx.storage.sql);
-      this.spectrum = new GatewaySpectrum(() => this.spectrumSource(), {
-        onApp: options.onSpectrumApp && ((app) => options.onSpectrumApp?.(app, env)),
-        onMessage: options.onSpectrumMessage,
-      });
+      this.spectrum = options.spectrum?.(() => this.spectrumSource(), env);
     }
 
     /**
      * Remembers a space seen on a webhook, the relay or a catch-up; with the delivery's envelope,
-     * also hands the message to the spectrum-ts app.
+     * also hands the message to the spectrum-ts app (when there is one).
      */
     async recordSpace(sighting: SpaceSighting, envelope?: SlimEnvelope): Promise<void> {
       this.spaces.record(sighting);
       if (envelope) await this.feedSpectrum(envelope);
     }
 
-    /** The spectrum-ts app, built on first use (inside the object: `runInDurableObject`, `onSpectrumApp`). */
-    async spectrumApp(): Promise<GatewaySpectrumApp> {
-      return await this.spectrum.app();
+    /**
+     * The spectrum-ts app, built on first use (inside the object: `runInDurableObject`, `onSpectrumApp`).
+     * Throws when the class was built without `spectrum`.
+     */
+    async spectrumApp(): Promise<App> {
+      return await this.requireSpectrum().app();
     }
 
-    /** What the spectrum-ts app's stream has delivered (builds the app when it is not running yet). */
+    /** What the spectrum-ts app's stream has delivered (builds the app when it is not running yet); throws without `spectrum`. */
     async spectrumStatus(): Promise<SpectrumStatus> {
-      await this.spectrum.app();
-      return this.spectrum.recent();
+      const spectrum = this.requireSpectrum();
+      await spectrum.app();
+      return spectrum.recent();
     }
 
-    /** Stops the spectrum-ts app; the next envelope or call builds a fresh one. */
+    /** Stops the spectrum-ts app (if any); the next envelope or call builds a fresh one. */
     async stopSpectrum(): Promise<void> {
-      await this.spectrum.stop();
+      await this.spectrum?.stop();
+    }
+
+    private requireSpectrum(): GatewaySpectrumHolder<App> {
+      if (!this.spectrum) throw new Error(NO_SPECTRUM);
+      return this.spectrum;
     }
 
     private async spectrumSource() {
@@ -161,6 +165,7 @@ export function createGatewayDurableObject<E extends object = Env>(bot?: (env: E
 
     /** Spectrum is an observer: its failures are logged, never fail a delivery, a relay ack or a keepalive. */
     private async feedSpectrum(envelope: SlimEnvelope): Promise<void> {
+      if (!this.spectrum) return;
       try {
         await this.spectrum.feed(envelope);
       } catch (error) {

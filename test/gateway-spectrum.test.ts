@@ -11,6 +11,7 @@ import { createGatewayDurableObject } from "../durable-objects/gateway.ts";
 import { spaceOf } from "../src/adapter/inbound.ts";
 import { gatewayStub } from "../src/gateway/directory.ts";
 import { httpIMessage } from "../src/gateway/http-imessage-provider.ts";
+import { gatewaySpectrum, type GatewaySpectrumApp } from "../src/spectrum.ts";
 import { createDemoBot } from "../src/worker/bot.ts";
 import { createWorkerApp } from "../src/worker/app.ts";
 import { fixture, seedInbound, withFreshId } from "./helpers.ts";
@@ -20,6 +21,8 @@ const SIMULATOR_URL = (env as unknown as { SIMULATOR_URL: string }).SIMULATOR_UR
 const sim = simulatorClient(SIMULATOR_URL);
 const GROUP = "any;+;chat914325730198374";
 const gateway = () => gatewayStub(env.GATEWAY);
+/** The app of the Worker's gateway (its class plugs in `gatewaySpectrum()`). */
+const appOf = async (gatewayObject: { spectrumApp(): Promise<unknown> }) => (await gatewayObject.spectrumApp()) as GatewaySpectrumApp;
 
 /** The group fixture with a fresh id and text of its own. */
 function groupEnvelope(text = `spectrum ${crypto.randomUUID()}`): SlimEnvelope {
@@ -89,7 +92,7 @@ describe("the gateway's spectrum-ts app", () => {
     const since = await sim.mark();
     const text = `from spectrum ${crypto.randomUUID()}`;
     await runInDurableObject(gateway(), async (gatewayObject) => {
-      const space = await httpIMessage(await gatewayObject.spectrumApp()).space.get(GROUP);
+      const space = await httpIMessage(await appOf(gatewayObject)).space.get(GROUP);
       expect(space).toMatchObject({ id: GROUP, type: "group", phone: "+15550001111" });
       await space.startTyping();
       const sent = await space.send(text);
@@ -104,7 +107,7 @@ describe("the gateway's spectrum-ts app", () => {
   it("skips content the HTTP provider does not send (spectrum-ts warns and resolves undefined)", async () => {
     const since = await sim.mark();
     await runInDurableObject(gateway(), async (gatewayObject) => {
-      const space = await httpIMessage(await gatewayObject.spectrumApp()).space.get(GROUP);
+      const space = await httpIMessage(await appOf(gatewayObject)).space.get(GROUP);
       await expect(space.send(poll("Lunch?", ["pizza", "sushi"]))).resolves.toBeUndefined();
     });
     expect(await sim.requests({ path: "/v1/polls", since })).toEqual([]);
@@ -116,11 +119,13 @@ describe("the gateway's spectrum-ts app", () => {
     const since = await sim.mark();
     const built: string[] = [];
     const Gateway = createGatewayDurableObject(createDemoBot, {
-      onSpectrumApp: (app) => void built.push(app.config?.id ?? "no project"),
-      onSpectrumMessage: async (space, message) => {
-        await message.react("👍");
-        await space.send(`seen ${message.id}`);
-      },
+      spectrum: gatewaySpectrum({
+        onSpectrumApp: (app) => void built.push(app.config?.id ?? "no project"),
+        onSpectrumMessage: async (space, message) => {
+          await message.react("👍");
+          await space.send(`seen ${message.id}`);
+        },
+      }),
     });
 
     await runInDurableObject(gateway(), async (_instance, state) => {
@@ -141,6 +146,17 @@ describe("the gateway's spectrum-ts app", () => {
     expect(sends.map((s) => s.body)).toEqual([expect.objectContaining({ chatGuid: GROUP, text: `seen ${envelope.message.id}` })]);
   });
 
+  it("is opt-in: a gateway class built without `spectrum` records spaces and says how to plug the app in", async () => {
+    const envelope = groupEnvelope();
+    const Plain = createGatewayDurableObject(createDemoBot);
+    await runInDurableObject(gateway(), async (_instance, state) => {
+      const plain = new Plain(state, env);
+      await plain.recordSpace(spaceOf(envelope), envelope);
+      expect(await plain.lookupSpace(GROUP)).toMatchObject({ type: "group" });
+      await expect(plain.spectrumStatus()).rejects.toThrow(/with gatewaySpectrum from chat-adapter-imessage\/spectrum/);
+    });
+  });
+
   // evictDurableObject takes about 15 s.
   it("is rebuilt lazily after the Durable Object is evicted", { timeout: 40_000 }, async () => {
     const before = groupEnvelope();
@@ -155,7 +171,7 @@ describe("the gateway's spectrum-ts app", () => {
     expect(await streamed(after.message.id)).toMatchObject({ spaceId: GROUP });
     const since = await sim.mark();
     await runInDurableObject(gateway(), async (gatewayObject) => {
-      await (await httpIMessage(await gatewayObject.spectrumApp()).space.get(GROUP)).send("after eviction");
+      await (await httpIMessage(await appOf(gatewayObject)).space.get(GROUP)).send("after eviction");
     });
     expect((await sim.requests({ path: "/v1/messages:sendText", since })).map((s) => s.body)).toEqual([
       expect.objectContaining({ chatGuid: GROUP, text: "after eviction" }),

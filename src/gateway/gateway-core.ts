@@ -9,7 +9,7 @@ import type { iMessageAdapter } from "../adapter/imessage-adapter.ts";
 import { encodeThreadId } from "../adapter/thread-id.ts";
 import { catchUpDelivery, envelopeOf, readSince, startCursor, type CatchUpCursor } from "./catch-up.ts";
 import type { RelayFrame, RelayServerMessage } from "./relay-protocol.ts";
-import type { SpectrumSource } from "./spectrum-app.ts";
+import type { SpectrumSource } from "./spectrum-source.ts";
 
 /** The bot a gateway routes into: the same Chat instance (and adapter) the Worker's webhook uses. */
 export type GatewayBot = Chat<{ imessage: iMessageAdapter }>;

@@ -12,7 +12,7 @@ import { z } from "zod";
 import { tapbackFor } from "../adapter/tapbacks.ts";
 import { isGroupGuid } from "../adapter/thread-id.ts";
 import type { Transport } from "../transport/clients.ts";
-import type { IMessageSpaceRef } from "./spectrum-inbound.ts";
+import type { IMessageSpaceRef } from "./spectrum-source.ts";
 import { RecordInbox } from "./spectrum-inbox.ts";
 
 /** The platform name: spaces and messages of this provider say `platform: "imessage"`. */

@@ -1,48 +1,31 @@
 /**
  * @module gateway/spectrum-app
- * The spectrum-ts app a gateway Durable Object holds: built on first use with the HTTP iMessage
- * provider, fed every envelope the gateway sees, kept for the object's lifetime and rebuilt after
- * an eviction. spectrum-ts is imported lazily, so Worker requests that never reach the gateway do
- * not evaluate it.
+ * The spectrum-ts app a gateway Durable Object can hold (opt-in, `gatewaySpectrum()` from
+ * `chat-adapter-imessage/spectrum`): built on first use with the HTTP iMessage provider, fed every
+ * envelope the gateway sees, kept for the object's lifetime and rebuilt after an eviction. spectrum-ts
+ * is imported lazily, so gateway requests that never reach the app do not evaluate it.
  */
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import type { Message, ProjectData, Space, SpectrumInstance } from "spectrum-ts";
-import type { ResolvedConfig } from "../adapter/config.ts";
-import type { Transport } from "../transport/clients.ts";
 import type { httpIMessage } from "./http-imessage-provider.ts";
-import type { AttachmentBytes } from "./spectrum-inbound.ts";
 import type { RecordInbox } from "./spectrum-inbox.ts";
+import type {
+  AttachmentBytes,
+  GatewaySpectrumHolder,
+  GatewaySpectrumPlugin,
+  SpectrumEventSummary,
+  SpectrumSource,
+  SpectrumStatus,
+} from "./spectrum-source.ts";
 
 /** The app: `httpIMessage(app).space.get(chatGuid)`, `app.send(space, …)`; `config` is the cloud project (cloud mode). */
 export type GatewaySpectrumApp = SpectrumInstance<[ReturnType<typeof httpIMessage.config>]> & { readonly config?: ProjectData };
-
-/** What building the app needs from the gateway. */
-export interface SpectrumSource {
-  config: ResolvedConfig;
-  /** The project's HTTP transport (undefined in local mode). */
-  transport: Transport | undefined;
-  attachmentBytes: AttachmentBytes;
-  /** The phone line a known chat was seen on, so sends to it use that line. */
-  phoneOf?: (chatGuid: string) => string | undefined;
-}
 
 /** User code run on the app: `onApp` once per build, `onMessage` for each message of its stream. */
 export interface SpectrumHooks {
   onApp?: (app: GatewaySpectrumApp) => void | Promise<void>;
   /** The gateway consumes `app.messages` itself and hands each message here (do not iterate `app.messages` again). */
   onMessage?: (space: Space, message: Message, app: GatewaySpectrumApp) => void | Promise<void>;
-}
-
-/** One message as the app's stream delivered it. */
-export interface SpectrumEventSummary {
-  id: string;
-  platform: string;
-  spaceId: string;
-  direction: "inbound" | "outbound";
-  sender: string | undefined;
-  contentType: string;
-  text: string | undefined;
-  timestamp: string;
 }
 
 /** How many recently fed message ids are remembered to stream each message once. */
@@ -103,7 +86,7 @@ async function build(source: SpectrumSource): Promise<Omit<Built, "consumer">> {
  * spectrum.recent(); // [{ id, spaceId, contentType: "text", text, … }]
  * ```
  */
-export class GatewaySpectrum {
+export class GatewaySpectrum implements GatewaySpectrumHolder<GatewaySpectrumApp> {
   private readonly source: () => Promise<SpectrumSource>;
   private readonly hooks: SpectrumHooks;
   private built: Promise<Built> | undefined;
@@ -135,7 +118,7 @@ export class GatewaySpectrum {
   }
 
   /** The latest messages the app's stream delivered (oldest first) and how many it delivered in all. */
-  recent(): { delivered: number; events: SpectrumEventSummary[] } {
+  recent(): SpectrumStatus {
     return { delivered: this.delivered, events: [...this.events] };
   }
 
@@ -180,4 +163,34 @@ export class GatewaySpectrum {
       console.error("spectrum-ts message stream of the gateway ended with an error", error);
     }
   }
+}
+
+/** Options of {@link gatewaySpectrum}: user code run on the gateway's app. */
+export interface GatewaySpectrumOptions<E> {
+  /** Called once each time the app is built (first use, and again after an eviction). */
+  onSpectrumApp?: (app: GatewaySpectrumApp, env: E) => void | Promise<void>;
+  /** Called for each message of the app's stream (the gateway consumes `app.messages` itself). */
+  onSpectrumMessage?: SpectrumHooks["onMessage"];
+}
+
+/**
+ * Plugs a spectrum-ts app into the gateway Durable Object: every envelope the gateway sees (webhook,
+ * relay, catch-up) reaches its message stream, and sends go out over the adapter's HTTP transport.
+ * Opt-in because it adds spectrum-ts to the Worker's bundle (and needs the `open-graph-scraper` alias).
+ *
+ * @example
+ * ```ts
+ * import { gatewaySpectrum } from "chat-adapter-imessage/spectrum";
+ * export class GatewayDO extends createGatewayDurableObject(createBot, {
+ *   spectrum: gatewaySpectrum({ onSpectrumMessage: async (space, message) => await message.react("👍") }),
+ * }) {}
+ * ```
+ */
+export function gatewaySpectrum<E = unknown>(options: GatewaySpectrumOptions<E> = {}): GatewaySpectrumPlugin<E, GatewaySpectrumApp> {
+  const { onSpectrumApp, onSpectrumMessage } = options;
+  return (source, env) =>
+    new GatewaySpectrum(source, {
+      onApp: onSpectrumApp && ((app) => onSpectrumApp(app, env)),
+      onMessage: onSpectrumMessage,
+    });
 }

@@ -7,19 +7,10 @@ import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import type { Content } from "spectrum-ts";
 import type { ProviderMessageRecord } from "spectrum-ts/authoring";
 import { spaceOf } from "../adapter/inbound.ts";
-
-/** The space of an iMessage record: chat GUID, kind and the phone line it arrived on. */
-export type IMessageSpaceRef = {
-  id: string;
-  type: "dm" | "group";
-  phone?: string;
-};
+import type { AttachmentBytes, IMessageSpaceRef } from "./spectrum-source.ts";
 
 /** A record for the spectrum app's message stream. */
 export type InboundRecord = ProviderMessageRecord & { space: IMessageSpaceRef };
-
-/** Reads an inbound attachment's bytes (bytes never travel in the envelope). */
-export type AttachmentBytes = (attachmentId: string, space: IMessageSpaceRef) => Promise<Uint8Array>;
 
 type Raw = Record<string, unknown>;
 
