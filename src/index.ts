@@ -14,6 +14,8 @@ export { ValidationError, NotImplementedError } from "./adapter/errors.ts";
 export { MAX_DELIVERY_ATTEMPTS, type RedeliveryQueue } from "./adapter/redelivery.ts";
 export { encodeThreadId, decodeThreadId, type iMessageThreadId } from "./adapter/thread-id.ts";
 export { iMessageFormatConverter } from "./adapter/format.ts";
+// Also declares `message.openModal(modal)` on chat's Message type (a module augmentation).
+export { modalElementOf, withOpenModal, type ModalOpener } from "./adapter/message-modal.ts";
 export { tapbackFor, type TapbackKind } from "./adapter/tapbacks.ts";
 export { createDurableObjectState } from "./state/durable-state.ts";
 export { createDurableLedger, type DurableLedgerOptions } from "./dedupe/durable-ledger.ts";

@@ -33,7 +33,10 @@ export interface iMessageAdapterOptions {
   phone?: string;
   /** Signing secret of the Spectrum webhook (`IMESSAGE_WEBHOOK_SECRET`). */
   webhookSecret?: string;
-  /** The bot's name, used to detect `@name` mentions in groups (`IMESSAGE_USER_NAME`, default `"bot"`). */
+  /**
+   * The bot's name, used to detect `@name` mentions in groups (`IMESSAGE_USER_NAME`). When neither is
+   * set the adapter takes the Chat instance's `userName` (`new Chat({ userName })`) on initialize.
+   */
   userName?: string;
   /** Logger; defaults to a console logger at "info". */
   logger?: Logger;
@@ -55,6 +58,8 @@ interface CommonConfig {
   phone: string;
   webhookSecret: string | undefined;
   userName: string;
+  /** True when neither `userName` nor `IMESSAGE_USER_NAME` named the bot: the Chat's `userName` replaces `userName` on initialize. */
+  userNameFromChat?: boolean;
   logger: Logger;
   timeoutMs: number;
 }
@@ -144,6 +149,7 @@ export function resolveConfig(options: iMessageAdapterOptions = {}): ResolvedCon
     phone: options.phone ?? env("IMESSAGE_PHONE") ?? SHARED_PHONE,
     webhookSecret: options.webhookSecret?.trim() || env("IMESSAGE_WEBHOOK_SECRET"),
     userName: options.userName ?? env("IMESSAGE_USER_NAME") ?? "bot",
+    userNameFromChat: (options.userName ?? env("IMESSAGE_USER_NAME")) === undefined,
     logger: options.logger ?? new ConsoleLogger("info").child("imessage"),
     timeoutMs: options.timeoutMs ?? 15_000,
   };

@@ -27,6 +27,7 @@ import { jsonResponse, receiveDelivery, type VerifiedDelivery } from "../webhook
 import { createTransport, type Transport } from "../transport/clients.ts";
 import type { ResolvedConfig } from "./config.ts";
 import { notImplemented, ValidationError } from "./errors.ts";
+import { withOpenModal } from "./message-modal.ts";
 import { iMessageThreadMethods } from "./thread-methods.ts";
 import { parseInbound, spaceOf, type InboundEvent } from "./inbound.ts";
 import { isPermanentFailure, MAX_DELIVERY_ATTEMPTS, type RedeliveryQueue } from "./redelivery.ts";
@@ -70,7 +71,11 @@ function isCard(message: AdapterPostableMessage): boolean {
  * iMessage for the Chat SDK. Create it with {@link createiMessageAdapter}.
  */
 export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iMessageThreadId, iMessageRawMessage> {
-  readonly userName: string;
+  /**
+   * The bot's name, matched by `@name` mentions in groups: `userName` / `IMESSAGE_USER_NAME` when set,
+   * else the Chat instance's `userName` (taken in `initialize`).
+   */
+  userName: string;
   readonly logger: Logger;
   readonly config: ResolvedConfig;
   private chat: ChatInstance | undefined;
@@ -92,6 +97,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
 
   async initialize(chat: ChatInstance): Promise<void> {
     this.chat = chat;
+    if (this.config.userNameFromChat) this.userName = chat.getUserName();
     this.spaceDirectory ??= createStateSpaceDirectory(() => chat.getState());
   }
 
@@ -223,7 +229,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
         this.logger.debug(`Skipped delivery: ${event.reason}`);
         return;
       case "message":
-        await chat.processMessage(this, event.threadId, event.message as Message, routed);
+        await chat.processMessage(this, event.threadId, withOpenModal(event.message as Message, (id, modal) => this.openModal(id, modal)), routed);
         return;
       case "reaction":
         await chat.processReaction(
