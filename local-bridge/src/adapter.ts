@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type {
   Adapter,
   AdapterPostableMessage,
@@ -24,7 +24,9 @@ import { iMessageThreadMethods } from "../../src/adapter/thread-methods.ts";
 import { parseInbound, type InboundContext } from "../../src/adapter/inbound.ts";
 import { decodeThreadId, encodeThreadId, type iMessageThreadId } from "../../src/adapter/thread-id.ts";
 import { type ChatDb, type LocalMessage, openChatDb } from "./chat-db.ts";
+import { EchoGuard } from "./echo.ts";
 import { toEnvelope } from "./envelope.ts";
+import { type Journal, openJournal } from "./journal.ts";
 import { createOsascriptRunner, type OsascriptRunner } from "./osascript.ts";
 import { postableFiles } from "../../src/adapter/postable.ts";
 import { AppleScriptSender } from "./sender.ts";
@@ -41,6 +43,18 @@ export interface LocalModeOptions {
   watermarkPath?: string;
   /** A watermark store of your own (replaces `watermarkPath`). */
   watermark?: WatermarkStore;
+  /**
+   * Journal of handed-over messages by GUID (default `journal.db` beside the watermark file; env
+   * `IMESSAGE_JOURNAL_PATH`; in memory when a `watermark` store of your own is given without it).
+   */
+  journalPath?: string;
+  /**
+   * Backlog fence: messages dated more than this many ms before they are read are not handed to the bot
+   * (default 15 minutes with `startAt: "latest"`, no fence with `"beginning"`; `Infinity` turns it off).
+   */
+  maxMessageAgeMs?: number;
+  /** Your own addresses, to recognise the chat with yourself beyond what the database rows name. */
+  ownAddresses?: readonly string[];
   /** Runs AppleScript (default: `osascript`); tests pass a recorder. */
   runOsascript?: OsascriptRunner;
   /** Polling interval in ms (default 1000, clamped to 50–60000). */
@@ -74,6 +88,7 @@ export class LocalIMessageAdapter extends iMessageThreadMethods implements Adapt
   readonly config: LocalConfig;
   readonly db: ChatDb;
   readonly watcher: ChatDbWatcher;
+  readonly journal: Journal;
   private readonly sender: AppleScriptSender;
   private readonly autoStart: boolean;
   private chat: ChatInstance | undefined;
@@ -84,18 +99,30 @@ export class LocalIMessageAdapter extends iMessageThreadMethods implements Adapt
     this.userName = config.userName;
     this.logger = config.logger;
     this.autoStart = options.autoStart ?? true;
-    this.db = openChatDb({ path: options.dbPath ?? env("IMESSAGE_DB_PATH"), homeDir: options.homeDir });
+    this.db = openChatDb({
+      path: options.dbPath ?? env("IMESSAGE_DB_PATH"),
+      homeDir: options.homeDir,
+      ownAddresses: options.ownAddresses,
+    });
+    const echo = new EchoGuard();
     this.sender = new AppleScriptSender({
       db: this.db,
       run: options.runOsascript ?? createOsascriptRunner({ timeoutMs: config.timeoutMs * 2 }),
       outboxDir: options.outboxDir,
+      echo,
     });
+    const watermarkPath = options.watermarkPath ?? env("IMESSAGE_WATERMARK_PATH") ?? defaultWatermarkPath();
+    const journalPath =
+      options.journalPath ?? env("IMESSAGE_JOURNAL_PATH") ?? (options.watermark ? ":memory:" : join(dirname(watermarkPath), "journal.db"));
+    this.journal = openJournal(journalPath);
     this.watcher = new ChatDbWatcher({
       db: this.db,
-      watermark:
-        options.watermark ??
-        fileWatermark(options.watermarkPath ?? env("IMESSAGE_WATERMARK_PATH") ?? defaultWatermarkPath()),
+      watermark: options.watermark ?? fileWatermark(watermarkPath),
+      journal: this.journal,
+      echo,
+      maxMessageAgeMs: options.maxMessageAgeMs,
       onMessage: (message) => this.deliver(message),
+      onUpdate: (message) => this.deliverUpdate(message),
       pollIntervalMs: options.pollIntervalMs,
       batchSize: options.batchSize,
       watchWal: options.watchWal,
@@ -117,6 +144,7 @@ export class LocalIMessageAdapter extends iMessageThreadMethods implements Adapt
   async disconnect(): Promise<void> {
     await this.watcher.stop();
     this.db.close();
+    this.journal.close();
   }
 
   /** Local mode has no webhook: messages come from the Messages database. */
@@ -149,6 +177,41 @@ export class LocalIMessageAdapter extends iMessageThreadMethods implements Adapt
     await Promise.allSettled(pending);
   }
 
+  /**
+   * Hands an edit or unsend of a message delivered before to the Chat SDK: a row whose body is gone
+   * (Undo Send: text and attributedBody cleared, parts listed under `rp`) → `processMessageDeleted`; a
+   * row with a body → `processMessageUpdated` with the text as it reads now (a partly unsent message
+   * keeps its remaining parts). Never an empty message.
+   */
+  async deliverUpdate(row: LocalMessage): Promise<void> {
+    const chat = this.chat;
+    if (!chat) throw new ValidationError("the adapter is not initialized: pass it to new Chat({ adapters }) first");
+    if (row.tapback || row.associatedMessageType) return;
+    const editedAt = row.dateEdited ?? row.dateRetracted ?? row.date;
+    const envelope = toEnvelope(row, { phone: this.config.phone });
+    const event = envelope ? parseInbound(envelope, this.inboundContext()) : undefined;
+    const pending: Promise<unknown>[] = [];
+    const options: WebhookOptions = { waitUntil: (task) => void pending.push(task) };
+    if (!event) {
+      const threadId = encodeThreadId({ chatGuid: row.chatGuid });
+      await chat.processMessageDeleted(
+        {
+          adapter: this,
+          threadId,
+          channelId: this.channelIdFromThreadId(threadId),
+          messageId: row.guid,
+          deletedAt: editedAt,
+          raw: { guid: row.guid, chatGuid: row.chatGuid, rowid: row.rowid, retractedParts: row.summary?.retractedParts ?? [] },
+        },
+        options,
+      );
+    } else if (event.kind === "message") {
+      event.message.metadata = { ...event.message.metadata, edited: true, editedAt };
+      await chat.processMessageUpdated({ adapter: this, threadId: event.threadId, message: event.message }, options);
+    }
+    await Promise.allSettled(pending);
+  }
+
   private inboundContext(): InboundContext {
     return {
       userName: this.userName,
@@ -161,7 +224,10 @@ export class LocalIMessageAdapter extends iMessageThreadMethods implements Adapt
     };
   }
 
-  /** The thread of an existing DM with an address; local mode cannot start new conversations. */
+  /**
+   * The thread of the DM with an address: the existing conversation when the database has one, else a
+   * new one (`any;-;<address>`) that the first post starts on a service the address supports.
+   */
   async openDM(address: string): Promise<string> {
     const { chatGuid } = this.sender.target(`any;-;${address.trim()}`);
     return encodeThreadId({ chatGuid });
@@ -175,10 +241,13 @@ export class LocalIMessageAdapter extends iMessageThreadMethods implements Adapt
 
   // ── outbound ───────────────────────────────────────────────────────────────
 
-  /** Sends plain text (markdown stripped) and files to a conversation received before. */
+  /**
+   * Sends plain text (markdown stripped; the text otherwise exactly as given) and files: to a
+   * conversation by its chat GUID, or to an address as a new DM.
+   */
   async postMessage(threadId: string, message: AdapterPostableMessage): Promise<RawMessage<SlimMessage>> {
     const { chatGuid } = decodeThreadId(threadId);
-    const text = this.converter.renderOutbound(message).trim();
+    const text = this.converter.renderOutbound(message);
     const files = await postableFiles(message);
     if (!text && files.length === 0) throw new ValidationError("nothing to send: the message has no text and no files");
     const receipt = await this.sender.send(chatGuid, { text, files });
@@ -228,5 +297,21 @@ export class LocalIMessageAdapter extends iMessageThreadMethods implements Adapt
 
   async openModal(): Promise<{ viewId: string }> {
     return notImplemented("openModal", "iMessage has no modals in local mode (polls need the iMessage server)");
+  }
+
+  async sendEffect(): Promise<RawMessage<SlimMessage>> {
+    return notImplemented("sendEffect", "AppleScript cannot send message effects; use cloud or self-host mode");
+  }
+
+  async sendVoice(): Promise<RawMessage<SlimMessage>> {
+    return notImplemented("sendVoice", "AppleScript cannot send voice notes (an audio file can go as an attachment with postMessage)");
+  }
+
+  async setBackground(): Promise<void> {
+    notImplemented("setBackground", "AppleScript cannot change a chat background; use cloud or self-host mode");
+  }
+
+  async sendMiniApp(): Promise<RawMessage<SlimMessage>> {
+    return notImplemented("sendMiniApp", "AppleScript cannot send iMessage app cards; use cloud or self-host mode");
   }
 }

@@ -10,17 +10,20 @@ export const APPLE_EPOCH_OFFSET_SECONDS = 978_307_200;
 const NANOSECOND_THRESHOLD = 1e11;
 
 /**
- * Turns a `message.date` value into a `Date`, accepting both nanoseconds and seconds.
+ * Turns a `message.date` (or `date_edited`, `date_retracted`) value into a `Date`, accepting both
+ * nanoseconds and seconds. 0 and NULL mean "no date" in the Messages database (rows written before the
+ * date is known, unset edit stamps) and give undefined, never 2001-01-01.
  *
  * @example
  * ```ts
- * appleTimeToDate(0); // 2001-01-01T00:00:00.000Z
  * appleTimeToDate(785_000_000_000_000_000n); // nanoseconds since 2001
+ * appleTimeToDate(0); // undefined
  * ```
  */
-export function appleTimeToDate(value: number | bigint | null | undefined): Date {
-  if (value === null || value === undefined) return new Date(APPLE_EPOCH_OFFSET_SECONDS * 1000);
+export function appleTimeToDate(value: number | bigint | null | undefined): Date | undefined {
+  if (value === null || value === undefined) return undefined;
   const raw = typeof value === "bigint" ? Number(value) : value;
+  if (raw === 0 || !Number.isFinite(raw)) return undefined;
   const seconds = Math.abs(raw) > NANOSECOND_THRESHOLD ? raw / 1e9 : raw;
   return new Date(Math.round((seconds + APPLE_EPOCH_OFFSET_SECONDS) * 1000));
 }

@@ -3,8 +3,14 @@
  * Builds the AppleScript that sends a message with Messages, with every user string escaped.
  */
 
-/** Where a send goes: a person by address, or a group chat by its GUID. */
-export type SendTarget = { kind: "dm"; address: string } | { kind: "group"; chatGuid: string };
+/**
+ * Where a send goes: an existing conversation by its chat GUID (`chat id "…"`: groups, `any;-;` DMs
+ * of macOS 26, SMS and RCS chats alike), or — only to start a new one-to-one chat — an address on the
+ * account of a service that address supports. Never `service type = any`: Messages has no such account.
+ */
+export type SendTarget =
+  | { kind: "chat"; chatGuid: string }
+  | { kind: "participant"; address: string; service: "iMessage" | "SMS" };
 
 /** What one send carries: text, then files (absolute paths on this Mac). */
 export interface SendContent {
@@ -12,45 +18,53 @@ export interface SendContent {
   files?: readonly string[];
 }
 
+const ESCAPES: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
 /**
- * Quotes a string as an AppleScript string literal. Backslash and double quote are escaped;
- * line breaks become the `\n` / `\r` escapes and tabs `\t` (AppleScript turns them back into the
- * characters), so every script stays one statement per line. Other control characters are dropped.
+ * Quotes a string as an AppleScript string expression that evaluates to exactly the same characters.
+ * Backslash and double quote are escaped; line feeds, carriage returns and tabs become the `\n`, `\r`,
+ * `\t` escapes (a CRLF stays a CRLF), so every script stays one statement per line; any other control
+ * character is joined in as `(character id N)`. Nothing is dropped or normalised.
  *
  * @example
  * ```ts
  * appleScriptString('say "hi"\nbye'); // "\"say \\\"hi\\\"\\nbye\""
+ * appleScriptString("a\u0007b"); // '("a" & (character id 7) & "b")'
  * ```
  */
 export function appleScriptString(value: string): string {
-  const escaped = value
-    .replace(/\\/g, "\\\\")
-    .replace(/"/g, '\\"')
-    .replace(/\r\n|\n/g, "\\n")
-    .replace(/\r/g, "\\r")
-    .replace(/\t/g, "\\t")
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "");
-  return `"${escaped}"`;
+  const pieces: string[] = [];
+  let literal = "";
+  for (const character of value) {
+    const code = character.codePointAt(0) as number;
+    const escape = ESCAPES[character];
+    if (escape !== undefined) literal += escape;
+    else if (code < 0x20 || code === 0x7f) {
+      pieces.push(`"${literal}"`, `(character id ${code})`);
+      literal = "";
+    } else literal += character;
+  }
+  if (pieces.length === 0) return `"${literal}"`;
+  if (literal) pieces.push(`"${literal}"`);
+  return `(${pieces.join(" & ")})`;
 }
 
 /**
- * The script that sends text and files to one conversation through Messages' iMessage account.
+ * The script that sends text and files to one conversation through Messages.
  *
  * @example
  * ```ts
- * buildSendScript({ kind: "dm", address: "+15551234567" }, { text: "hello" });
+ * buildSendScript({ kind: "chat", chatGuid: "any;-;+15551234567" }, { text: "hello" });
  * // tell application "Messages"
- * // 	set targetAccount to 1st account whose service type = iMessage
- * // 	set targetRecipient to participant "+15551234567" of targetAccount
+ * // 	set targetRecipient to chat id "any;-;+15551234567"
  * // 	send "hello" to targetRecipient
  * // end tell
  * ```
  */
 export function buildSendScript(target: SendTarget, content: SendContent): string {
   const lines = ['tell application "Messages"'];
-  if (target.kind === "dm") {
-    lines.push("\tset targetAccount to 1st account whose service type = iMessage");
+  if (target.kind === "participant") {
+    lines.push(`\tset targetAccount to 1st account whose service type = ${target.service}`);
     lines.push(`\tset targetRecipient to participant ${appleScriptString(target.address)} of targetAccount`);
   } else {
     lines.push(`\tset targetRecipient to chat id ${appleScriptString(target.chatGuid)}`);

@@ -4,49 +4,21 @@
  * with their chat, sender, text and attachments.
  */
 import Database from "better-sqlite3";
+import { statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { appleTimeToDate } from "./apple-time.ts";
 import { fullDiskAccessError, notMacOSError } from "./errors.ts";
-import { type Tapback, tapbackFromType, tapbackTargetGuid } from "./tapback.ts";
-import { decodeAttributedBody } from "./typedstream.ts";
+import {
+  addressKey,
+  isGroupChat,
+  type LocalAttachment,
+  type LocalMessage,
+  MESSAGE_COLUMNS,
+  type MessageRow,
+  toLocalMessage,
+} from "./message-row.ts";
 
-/** `chat.style` of a group conversation. */
-export const CHAT_STYLE_GROUP = 43;
-/** `chat.style` of a one-to-one conversation. */
-export const CHAT_STYLE_DM = 45;
-
-/** A file attached to a message, as the `attachment` table describes it. */
-export interface LocalAttachment {
-  guid: string;
-  /** Absolute path on this Mac (`~` expanded); undefined while the transfer has not finished. */
-  path: string | undefined;
-  mimeType: string | undefined;
-  /** The file name the sender gave it. */
-  name: string;
-  size: number;
-}
-
-/** One `message` row with what it joins to. */
-export interface LocalMessage {
-  rowid: number;
-  guid: string;
-  /** `chat.guid`: `iMessage;-;+15551234567`, `iMessage;+;chat123…`, `any;-;…`. */
-  chatGuid: string;
-  isGroup: boolean;
-  chatName: string | undefined;
-  /** `handle.id` of the sender (phone or email); empty for own messages. */
-  sender: string;
-  date: Date;
-  isFromMe: boolean;
-  /** `message.text`, else the text decoded from `attributedBody`, else "". */
-  text: string;
-  attachments: LocalAttachment[];
-  /** Set when the row is a tapback on another message. */
-  tapback: (Tapback & { targetGuid: string }) | undefined;
-  /** Raw `associated_message_type` (0 for ordinary messages). */
-  associatedMessageType: number;
-}
+export { CHAT_STYLE_DM, CHAT_STYLE_GROUP, type LocalAttachment, type LocalMessage } from "./message-row.ts";
 
 /** A conversation found in the `chat` table. */
 export interface LocalChat {
@@ -61,22 +33,15 @@ export interface ChatDbOptions {
   path?: string;
   /** Home folder used to expand `~` in attachment paths; defaults to the user's. */
   homeDir?: string;
+  /**
+   * The owner's own addresses (phone numbers, e-mails), for recognising the chat with yourself beyond
+   * what each row names (`destination_caller_id`, `account`, `chat.account_login`).
+   */
+  ownAddresses?: readonly string[];
 }
 
-interface MessageRow {
-  rowid: number;
-  guid: string;
-  text: string | null;
-  attributedBody: Uint8Array | null;
-  date: number | null;
-  is_from_me: number;
-  associated_message_guid: string | null;
-  associated_message_type: number | null;
-  sender: string | null;
-  chat_guid: string | null;
-  chat_style: number | null;
-  chat_name: string | null;
-}
+/** The services a new DM can be started on with AppleScript (`account whose service type = …`). */
+export type SendService = "iMessage" | "SMS";
 
 interface AttachmentRow {
   message_id: number;
@@ -87,16 +52,19 @@ interface AttachmentRow {
   total_bytes: number | null;
 }
 
-const MESSAGES_AFTER = `
-  SELECT m.ROWID AS rowid, m.guid, m.text, m.attributedBody, m.date, m.is_from_me,
-         m.associated_message_guid, m.associated_message_type,
-         h.id AS sender, c.guid AS chat_guid, c.style AS chat_style, c.display_name AS chat_name
-  FROM message AS m
-  LEFT JOIN handle AS h ON h.ROWID = m.handle_id
-  LEFT JOIN chat_message_join AS cmj ON cmj.message_id = m.ROWID
-  LEFT JOIN chat AS c ON c.ROWID = cmj.chat_id
+const MESSAGES_AFTER = `${MESSAGE_COLUMNS}
   WHERE m.ROWID > ?
   ORDER BY m.ROWID
+  LIMIT ?`;
+
+/**
+ * Rows already read (ROWID in a window) whose edit stamp moved past a stamp: edits and unsends.
+ * The window keeps this a primary-key range scan however large the database is.
+ */
+const EDITED_SINCE = `${MESSAGE_COLUMNS}
+  WHERE m.ROWID > ? AND m.ROWID <= ?
+    AND MAX(IFNULL(m.date_edited, 0), IFNULL(m.date_retracted, 0)) > ?
+  ORDER BY MAX(IFNULL(m.date_edited, 0), IFNULL(m.date_retracted, 0)), m.ROWID
   LIMIT ?`;
 
 const ATTACHMENTS_BETWEEN = `
@@ -122,27 +90,78 @@ export function defaultChatDbPath(home: string = homedir()): string {
  */
 export function openChatDb(options: ChatDbOptions = {}): ChatDb {
   if (!options.path && process.platform !== "darwin") throw notMacOSError("read the Messages database");
-  return new ChatDb(options.path ?? defaultChatDbPath(), options.homeDir ?? homedir());
+  return new ChatDb(options.path ?? defaultChatDbPath(), options.homeDir ?? homedir(), options.ownAddresses);
+}
+
+/** `dev:ino` of a file, or "-" when it does not exist. */
+function identityOf(path: string): string {
+  try {
+    const stat = statSync(path, { bigint: true });
+    return `${stat.dev}:${stat.ino}`;
+  } catch {
+    return "-";
+  }
+}
+
+interface Statements {
+  messagesAfter: Database.Statement<[number, number], MessageRow>;
+  editedSince: Database.Statement<[number, number, bigint, number], MessageRow>;
+  attachmentsBetween: Database.Statement<[number, number], AttachmentRow>;
 }
 
 export class ChatDb {
   readonly path: string;
-  private readonly db: Database.Database;
+  private db: Database.Database;
+  private statements: Statements;
+  private identity: string;
   private readonly homeDir: string;
-  private readonly messagesAfter: Database.Statement<[number, number], MessageRow>;
-  private readonly attachmentsBetween: Database.Statement<[number, number], AttachmentRow>;
+  private readonly ownAddresses: ReadonlySet<string>;
 
-  constructor(path: string, homeDir: string) {
+  constructor(path: string, homeDir: string, ownAddresses: readonly string[] = []) {
     this.path = path;
     this.homeDir = homeDir;
+    this.ownAddresses = new Set(ownAddresses.map(addressKey).filter(Boolean));
+    ({ db: this.db, statements: this.statements } = this.open());
+    this.identity = this.filesIdentity();
+  }
+
+  private open(): { db: Database.Database; statements: Statements } {
     try {
-      this.db = new Database(path, { readonly: true, fileMustExist: true });
-      this.db.prepare("SELECT MAX(ROWID) FROM message").get();
-      this.messagesAfter = this.db.prepare(MESSAGES_AFTER);
-      this.attachmentsBetween = this.db.prepare(ATTACHMENTS_BETWEEN);
+      const db = new Database(this.path, { readonly: true, fileMustExist: true });
+      db.prepare("SELECT MAX(ROWID) FROM message").get();
+      return {
+        db,
+        statements: {
+          messagesAfter: db.prepare(MESSAGES_AFTER),
+          editedSince: db.prepare(EDITED_SINCE),
+          attachmentsBetween: db.prepare(ATTACHMENTS_BETWEEN),
+        },
+      };
     } catch (error) {
-      throw fullDiskAccessError(path, error);
+      throw fullDiskAccessError(this.path, error);
     }
+  }
+
+  /** Identity of the database file and its `-wal` and `-shm` companions. */
+  private filesIdentity(): string {
+    return [this.path, `${this.path}-wal`, `${this.path}-shm`].map(identityOf).join("|");
+  }
+
+  /**
+   * Reopens the connection when the database file, or its `-wal` / `-shm` file, is no longer the file
+   * the connection opened: replaced by a rename, or deleted and created again. A connection left on the
+   * old files would read a database nobody writes to any more (a watcher gone deaf). Truncating the WAL
+   * in place keeps the files and needs no reopen: SQLite notices it itself. Returns true when it reopened.
+   * Throws the Full Disk Access error when the new file cannot be opened.
+   */
+  reopenIfReplaced(): boolean {
+    const identity = this.filesIdentity();
+    if (identity === this.identity || identity.startsWith("-|")) return false;
+    const opened = this.open();
+    this.db.close();
+    ({ db: this.db, statements: this.statements } = opened);
+    this.identity = this.filesIdentity();
+    return true;
   }
 
   /** The highest `message.ROWID` (0 for an empty database). */
@@ -151,22 +170,53 @@ export class ChatDb {
     return row.max ?? 0;
   }
 
+  /** The highest edit stamp (`date_edited` / `date_retracted`) in the database, as a decimal string. */
+  maxEditStamp(): string {
+    const row = this.db
+      .prepare("SELECT CAST(IFNULL(MAX(MAX(IFNULL(date_edited, 0), IFNULL(date_retracted, 0))), 0) AS TEXT) AS max FROM message")
+      .get() as { max: string };
+    return row.max;
+  }
+
   /**
    * Up to `limit` messages with `ROWID > after`, in ROWID order (gaps are normal: deleted rows leave them).
    * Own messages and rows without a chat are included so a watermark can move past them.
+   * `seenAt` stands in for the date of rows that have none.
    */
-  readAfter(after: number, limit: number): LocalMessage[] {
-    const rows = this.messagesAfter.all(after, limit);
+  readAfter(after: number, limit: number, seenAt: Date = new Date()): LocalMessage[] {
+    return this.toMessages(this.statements.messagesAfter.all(after, limit), seenAt);
+  }
+
+  /**
+   * Rows with `from < ROWID <= to` whose edit stamp is above `stamp` (a decimal string of the Apple-epoch
+   * integer), in stamp order, at most `limit`: messages edited or unsent after they were read.
+   */
+  readEditedSince(stamp: string, from: number, to: number, limit: number, seenAt: Date = new Date()): LocalMessage[] {
+    if (to <= from) return [];
+    const rows = this.statements.editedSince.all(from, to, BigInt(stamp), limit);
+    return this.toMessages(rows, seenAt);
+  }
+
+  /** The services the address has handles on (`handle.service`), iMessage first. */
+  servicesOf(address: string): string[] {
+    const rows = this.db.prepare("SELECT DISTINCT service FROM handle WHERE id = ? ORDER BY service = 'iMessage' DESC").all(address) as {
+      service: string;
+    }[];
+    return rows.map((row) => row.service);
+  }
+
+  private toMessages(rows: MessageRow[], seenAt: Date): LocalMessage[] {
     if (rows.length === 0) return [];
-    const first = rows[0] as MessageRow;
-    const last = rows[rows.length - 1] as MessageRow;
-    const attachments = this.attachmentsByMessage(first.rowid, last.rowid);
+    const ids = rows.map((row) => row.rowid);
+    const attachments = this.attachmentsByMessage(Math.min(...ids), Math.max(...ids));
     const messages: LocalMessage[] = [];
-    let previous = after;
+    const seen = new Set<number>();
     for (const row of rows) {
-      if (row.rowid === previous) continue; // a message joined to two chats: keep the first
-      previous = row.rowid;
-      messages.push(this.toMessage(row, attachments.get(row.rowid) ?? []));
+      if (seen.has(row.rowid)) continue; // a message joined to two chats: keep the first
+      seen.add(row.rowid);
+      messages.push(
+        toLocalMessage(row, attachments.get(row.rowid) ?? [], { seenAt, ownAddresses: this.ownAddresses }),
+      );
     }
     return messages;
   }
@@ -211,7 +261,7 @@ export class ChatDb {
 
   private attachmentsByMessage(from: number, to: number): Map<number, LocalAttachment[]> {
     const byMessage = new Map<number, LocalAttachment[]>();
-    for (const row of this.attachmentsBetween.all(from, to)) {
+    for (const row of this.statements.attachmentsBetween.all(from, to)) {
       const list = byMessage.get(row.message_id) ?? [];
       list.push({
         guid: row.guid,
@@ -225,33 +275,7 @@ export class ChatDb {
     return byMessage;
   }
 
-  private toMessage(row: MessageRow, attachments: LocalAttachment[]): LocalMessage {
-    const tapback = tapbackFromType(row.associated_message_type);
-    const targetGuid = tapbackTargetGuid(row.associated_message_guid);
-    const text = row.text ?? decodeAttributedBody(row.attributedBody) ?? "";
-    return {
-      rowid: row.rowid,
-      guid: row.guid,
-      chatGuid: row.chat_guid ?? "",
-      isGroup: row.chat_guid ? isGroupChat(row.chat_guid, row.chat_style) : false,
-      chatName: row.chat_name || undefined,
-      sender: row.sender ?? "",
-      date: appleTimeToDate(row.date),
-      isFromMe: row.is_from_me === 1,
-      text: text.replace(/\uFFFC/g, "").trim(),
-      attachments,
-      tapback: tapback && targetGuid ? { ...tapback, targetGuid } : undefined,
-      associatedMessageType: row.associated_message_type ?? 0,
-    };
-  }
-
   private expandHome(path: string): string {
     return path === "~" || path.startsWith("~/") ? this.homeDir + path.slice(1) : path;
   }
-}
-
-function isGroupChat(guid: string, style: number | null): boolean {
-  if (style === CHAT_STYLE_GROUP) return true;
-  if (style === CHAT_STYLE_DM) return false;
-  return guid.includes(";+;");
 }

@@ -35,15 +35,22 @@ function attachmentContent(attachment: LocalAttachment): Content {
   };
 }
 
-function contentOf(message: LocalMessage): Content | undefined {
-  if (message.tapback) {
-    return {
-      type: "reaction",
-      emoji: message.tapback.rawEmoji,
-      target: { id: message.tapback.targetGuid },
-      ...(message.tapback.added ? {} : { removed: true }),
-    };
-  }
+function reactionContent(message: LocalMessage, tapback: NonNullable<LocalMessage["tapback"]>): Content {
+  return {
+    type: "reaction",
+    emoji: tapback.rawEmoji,
+    tapback: tapback.kind,
+    target: { id: tapback.targetGuid, ...(tapback.targetPart === undefined ? {} : { part: tapback.targetPart }) },
+    ...(tapback.added ? {} : { removed: true }),
+    ...(tapback.kind === "sticker" && message.attachments.length > 0
+      ? { sticker: attachmentContent(message.attachments[0] as LocalAttachment) }
+      : {}),
+  };
+}
+
+/** The body of a row: its text and files (one item, or a group), or undefined when it has none. */
+export function contentOf(message: LocalMessage): Content | undefined {
+  if (message.tapback) return reactionContent(message, message.tapback);
   if (message.associatedMessageType) return undefined;
   const items: Content[] = [
     ...(message.text ? [{ type: "text", text: message.text }] : []),
@@ -54,8 +61,20 @@ function contentOf(message: LocalMessage): Content | undefined {
 }
 
 /**
- * The envelope for one inbound row, or undefined for rows with nothing to route (empty bodies,
- * stickers and other associated messages this bridge does not map).
+ * What the bridge adds to the slim message under `local` (the Chat SDK hands it on as `raw.local`):
+ * the row, and where its date came from (`"seen"`: the row had no date; `date` is when it was read).
+ */
+export interface LocalEnvelopeFields {
+  rowid: number;
+  dateSource: "database" | "seen";
+  /** Set on edits and unsends: when the row was changed. */
+  editedAt?: string;
+}
+
+/**
+ * The envelope for one inbound row, or undefined for rows with nothing to route (empty bodies, and
+ * associated messages that are not tapbacks). Rows the owner wrote in the chat with themself are
+ * inbound (their sender is that chat's address); other own rows are outbound.
  *
  * @example
  * ```ts
@@ -66,7 +85,7 @@ function contentOf(message: LocalMessage): Content | undefined {
 export function toEnvelope(message: LocalMessage, options: EnvelopeOptions = {}): SlimEnvelope | undefined {
   const content = contentOf(message);
   if (!content) return undefined;
-  return slimEnvelope({
+  const envelope = slimEnvelope({
     guid: message.guid,
     chatGuid: options.spectrumGuids ? toSpectrumGuid(message.chatGuid) : message.chatGuid,
     isGroup: message.isGroup,
@@ -74,9 +93,16 @@ export function toEnvelope(message: LocalMessage, options: EnvelopeOptions = {})
     displayName: message.chatName ?? undefined,
     sender: message.sender,
     date: message.date,
-    isFromMe: message.isFromMe,
+    isFromMe: message.isFromMe && !message.isSelfChat,
     content,
   });
+  const edited = message.dateEdited ?? message.dateRetracted;
+  const local: LocalEnvelopeFields = {
+    rowid: message.rowid,
+    dateSource: message.dateSource,
+    ...(edited ? { editedAt: edited.toISOString() } : {}),
+  };
+  return { ...envelope, message: { ...envelope.message, local } as SlimEnvelope["message"] };
 }
 
 /** The relay event id of a row: stable across restarts (from the message GUID), so the Worker dedupes. */

@@ -44,11 +44,11 @@ export function osascriptError(stderr: string, exitCode: number | string | null,
   return new LocalModeError(`osascript failed (exit ${exitCode ?? "unknown"}): ${detail}`, "OSASCRIPT_FAILED", cause);
 }
 
-/** A send to a conversation this Mac has never seen: AppleScript cannot create chats. */
+/** A send to a group this Mac has never seen: AppleScript cannot create group chats. */
 export function unknownConversationError(chatGuid: string): LocalModeError {
   return new LocalModeError(
-    `no conversation "${chatGuid}" in the Messages database. Local mode can only reply to conversations it has received ` +
-      "messages from; it cannot create new chats. Message the bot from that number or group first.",
+    `no conversation "${chatGuid}" in the Messages database. Local mode starts new one-to-one chats ` +
+      "(any;-;<address>) but cannot create group chats: add the bot's account to the group in Messages first.",
     "UNKNOWN_CONVERSATION",
   );
 }

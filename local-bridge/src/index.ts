@@ -12,8 +12,11 @@ export { appleScriptString, buildSendScript, type SendTarget } from "./applescri
 export { AppleScriptSender } from "./sender.ts";
 export { decodeAttributedBody } from "./typedstream.ts";
 export { appleTimeToDate } from "./apple-time.ts";
-export { tapbackFromType, tapbackTargetGuid, type Tapback } from "./tapback.ts";
-export { toEnvelope, toSpectrumGuid, eventIdOf } from "./envelope.ts";
+export { tapbackFromType, tapbackTarget, tapbackTargetGuid, STICKER_REACTION, type Tapback, type TapbackTarget } from "./tapback.ts";
+export { Journal, openJournal, type JournalStatus } from "./journal.ts";
+export { EchoGuard, type EchoGuardOptions } from "./echo.ts";
+export { readSummaryInfo, type SummaryInfo } from "./summary-info.ts";
+export { toEnvelope, toSpectrumGuid, eventIdOf, type LocalEnvelopeFields } from "./envelope.ts";
 export { RelayClient, type RelayClientOptions, type RelaySocket } from "./relay.ts";
 export { startRelayBridge, type RelayBridge, type RelayBridgeOptions } from "./relay-bridge.ts";
 export { LocalModeError } from "./errors.ts";

@@ -4,6 +4,7 @@
  */
 import type { Logger } from "chat";
 import { type ChatDb, openChatDb } from "./chat-db.ts";
+import { EchoGuard } from "./echo.ts";
 import { createOsascriptRunner, type OsascriptRunner } from "./osascript.ts";
 import { RelayClient, type RelaySocketFactory } from "./relay.ts";
 import { AppleScriptSender } from "./sender.ts";
@@ -43,7 +44,8 @@ export interface RelayBridge {
 export function startRelayBridge(options: RelayBridgeOptions): RelayBridge {
   const db = openChatDb({ path: options.dbPath });
   const watermark = fileWatermark(options.watermarkPath);
-  const sender = new AppleScriptSender({ db, run: options.runOsascript ?? createOsascriptRunner() });
+  const echo = new EchoGuard();
+  const sender = new AppleScriptSender({ db, run: options.runOsascript ?? createOsascriptRunner(), echo });
   const client = new RelayClient({
     url: options.url,
     secret: options.secret,
@@ -56,6 +58,7 @@ export function startRelayBridge(options: RelayBridgeOptions): RelayBridge {
     db,
     watermark,
     autoCommit: false,
+    echo,
     onMessage: (message) => client.enqueue(message),
     pollIntervalMs: options.pollIntervalMs,
     startAt: options.startAt,

@@ -1,16 +1,26 @@
 /**
  * @module local-bridge/watcher
  * Follows the Messages database: reads rows after the watermark in bounded batches, on a bounded
- * polling interval and whenever the write-ahead log (`chat.db-wal`) changes.
+ * polling interval and whenever the write-ahead log (`chat.db-wal`) changes; then rows already read
+ * that were edited or unsent since. Reopens the database when its files are replaced.
  */
 import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { Logger } from "chat";
+import { admit, type Verdict } from "./admission.ts";
 import type { ChatDb, LocalMessage } from "./chat-db.ts";
+import { EchoGuard } from "./echo.ts";
+import type { Journal } from "./journal.ts";
 import type { WatermarkStore } from "./watermark.ts";
 
 export const DEFAULT_BATCH_SIZE = 500;
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
+/** Default backlog fence with `startAt: "latest"`: rows older than this when read are not handed over. */
+export const DEFAULT_MAX_MESSAGE_AGE_MS = 15 * 60 * 1000;
+/** How many of the newest rows already read are checked for edits and unsends on each read. */
+export const DEFAULT_EDIT_LOOKBACK_ROWS = 2000;
+/** Journal key of the edit watermark. */
+const EDIT_STAMP_KEY = "editStamp";
 const MIN_POLL_INTERVAL_MS = 50;
 const MAX_POLL_INTERVAL_MS = 60_000;
 const MAX_BATCH_SIZE = 5000;
@@ -20,8 +30,28 @@ const WAL_SETTLE_MS = 15;
 export interface WatcherOptions {
   db: ChatDb;
   watermark: WatermarkStore;
-  /** Receives each new message from someone else, in ROWID order; the next waits for it to settle. */
+  /** Receives each new message for the bot, in ROWID order; the next waits for it to settle. */
   onMessage: (message: LocalMessage) => Promise<void> | void;
+  /**
+   * Receives a message handed over earlier that was edited or unsent since (the row as it is now), in
+   * edit order. Needs a `journal`: only messages it recorded as handed over are followed.
+   */
+  onUpdate?: (message: LocalMessage) => Promise<void> | void;
+  /**
+   * Records each row by GUID before its handler runs and after it finished, so a restart neither
+   * repeats nor loses a message whatever the watermark says; also holds the edit watermark.
+   */
+  journal?: Journal;
+  /** Recognises the bot's own sends coming back and self-chat copies (default: a guard of its own). */
+  echo?: EchoGuard;
+  /**
+   * Backlog fence in ms: rows dated more than this before they are read are journaled as skipped, not
+   * handed over (a first start after a long sleep does not answer hours-old messages). Default 15 min
+   * with `startAt: "latest"`, Infinity (no fence) with `startAt: "beginning"`.
+   */
+  maxMessageAgeMs?: number;
+  /** Rows below the newest one read that are checked for edits and unsends (default 2000). */
+  editLookbackRows?: number;
   /** Rows read per query (default 500, at most 5000). */
   batchSize?: number;
   /** Polling interval in ms (default 1000, clamped to 50–60000). */
@@ -44,6 +74,16 @@ export interface WatcherOptions {
   logger?: Logger;
 }
 
+/** Counts of what one read did with the rows it saw, by verdict, plus updates handed over. */
+export type DrainCounts = Record<Verdict, number> & { updates: number };
+
+function emptyCounts(): DrainCounts {
+  return { deliver: 0, "no-chat": 0, handled: 0, echo: 0, own: 0, copy: 0, stale: 0, updates: 0 };
+}
+
+type Options = Required<Omit<WatcherOptions, "logger" | "onUpdate" | "journal">> &
+  Pick<WatcherOptions, "logger" | "onUpdate" | "journal">;
+
 /**
  * Reads new messages from the Messages database and hands them over one at a time.
  *
@@ -58,7 +98,10 @@ export interface WatcherOptions {
 export class ChatDbWatcher {
   /** The last ROWID read (handed over or skipped). */
   cursor = 0;
-  private readonly options: Required<Omit<WatcherOptions, "logger">> & { logger?: Logger };
+  /** What the last read did (tests and logs). */
+  lastCounts: DrainCounts = emptyCounts();
+  private readonly options: Options;
+  private editStamp: string;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private walTimer: ReturnType<typeof setTimeout> | undefined;
   private fsWatcher: FSWatcher | undefined;
@@ -69,18 +112,26 @@ export class ChatDbWatcher {
   private stopping = false;
 
   constructor(options: WatcherOptions) {
+    const startAt = options.startAt ?? "latest";
     this.options = {
       ...options,
       batchSize: clamp(options.batchSize ?? DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE),
       pollIntervalMs: clamp(options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS),
       watchWal: options.watchWal ?? true,
-      startAt: options.startAt ?? "latest",
+      startAt,
       autoCommit: options.autoCommit ?? true,
       commitIntervalMs: Math.max(0, options.commitIntervalMs ?? 250),
+      echo: options.echo ?? new EchoGuard(),
+      maxMessageAgeMs: options.maxMessageAgeMs ?? (startAt === "latest" ? DEFAULT_MAX_MESSAGE_AGE_MS : Number.POSITIVE_INFINITY),
+      editLookbackRows: Math.max(0, options.editLookbackRows ?? DEFAULT_EDIT_LOOKBACK_ROWS),
     };
     const stored = this.options.watermark.load();
-    this.cursor = stored ?? (this.options.startAt === "latest" ? this.options.db.maxRowid() : 0);
+    this.cursor = stored ?? (startAt === "latest" ? this.options.db.maxRowid() : 0);
     if (stored === undefined && this.options.autoCommit) this.options.watermark.save(this.cursor);
+    const journal = this.options.journal;
+    this.editStamp = journal?.get(EDIT_STAMP_KEY) ?? this.options.db.maxEditStamp();
+    journal?.set(EDIT_STAMP_KEY, this.editStamp);
+    journal?.prune();
   }
 
   get pollIntervalMs(): number {
@@ -89,6 +140,11 @@ export class ChatDbWatcher {
 
   get batchSize(): number {
     return this.options.batchSize;
+  }
+
+  /** The backlog fence in ms (Infinity when there is none). */
+  get maxMessageAgeMs(): number {
+    return this.options.maxMessageAgeMs;
   }
 
   /** Starts polling (and watching the WAL); the first read happens at once. */
@@ -113,8 +169,8 @@ export class ChatDbWatcher {
   }
 
   /**
-   * Reads until no new rows are left, in batches of `batchSize`; concurrent calls share one run.
-   * Resolves with the number of messages handed over.
+   * Reads until no new rows are left, in batches of `batchSize`, then the edits and unsends since the
+   * last read; concurrent calls share one run. Resolves with the number of messages handed over.
    */
   poll(): Promise<number> {
     if (this.running) {
@@ -132,37 +188,88 @@ export class ChatDbWatcher {
   }
 
   private async drain(): Promise<number> {
-    let delivered = 0;
+    const counts = emptyCounts();
+    this.lastCounts = counts;
+    try {
+      if (this.options.db.reopenIfReplaced()) this.options.logger?.info("the Messages database files were replaced; reopened them");
+    } catch (error) {
+      this.options.logger?.warn("reopening the Messages database failed; retrying on the next poll", { error });
+      return 0;
+    }
     for (;;) {
+      const seenAt = new Date();
       let batch: LocalMessage[];
       try {
-        batch = this.options.db.readAfter(this.cursor, this.options.batchSize);
+        batch = this.options.db.readAfter(this.cursor, this.options.batchSize, seenAt);
       } catch (error) {
         this.options.logger?.warn("reading the Messages database failed; retrying on the next poll", { error });
         this.commit();
-        return delivered;
+        return counts.deliver;
       }
       for (const message of batch) {
         if (this.stopping) break;
-        if (!message.isFromMe && message.chatGuid) {
-          try {
-            await this.options.onMessage(message);
-            delivered++;
-          } catch (error) {
-            this.options.logger?.error("handling a message failed; moving on", { guid: message.guid, error });
-          }
-        }
+        const verdict = admit(message, { ...this.options, seenAt });
+        counts[verdict]++;
+        if (verdict === "deliver") await this.deliver(message);
+        else if (verdict === "stale") this.options.journal?.finish(message.guid, message.rowid, "skipped", message.editStamp);
         this.cursor = message.rowid;
         if (Date.now() - this.lastCommitAt >= this.options.commitIntervalMs) this.commit();
       }
-      if (batch.length < this.options.batchSize || this.stopping) {
-        this.commit();
-        return delivered;
-      }
+      if (batch.length < this.options.batchSize || this.stopping) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
+    this.commit();
+    if (counts.stale > 0) {
+      const minutes = Math.round(this.options.maxMessageAgeMs / 60_000);
+      this.options.logger?.info(`skipped ${counts.stale} messages older than ${minutes} min (backlog fence: maxMessageAgeMs)`);
+    }
+    if (!this.stopping) await this.followEdits(counts);
+    return counts.deliver;
   }
 
+  private async deliver(message: LocalMessage): Promise<void> {
+    const journal = this.options.journal;
+    journal?.begin(message.guid, message.rowid);
+    try {
+      await this.options.onMessage(message);
+    } catch (error) {
+      this.options.logger?.error("handling a message failed; moving on", { guid: message.guid, error });
+    }
+    this.options.echo.rememberSelfChat(message);
+    journal?.finish(message.guid, message.rowid, "done", message.editStamp);
+  }
+
+  /** Hands over edits and unsends of messages handed over before, then moves the edit watermark. */
+  private async followEdits(counts: DrainCounts): Promise<void> {
+    const { journal, onUpdate, db } = this.options;
+    if (!journal || !onUpdate) return;
+    const from = Math.max(0, this.cursor - this.options.editLookbackRows);
+    for (;;) {
+      let rows: LocalMessage[];
+      try {
+        rows = db.readEditedSince(this.editStamp, from, this.cursor, this.options.batchSize);
+      } catch (error) {
+        this.options.logger?.warn("reading edits from the Messages database failed; retrying on the next poll", { error });
+        return;
+      }
+      for (const row of rows) {
+        if (this.stopping) return;
+        const known = journal.editStampOf(row.guid);
+        if (known !== undefined && journal.status(row.guid) === "done" && BigInt(row.editStamp) > BigInt(known)) {
+          try {
+            await onUpdate(row);
+            counts.updates++;
+          } catch (error) {
+            this.options.logger?.error("handling an edit or unsend failed; moving on", { guid: row.guid, error });
+          }
+          journal.setEditStamp(row.guid, row.editStamp);
+        }
+        this.editStamp = row.editStamp;
+        journal.set(EDIT_STAMP_KEY, this.editStamp);
+      }
+      if (rows.length < this.options.batchSize) return;
+    }
+  }
   private commit(): void {
     if (!this.options.autoCommit) return;
     this.options.watermark.save(this.cursor);

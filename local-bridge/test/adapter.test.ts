@@ -111,8 +111,7 @@ describe("local adapter outbound", () => {
     expect(scripts[0]).toBe(
       [
         'tell application "Messages"',
-        "\tset targetAccount to 1st account whose service type = iMessage",
-        `\tset targetRecipient to participant "${ALICE}" of targetAccount`,
+        `\tset targetRecipient to chat id "iMessage;-;${ALICE}"`,
         '\tsend "Hello there, \\"friend\\"\\n\\n• one\\n• two" to targetRecipient',
         "end tell",
         "",
@@ -130,11 +129,17 @@ describe("local adapter outbound", () => {
     expect(scripts[0]).toMatch(/\tsend "chart attached" to targetRecipient\n\tsend POSIX file ".+\/chart\.png" to targetRecipient\n/);
   });
 
-  it("refuses to start a conversation", async () => {
-    const { adapter } = await localBot();
-    await expect(adapter.postMessage("imessage:iMessage;-;+15550000000", "hi")).rejects.toThrow(/cannot create new chats/);
-    await expect(adapter.openDM("+15550000000")).rejects.toThrow(/cannot create new chats/);
+  it("starts a new DM with an address it never saw, but refuses to create a group", async () => {
+    const { adapter, scripts } = await localBot();
     await expect(adapter.openDM(ALICE)).resolves.toBe(`imessage:iMessage;-;${ALICE}`);
+    const thread = await adapter.openDM("+15550000000");
+    expect(thread).toBe("imessage:any;-;+15550000000");
+    await adapter.postMessage(thread, "hi");
+    expect(scripts[0]).toBe(
+      'tell application "Messages"\n\tset targetAccount to 1st account whose service type = iMessage\n' +
+        '\tset targetRecipient to participant "+15550000000" of targetAccount\n\tsend "hi" to targetRecipient\nend tell\n',
+    );
+    await expect(adapter.postMessage("imessage:any;+;chat000", "hi")).rejects.toThrow(/cannot create group chats/);
   });
 
   it.each([

@@ -27,12 +27,15 @@ describe("AppleScript escaping", () => {
     expect(appleScriptString('say "hi" \\ bye')).toBe('"say \\"hi\\" \\\\ bye"');
   });
 
-  it("writes line breaks and tabs as \\n, \\r and \\t escapes so each statement stays on one line", () => {
-    expect(appleScriptString("one\ntwo\r\nthree\rfour\tfive")).toBe('"one\\ntwo\\nthree\\rfour\\tfive"');
+  it("writes line breaks and tabs as \\n, \\r and \\t escapes, keeping CRLF as CRLF, so each statement stays on one line", () => {
+    expect(appleScriptString("one\ntwo\r\nthree\rfour\tfive")).toBe('"one\\ntwo\\r\\nthree\\rfour\\tfive"');
   });
 
-  it("drops other control characters and keeps Unicode", () => {
-    expect(appleScriptString("a\u0000b\u0007c ✨ 👋🏽")).toBe('"abc ✨ 👋🏽"');
+  it("joins other control characters in as character ids, drops nothing and keeps Unicode and spaces", () => {
+    expect(appleScriptString("a\u0000b\u0007c ✨ 👋🏽")).toBe('("a" & (character id 0) & "b" & (character id 7) & "c ✨ 👋🏽")');
+    expect(appleScriptString("\u001b")).toBe('("" & (character id 27))');
+    expect(appleScriptString("  padded  ")).toBe('"  padded  "');
+    expect(appleScriptString("e\u0301 vs é")).toBe('"e\u0301 vs é"');
   });
 
   it("cannot be broken out of: an injection attempt stays inside the literal", () => {
@@ -43,8 +46,8 @@ describe("AppleScript escaping", () => {
 });
 
 describe("send scripts", () => {
-  it("sends to a DM participant on the iMessage account", () => {
-    expect(buildSendScript({ kind: "dm", address: "+15551234567" }, { text: 'He said "hi"\nOK? C:\\temp' })).toBe(
+  it("starts a new DM as a participant of the account of the address's service, never `service type = any`", () => {
+    expect(buildSendScript({ kind: "participant", address: "+15551234567", service: "iMessage" }, { text: 'He said "hi"\nOK? C:\\temp' })).toBe(
       [
         'tell application "Messages"',
         "\tset targetAccount to 1st account whose service type = iMessage",
@@ -56,8 +59,8 @@ describe("send scripts", () => {
     );
   });
 
-  it("sends to a group by chat id", () => {
-    expect(buildSendScript({ kind: "group", chatGuid: "iMessage;+;chat914325730198374" }, { text: "hello all" })).toBe(
+  it("sends to an existing chat by chat id", () => {
+    expect(buildSendScript({ kind: "chat", chatGuid: "iMessage;+;chat914325730198374" }, { text: "hello all" })).toBe(
       [
         'tell application "Messages"',
         '\tset targetRecipient to chat id "iMessage;+;chat914325730198374"',
@@ -70,7 +73,7 @@ describe("send scripts", () => {
 
   it("sends files as POSIX files after the text", () => {
     expect(
-      buildSendScript({ kind: "dm", address: "friend@example.com" }, { text: "see attached", files: ['/tmp/out/a "b".png'] }),
+      buildSendScript({ kind: "participant", address: "friend@example.com", service: "iMessage" }, { text: "see attached", files: ['/tmp/out/a "b".png'] }),
     ).toBe(
       [
         'tell application "Messages"',
@@ -86,11 +89,11 @@ describe("send scripts", () => {
 });
 
 describe("AppleScriptSender", () => {
-  it("resolves a DM GUID (any; or the stored form) to the participant address", async () => {
+  it("sends to an existing DM by its stored chat GUID, whichever form the caller used", async () => {
     const { sender: s, scripts } = sender();
     const receipt = await s.send(`any;-;${ALICE}`, { text: "hi" });
     expect(receipt.chatGuid).toBe(`iMessage;-;${ALICE}`);
-    expect(scripts[0]).toContain(`participant "${ALICE}" of targetAccount`);
+    expect(scripts[0]).toBe(`tell application "Messages"\n\tset targetRecipient to chat id "iMessage;-;${ALICE}"\n\tsend "hi" to targetRecipient\nend tell\n`);
   });
 
   it("writes outgoing files to the outbox and sends their paths", async () => {
@@ -105,10 +108,10 @@ describe("AppleScriptSender", () => {
     expect(scripts[0]).not.toContain("\tsend \"");
   });
 
-  it("refuses conversations it never received: local mode cannot create chats", async () => {
+  it("refuses groups it never saw: AppleScript cannot create group chats", async () => {
     const { sender: s, scripts } = sender();
-    await expect(s.send("any;-;+15550000000", { text: "cold open" })).rejects.toThrow(
-      /no conversation "any;-;\+15550000000".*cannot create new chats/,
+    await expect(s.send("any;+;chat000", { text: "cold open" })).rejects.toThrow(
+      /no conversation "any;\+;chat000".*cannot create group chats/,
     );
     expect(scripts).toEqual([]);
   });

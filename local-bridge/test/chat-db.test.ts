@@ -64,13 +64,13 @@ describe("ChatDb", () => {
     const { db, sample } = sampleDb();
     const rows = db.readAfter(0, 100);
     expect(rows.find((row) => row.guid === sample.love.guid)?.tapback).toEqual({
-      kind: "love", rawEmoji: "❤️", added: true, targetGuid: sample.hello.guid,
+      kind: "love", rawEmoji: "❤️", added: true, targetGuid: sample.hello.guid, targetPart: 0,
     });
     expect(rows.find((row) => row.guid === sample.unlove.guid)?.tapback).toEqual({
-      kind: "love", rawEmoji: "❤️", added: false, targetGuid: sample.hello.guid,
+      kind: "love", rawEmoji: "❤️", added: false, targetGuid: sample.hello.guid, targetPart: 0,
     });
     expect(rows.find((row) => row.guid === sample.laughBalloon.guid)?.tapback).toEqual({
-      kind: "laugh", rawEmoji: "😂", added: true, targetGuid: sample.inGroup.guid,
+      kind: "laugh", rawEmoji: "😂", added: true, targetGuid: sample.inGroup.guid, targetPart: undefined,
     });
   });
 

@@ -98,8 +98,8 @@ describe("RelayClient", () => {
     });
     const tapbacks = server.events().filter((f) => f.envelope?.message.content.type === "reaction");
     expect(tapbacks.map((f) => f.envelope?.message.content)).toEqual([
-      { type: "reaction", emoji: "❤️", target: { id: rows[0]?.guid } },
-      { type: "reaction", emoji: "❤️", target: { id: rows[0]?.guid }, removed: true },
+      { type: "reaction", emoji: "❤️", tapback: "love", target: { id: rows[0]?.guid, part: 0 } },
+      { type: "reaction", emoji: "❤️", tapback: "love", target: { id: rows[0]?.guid, part: 0 }, removed: true },
       expect.objectContaining({ type: "reaction", emoji: "😂" }),
     ]);
     expect(commits.at(-1)).toBe(rows.at(-1)?.rowid);
