@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
  * @module local-bridge/scripts/ensure-native
- * Makes better-sqlite3 load in the Node that runs this script (the root prepare script runs it under
- * the Node 22 that npm scripts and vitest use), rebuilding the addon against that Node's own headers
- * when the installed binary targets another ABI. The `node` registry package ships those headers,
- * so no download is needed.
+ * Makes better-sqlite3 load in the Node that runs this script, building the addon once against that
+ * Node's own headers. `npm ci` skips better-sqlite3's install script (`allowScripts: false` in the root
+ * package.json): only the bridge's tests and benches need the addon, and npm would build it for the
+ * Node that runs npm (20 here), not for the `node@22` devDependency that npm scripts and vitest use.
+ * The root `pretest` script runs this under that Node 22; it prints nothing when the addon already
+ * loads. The `node` registry package ships the headers, so no download is needed.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
@@ -79,14 +81,14 @@ function npmPrefixArgs() {
   return npmCli && npmCli.endsWith(".js") ? [npmCli] : [];
 }
 
-if (loadsHere()) {
-  console.log(`[ensure-native] better-sqlite3 loads in Node ${process.version}`);
-  process.exit(0);
-}
+if (loadsHere()) process.exit(0);
 
 const nodedir = localHeadersDir() ?? registryHeadersDir();
-const npmArgs = ["rebuild", "better-sqlite3", ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
-console.log(`[ensure-native] rebuilding better-sqlite3 for Node ${process.version} (${nodedir ?? "headers from npm config"})`);
+// The package's own install script (`prebuild-install || node-gyp rebuild --release`) is denied in
+// allowScripts for `npm ci`; this one rebuild runs it, for this package only.
+const npmArgs = ["rebuild", "better-sqlite3", "--dangerously-allow-all-scripts", ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
+const started = Date.now();
+console.log(`[ensure-native] building better-sqlite3 for Node ${process.version} once (about 2 min; only the local-bridge tests need it)`);
 execFileSync(npmCommand(), [...npmPrefixArgs(), ...npmArgs], { stdio: "inherit", cwd: dirname(dirname(import.meta.dirname)) });
 
 if (!loadsHere()) {
@@ -96,4 +98,4 @@ if (!loadsHere()) {
   );
   process.exit(1);
 }
-console.log(`[ensure-native] better-sqlite3 rebuilt for Node ${process.version}`);
+console.log(`[ensure-native] better-sqlite3 built for Node ${process.version} in ${Math.round((Date.now() - started) / 1000)} s`);
