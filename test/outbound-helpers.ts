@@ -4,6 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { Chat, type Adapter, type Logger } from "chat";
+import type { TextFormatting } from "../src/adapter/config.ts";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
 import type { iMessageAdapter } from "../src/adapter/imessage-adapter.ts";
 import { createMemoryState } from "./memory-state.ts";
@@ -53,7 +54,7 @@ async function wire(adapter: iMessageAdapter, projectId?: string): Promise<Wired
 }
 
 /** A self-host adapter (`serverUrl` host:port + `apiKey`). */
-export async function selfHosted(options: { timeoutMs?: number } = {}): Promise<Wired> {
+export async function selfHosted(options: { timeoutMs?: number; formatting?: TextFormatting } = {}): Promise<Wired> {
   return await wire(
     createiMessageAdapter({ env: {}, serverUrl: simulatorHostPort, apiKey: "sim_api_key", logger: silent, ...options }),
   );
@@ -61,7 +62,14 @@ export async function selfHosted(options: { timeoutMs?: number } = {}): Promise<
 
 /** A cloud adapter on a project of its own (so token counts and faults are this test's alone). */
 export async function cloud(
-  options: { mode?: "shared" | "dedicated"; instances?: Record<string, string>; expiresIn?: number; timeoutMs?: number; phone?: string } = {},
+  options: {
+    mode?: "shared" | "dedicated";
+    instances?: Record<string, string>;
+    expiresIn?: number;
+    timeoutMs?: number;
+    phone?: string;
+    formatting?: TextFormatting;
+  } = {},
 ): Promise<Wired> {
   const projectId = `proj_${crypto.randomUUID().slice(0, 8)}`;
   await sim.project({
@@ -77,6 +85,7 @@ export async function cloud(
     projectSecret: "s3cret",
     phone: options.phone,
     timeoutMs: options.timeoutMs,
+    formatting: options.formatting,
     logger: silent,
   });
   const wired = await wire(adapter, projectId);

@@ -51,7 +51,17 @@ export interface iMessageAdapterOptions {
   httpAddress?: string;
   /** Per-call timeout of outbound HTTP calls in ms (default 15000). */
   timeoutMs?: number;
+  /**
+   * How markdown is sent (`IMESSAGE_FORMATTING`). `"plain"` (default): emphasis markers are dropped and
+   * the text is sent as is. `"styled"`: `{ markdown }` and `{ ast }` posts keep bold, italic,
+   * strikethrough and `<u>underline</u>` as native iMessage text formatting (ranges in UTF-16 code
+   * units); strings and `{ raw }` stay plain. Edits are always plain (the edit API takes text only).
+   */
+  formatting?: TextFormatting;
 }
+
+/** How markdown reaches iMessage: stripped to plain text, or as native text formatting. */
+export type TextFormatting = "plain" | "styled";
 
 /** Settings every mode shares. */
 interface CommonConfig {
@@ -62,6 +72,7 @@ interface CommonConfig {
   userNameFromChat?: boolean;
   logger: Logger;
   timeoutMs: number;
+  formatting: TextFormatting;
 }
 
 /** Spectrum Cloud: tokens come from the project credentials. */
@@ -112,6 +123,13 @@ function parseBoolean(name: string, value: string | undefined): boolean | undefi
   throw new ValidationError(`${name} must be "true" or "false", got "${value}"`);
 }
 
+function parseFormatting(value: string | undefined): TextFormatting {
+  if (value === undefined) return "plain";
+  const normalized = value.trim().toLowerCase();
+  if (normalized === "plain" || normalized === "styled") return normalized;
+  throw new ValidationError(`IMESSAGE_FORMATTING (formatting) must be "plain" or "styled", got "${value}"`);
+}
+
 /**
  * Checks a self-host server address: a gRPC-style `host:port`, never an https:// URL.
  *
@@ -152,6 +170,7 @@ export function resolveConfig(options: iMessageAdapterOptions = {}): ResolvedCon
     userNameFromChat: (options.userName ?? env("IMESSAGE_USER_NAME")) === undefined,
     logger: options.logger ?? new ConsoleLogger("info").child("imessage"),
     timeoutMs: options.timeoutMs ?? 15_000,
+    formatting: parseFormatting(options.formatting ?? env("IMESSAGE_FORMATTING")),
   };
   const projectId = options.projectId ?? env("IMESSAGE_PROJECT_ID");
   const projectSecret = options.projectSecret ?? env("IMESSAGE_PROJECT_SECRET");

@@ -10,7 +10,9 @@ import {
   type FormattedContent,
 } from "chat";
 
-type Node = Parameters<BaseFormatConverter["fromAst"]>[0]["children"][number];
+/** A node of the markdown AST (mdast) the Chat SDK parses into. */
+export type MarkdownNode = Parameters<BaseFormatConverter["fromAst"]>[0]["children"][number];
+type Node = MarkdownNode;
 
 /** Renders Chat SDK content as iMessage plain text: emphasis markers dropped, links as "text (url)", lists kept. */
 export class iMessageFormatConverter extends BaseFormatConverter {
@@ -22,7 +24,8 @@ export class iMessageFormatConverter extends BaseFormatConverter {
     return parseMarkdown(text);
   }
 
-  private nodeToText(node: Node): string {
+  /** Plain text of one node; subclasses may mark spans (see `adapter/styled-text`). */
+  protected nodeToText(node: Node): string {
     const children = "children" in node ? (node.children as Node[]) : [];
     const inner = () => children.map((child) => this.nodeToText(child)).join("");
     switch (node.type) {

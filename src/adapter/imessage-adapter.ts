@@ -27,11 +27,17 @@ import { jsonResponse, receiveDelivery, type VerifiedDelivery } from "../webhook
 import { createTransport, type Transport } from "../transport/clients.ts";
 import type { ResolvedConfig } from "./config.ts";
 import { notImplemented, ValidationError } from "./errors.ts";
+import type { iMessageEffectId, iMessageEffectName } from "./effects.ts";
+import * as extras from "./extras.ts";
+import type { MediaOptions } from "./media-input.ts";
+import type { AppUrl, MiniAppCard } from "./mini-app.ts";
+import { postToThread, type OutboundContext } from "./outbound.ts";
+import { renderStyled, type StyledText } from "./styled-text.ts";
 import { withOpenModal } from "./message-modal.ts";
 import { iMessageThreadMethods } from "./thread-methods.ts";
 import { parseInbound, spaceOf, type InboundEvent } from "./inbound.ts";
 import { isPermanentFailure, MAX_DELIVERY_ATTEMPTS, type RedeliveryQueue } from "./redelivery.ts";
-import { filesOf, postableFiles } from "./postable.ts";
+import { filesOf } from "./postable.ts";
 import { pollFromModal, resolveVote, savePollBinding } from "./polls.ts";
 import { fromServerMessage } from "./server-message.ts";
 import { createStateSpaceDirectory, type SpaceDirectory } from "./spaces.ts";
@@ -84,6 +90,16 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
   private spaceDirectory: SpaceDirectory | undefined;
   private readonly redelivery: RedeliveryQueue | undefined;
   private readonly typing = new Set<string>();
+  /** What the outbound operations (`adapter/outbound`, `adapter/extras`) use of this adapter. */
+  private readonly outbound: OutboundContext = {
+    target: (threadId, operation) => this.target(threadId, operation),
+    render: (message, operation) => this.renderForPost(message, operation),
+    writeKey: () => undefined,
+    afterPost: async (threadId, { client, chatGuid }) => {
+      if (!this.typing.delete(threadId)) return;
+      await client.chats.setTyping(chatGuid, false).catch((error: unknown) => this.logger.debug("Could not clear the typing indicator", { error }));
+    },
+  };
 
   constructor(config: ResolvedConfig, dependencies: AdapterDependencies = {}) {
     super();
@@ -441,6 +457,30 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     return { viewId };
   }
 
+  /** Sends with an expressive-send effect, e.g. `"confetti"` (the reference adapter's extra; see `adapter/extras`). */
+  async sendEffect(
+    threadId: string,
+    message: AdapterPostableMessage,
+    effect: iMessageEffectName | iMessageEffectId | string,
+  ): Promise<RawMessage<iMessageRawMessage>> {
+    return await extras.sendEffect(this.outbound, threadId, message, effect);
+  }
+
+  /** Sends a voice note (M4A/AAC or CAF audio) as a waveform bubble; see `adapter/extras`. */
+  async sendVoice(threadId: string, audio: extras.VoiceInput, options?: extras.VoiceOptions): Promise<RawMessage<iMessageRawMessage>> {
+    return await extras.sendVoice(this.outbound, threadId, audio, options);
+  }
+
+  /** Sets the chat background image, or removes it with `"clear"` / `null`; see `adapter/extras`. */
+  async setBackground(threadId: string, image: extras.BackgroundInput, options?: MediaOptions): Promise<void> {
+    await extras.setBackground(this.outbound, threadId, image, options);
+  }
+
+  /** Sends a mini-app card: your own extension's card, or a bare URL; see `adapter/mini-app`. */
+  async sendMiniApp(threadId: string, card: MiniAppCard | AppUrl): Promise<RawMessage<iMessageRawMessage>> {
+    return await extras.sendMiniApp(this.outbound, threadId, card);
+  }
+
   async postEphemeral(): Promise<never> {
     notImplemented("postEphemeral", "iMessage has no ephemeral (visible-to-one) messages; post to a DM with adapter.openDM instead");
   }
@@ -528,38 +568,14 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     return this.converter.renderOutbound(message);
   }
 
+  /** Text (plain, or styled with `formatting: "styled"`) and formatting ranges to post; cards are refused. */
+  private renderForPost(message: AdapterPostableMessage, operation: string): StyledText {
+    if (this.config.formatting !== "styled" || isCard(message)) return { text: this.renderText(message, operation), formatting: [] };
+    return renderStyled(message);
+  }
+
   private async send(threadId: string, message: AdapterPostableMessage, replyTo: string | undefined): Promise<RawMessage<iMessageRawMessage>> {
-    const text = this.renderText(message, replyTo ? "reply" : "postMessage");
-    const files = await postableFiles(message);
-    if (!text.trim() && files.length === 0) {
-      throw new ValidationError("postMessage needs non-empty text or at least one file");
-    }
-    const { client, chatGuid } = await this.target(threadId, replyTo ? "reply" : "postMessage");
-    let sent: ServerMessage;
-    if (files.length === 0) {
-      sent = await client.messages.sendText(chatGuid, text, replyTo ? { replyTo } : undefined);
-    } else {
-      const uploads = [];
-      for (const file of files) {
-        const uploaded = await client.attachments.upload({ data: file.data, fileName: file.filename });
-        uploads.push({ guid: uploaded.attachment.guid, name: file.filename });
-      }
-      if (!text.trim() && uploads.length === 1) {
-        sent = await client.messages.sendAttachment(chatGuid, (uploads[0] as { guid: string }).guid, replyTo ? { replyTo } : undefined);
-      } else {
-        const parts = [
-          ...(text.trim() ? [{ text }] : []),
-          ...uploads.map((u) => ({ attachmentGuid: u.guid, attachmentName: u.name })),
-        ];
-        sent = await client.messages.sendMultipart(chatGuid, parts, replyTo ? { replyTo } : undefined);
-      }
-    }
-    if (this.typing.delete(threadId)) {
-      await client.chats.setTyping(chatGuid, false).catch((error: unknown) => {
-        this.logger.debug("Could not clear the typing indicator", { error });
-      });
-    }
-    return { id: sent.guid, threadId, raw: sent };
+    return await postToThread(this.outbound, threadId, message, { operation: replyTo ? "reply" : "postMessage", ...(replyTo ? { replyTo } : {}) });
   }
 
   /** Downloads an inbound attachment's bytes from the iMessage server. */

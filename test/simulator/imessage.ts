@@ -10,6 +10,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { SimError, invalidArgument } from "./errors.ts";
+import { imessageExtraRoutes } from "./imessage-extras.ts";
 import { REACTION_KINDS, World } from "./world.ts";
 import type { SimChat, SimMessage } from "./world.ts";
 import type { SimulatorEvents } from "./events.ts";
@@ -465,5 +466,6 @@ export function imessageRoutes(deps: IMessageDeps): Hono {
     return json({ poll: world.pollJson(poll) });
   });
 
+  app.route("/", imessageExtraRoutes(deps));
   return app;
 }
