@@ -34,8 +34,8 @@ export default defineConfig({
                 IMESSAGE_WEBHOOK_SECRET: "whsec_test",
                 SPECTRUM_CLOUD_URL: simulatorUrl,
                 IMESSAGE_HTTP_ADDRESS: simulatorUrl,
-                CRON_SECRET: "cron_test",
-                RELAY_SECRET: "relay_test",
+                CRON_SECRET: "cron_test_secret_0123",
+                RELAY_SECRET: "relay_test_secret_0123",
                 SIMULATOR_URL: simulatorUrl,
                 IMESSAGE_REDELIVERY_BASE_MS: "200",
               },
@@ -49,7 +49,7 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/e2e/**"],
+          exclude: ["test/e2e/**", "test/reliability/**"],
           globalSetup: ["./test/global-setup.ts"],
           testTimeout: 20_000,
           // The spectrum-ts root pulls @opentelemetry/api, which must be pre-bundled for workerd.
@@ -63,6 +63,17 @@ export default defineConfig({
           include: ["test/e2e/**/*.test.ts"],
           // wrangler dev starts in 5-15 s; the browser flow waits on the bot several times.
           testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          // Exactly once when things die: wrangler dev of the real Worker, killed and restarted, against
+          // the simulator's fault switches and a Spectrum-like sender (test/reliability/README.md).
+          name: "reliability",
+          environment: "node",
+          include: ["test/reliability/**/*.test.ts"],
+          testTimeout: 300_000,
           hookTimeout: 120_000,
         },
       },

@@ -1,153 +1,178 @@
 /**
  * @module durable-objects/delivery-ledger
- * The source of truth for exactly-once delivery handling: an atomic claim with a lease per delivery key.
+ * Durable execution of deliveries, one Durable Object per conversation (chat GUID). The webhook
+ * route records a delivery here (one request) and answers 200; this object then runs it to
+ * completion on its alarm, one delivery at a time in arrival order, retrying with backoff and
+ * keeping what fails for good as a dead letter. Whatever dies — the isolate, the Worker on a
+ * deploy, the 30 s `waitUntil` budget — a delivery recorded here is run again until it is done.
+ *
+ * The handlers belong to a bot, so a Worker binds the class to its own bot factory:
+ *
+ * ```ts
+ * export class DeliveryLedger extends createDeliveryLedgerDurableObject(createBot) {}
+ * ```
  */
 import { DurableObject } from "cloudflare:workers";
+import { LockError, type Logger } from "chat";
+import type { AcceptStatus } from "../src/dedupe/ledger.ts";
+import { conversationNameOf } from "../src/delivery/keys.ts";
+import { LedgerStore, type DeadLetter } from "../src/delivery/ledger-store.ts";
+import { isPermanentFailure, MAX_DELIVERY_ATTEMPTS, redeliveryDelayMs } from "../src/adapter/redelivery.ts";
+import { readyAdapter, type GatewayBot } from "../src/gateway/gateway-core.ts";
+import { gatewayStub } from "../src/gateway/directory.ts";
+import type { GatewayDurableObject } from "./gateway.ts";
+import type { VerifiedDelivery } from "../src/webhook/receive.ts";
 
-/** What a claim attempt found. `claimed` carries the token that completes or releases it. */
-export type ClaimResult =
-  | { verdict: "claimed"; token: string; attempt: number }
-  | { verdict: "duplicate" }
-  | { verdict: "in-flight"; retryAfterMs: number };
+/** If this isolate dies while a handler runs, the alarm resumes the delivery this long afterwards. */
+export const RESUME_AFTER_MS = 10_000;
+/** One alarm run handles deliveries for at most this long, then hands over to a fresh alarm (alarms may run 15 min). */
+const DRAIN_BUDGET_MS = 10 * 60_000;
+/** A delivery whose thread lock is still held (by a run that died) waits this long before the next try. */
+const LOCK_RETRY_MS = 2_000;
+/** How often handled deliveries past their retention are pruned. */
+const PRUNE_EVERY_MS = 24 * 3600 * 1000;
 
-interface ClaimRow extends Record<string, SqlStorageValue> {
-  state: "processing" | "done" | "failed";
-  token: string;
-  lease_until: number;
-  attempts: number;
+/** Environment the ledger reads besides what the bot factory needs. */
+export interface DeliveryLedgerEnv {
+  /** Wait before the second attempt of a failed delivery, in ms (default 30 000; ×4 per attempt, at most an hour). */
+  IMESSAGE_REDELIVERY_BASE_MS?: string;
+  /** The gateway, which keeps the index of dead letters across conversations. */
+  GATEWAY?: DurableObjectNamespace<GatewayDurableObject>;
 }
 
-/** Finished and failed claims are kept this long (well past Spectrum's retry window), then pruned. */
-const RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+const UNBOUND =
+  "this DeliveryLedger is not bound to a bot: export class DeliveryLedger extends createDeliveryLedgerDurableObject(createBot) {} from your Worker";
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
 
 /**
- * One shard of the delivery ledger. Each method runs to completion before the next starts
- * (a Durable Object's input gate), so check-then-write inside one method is atomic.
+ * The ledger Durable Object class for a bot. `bot(env)` must build the same bot the Worker's webhook
+ * route uses; its handlers run here, outside any request, with no 30 s limit.
  *
  * @example
  * ```ts
- * const claim = await env.DELIVERY_LEDGER.get(env.DELIVERY_LEDGER.idFromName("ledger-0")).claim(key, 120_000);
+ * export class DeliveryLedger extends createDeliveryLedgerDurableObject((env) => createBot(env)) {}
  * ```
  */
-export class DeliveryLedger extends DurableObject<Env> {
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS claims (
-        key TEXT PRIMARY KEY,
-        state TEXT NOT NULL,
-        token TEXT NOT NULL,
-        lease_until INTEGER NOT NULL,
-        attempts INTEGER NOT NULL,
-        last_error TEXT,
-        updated_at INTEGER NOT NULL
-      )`);
-    });
-  }
+export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: (env: E) => GatewayBot) {
+  return class DeliveryLedgerDurableObject extends DurableObject<E> {
+    readonly store: LedgerStore;
 
-  /** Claims `key` for `leaseMs`, unless it is done or another claim's lease is still running. */
-  claim(key: string, leaseMs: number): ClaimResult {
-    const now = Date.now();
-    const sql = this.ctx.storage.sql;
-    const row = sql.exec<ClaimRow>("SELECT state, token, lease_until, attempts FROM claims WHERE key = ?", key).toArray()[0];
-    if (row?.state === "done") return { verdict: "duplicate" };
-    if (row?.state === "processing" && row.lease_until > now) {
-      return { verdict: "in-flight", retryAfterMs: row.lease_until - now };
+    constructor(ctx: DurableObjectState, env: E) {
+      super(ctx, env);
+      this.store = new LedgerStore(ctx.storage.sql);
     }
-    const token = crypto.randomUUID();
-    const attempt = (row?.attempts ?? 0) + 1;
-    sql.exec(
-      `INSERT INTO claims (key, state, token, lease_until, attempts, updated_at) VALUES (?, 'processing', ?, ?, ?, ?)
-       ON CONFLICT(key) DO UPDATE SET state = 'processing', token = excluded.token, lease_until = excluded.lease_until,
-         attempts = excluded.attempts, updated_at = excluded.updated_at`,
-      key,
-      token,
-      now + leaseMs,
-      attempt,
-      now,
-    );
-    return { verdict: "claimed", token, attempt };
-  }
 
-  /** Marks the claim done: every later copy is a duplicate. False when the lease was lost to another claim. */
-  async complete(key: string, token: string): Promise<boolean> {
-    const cursor = this.ctx.storage.sql.exec(
-      "UPDATE claims SET state = 'done', updated_at = ? WHERE key = ? AND token = ? RETURNING key",
-      Date.now(),
-      key,
-      token,
-    );
-    const updated = cursor.toArray().length > 0;
-    await this.schedulePrune();
-    return updated;
-  }
+    /** Records a delivery once and makes sure it runs; see {@link AcceptStatus}. */
+    async accept(delivery: VerifiedDelivery, key: string): Promise<AcceptStatus> {
+      const status = this.store.accept(key, delivery, Date.now());
+      if (status === "accepted") await this.wakeBy(Date.now());
+      return status;
+    }
 
-  /** Pushes the lease of a claim still being processed; false when another claim took it over. */
-  extend(key: string, token: string, leaseMs: number): boolean {
-    return (
-      this.ctx.storage.sql
-        .exec(
-          "UPDATE claims SET lease_until = ?, updated_at = ? WHERE key = ? AND token = ? AND state = 'processing' RETURNING key",
-          Date.now() + leaseMs,
-          Date.now(),
-          key,
-          token,
-        )
-        .toArray().length > 0
-    );
-  }
+    /** This conversation's dead letters. */
+    async deadLetters(): Promise<DeadLetter[]> {
+      return this.store.deadLetters();
+    }
 
-  /** Gives the claim back after a failure, so the next delivery of the same key is processed. */
-  async release(key: string, token: string, error: string): Promise<void> {
-    this.ctx.storage.sql.exec(
-      "UPDATE claims SET state = 'failed', lease_until = 0, last_error = ?, updated_at = ? WHERE key = ? AND token = ?",
-      error.slice(0, 500),
-      Date.now(),
-      key,
-      token,
-    );
-    await this.schedulePrune();
-  }
+    /** Runs a dead letter again with a fresh attempt budget; false when `key` is not a dead letter here. */
+    async replay(key: string): Promise<boolean> {
+      const revived = this.store.revive(key, Date.now());
+      if (revived) await this.wakeBy(Date.now());
+      return revived;
+    }
 
-  /** Records a finished marker (e.g. which channel handled a message); kept as long as finished claims. */
-  async mark(key: string, value: string): Promise<void> {
-    this.ctx.storage.sql.exec(
-      `INSERT OR REPLACE INTO claims (key, state, token, lease_until, attempts, updated_at) VALUES (?, 'done', ?, 0, 1, ?)`,
-      key,
-      value,
-      Date.now(),
-    );
-    await this.schedulePrune();
-  }
+    /** The state of one delivery key (tests, diagnostics). */
+    async inspect(key: string) {
+      return this.store.inspect(key);
+    }
 
-  /** The value of a marker written by {@link mark}, or null. */
-  markOf(key: string): string | null {
-    const row = this.ctx.storage.sql
-      .exec<{ token: string }>("SELECT token FROM claims WHERE key = ? AND state = 'done'", key)
-      .toArray()[0];
-    return row?.token ?? null;
-  }
+    override async alarm(): Promise<void> {
+      if (!bot) {
+        console.error(`deliveries wait: ${UNBOUND}`);
+        await this.ctx.storage.setAlarm(Date.now() + 3600_000);
+        return;
+      }
+      const adapter = await readyAdapter(bot(this.env));
+      const started = Date.now();
+      for (;;) {
+        const now = Date.now();
+        const due = this.store.nextDue(now);
+        if (!due) break;
+        if (now - started > DRAIN_BUDGET_MS) {
+          await this.ctx.storage.setAlarm(now);
+          return;
+        }
+        this.store.start(due.key, now);
+        // The watchdog: should this isolate die inside the handler, the runtime fires the alarm again.
+        await this.ctx.storage.setAlarm(now + RESUME_AFTER_MS);
+        const attempt = due.attempts + 1;
+        try {
+          await adapter.runDelivery(due.delivery, { key: due.key, attempt });
+          this.store.finish(due.key, Date.now());
+        } catch (error) {
+          await this.failed(due.key, due.delivery, attempt, error, adapter.logger);
+        }
+      }
+      const next = this.store.nextDueAt();
+      if (next !== undefined) {
+        await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+        return;
+      }
+      if (this.store.prune(Date.now()) > 0) await this.ctx.storage.setAlarm(Date.now() + PRUNE_EVERY_MS);
+      else await this.ctx.storage.deleteAlarm();
+    }
 
-  /** The stored state of one key, for diagnostics and tests. */
-  inspect(key: string): { state: string; attempts: number; lastError: string | null } | null {
-    const row = this.ctx.storage.sql
-      .exec<{ state: string; attempts: number; last_error: string | null }>(
-        "SELECT state, attempts, last_error FROM claims WHERE key = ?",
+    private async failed(
+      key: string,
+      delivery: VerifiedDelivery,
+      attempt: number,
+      error: unknown,
+      logger: Logger,
+    ): Promise<void> {
+      const now = Date.now();
+      const text = describe(error);
+      if (error instanceof LockError) {
+        // A run that died still holds the thread's lock until its TTL: wait it out without spending an attempt.
+        logger.debug(`Delivery ${key} waits for its thread's lock`, { key });
+        this.store.retryAt(key, now + LOCK_RETRY_MS, text, now, false);
+        return;
+      }
+      if (isPermanentFailure(error) || attempt >= MAX_DELIVERY_ATTEMPTS) {
+        const letter = this.store.bury(key, text, now);
+        logger.error(
+          `Delivery ${key} failed for good after ${attempt} attempt(s) and is kept as a dead letter: list with GET /api/imessage/dead-letters, replay with POST /api/imessage/dead-letters`,
+          { key, error: text },
+        );
+        const gateway = (this.env as DeliveryLedgerEnv).GATEWAY;
+        if (letter && gateway) {
+          const conversation = await conversationNameOf(delivery.envelope.message.space.id);
+          await gatewayStub(gateway)
+            .recordDeadLetter(conversation, letter)
+            .catch((indexError: unknown) => logger.warn("Could not index a dead letter in the gateway", { key, error: describe(indexError) }));
+        }
+        return;
+      }
+      const base = Number((this.env as DeliveryLedgerEnv).IMESSAGE_REDELIVERY_BASE_MS ?? 30_000);
+      const delay = redeliveryDelayMs(attempt, Number.isFinite(base) && base > 0 ? base : 30_000);
+      this.store.retryAt(key, now + delay, text, now);
+      logger.warn(`Delivery ${key} failed (attempt ${attempt} of ${MAX_DELIVERY_ATTEMPTS}); next attempt in ${Math.round(delay / 1000)} s`, {
         key,
-      )
-      .toArray()[0];
-    return row ? { state: row.state, attempts: row.attempts, lastError: row.last_error } : null;
-  }
-
-  override async alarm(): Promise<void> {
-    this.ctx.storage.sql.exec("DELETE FROM claims WHERE state != 'processing' AND updated_at < ?", Date.now() - RETENTION_MS);
-    const left = this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM claims").one().n;
-    if (left > 0) await this.ctx.storage.setAlarm(Date.now() + RETENTION_MS / 7);
-  }
-
-  private async schedulePrune(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + RETENTION_MS / 7);
+        error: text,
+      });
     }
-  }
+
+    private async wakeBy(at: number): Promise<void> {
+      const alarm = await this.ctx.storage.getAlarm();
+      if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at);
+    }
+  };
 }
+
+/** The instance type of a ledger class (what `env.DELIVERY_LEDGER` stubs expose). */
+export type DeliveryLedgerDurableObject = InstanceType<ReturnType<typeof createDeliveryLedgerDurableObject>>;
+
+/** The ledger without a bot: it records deliveries but cannot run them (bind it with {@link createDeliveryLedgerDurableObject}). */
+export class DeliveryLedger extends createDeliveryLedgerDurableObject() {}

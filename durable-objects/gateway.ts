@@ -29,9 +29,9 @@ import {
 } from "../src/gateway/gateway-core.ts";
 import { parseRelayFrame, type RelayFile, type RelayServerMessage } from "../src/gateway/relay-protocol.ts";
 import { DEFAULT_SPACE_LIMIT, SpaceCache } from "../src/gateway/space-cache.ts";
-import { RedeliveryStore } from "../src/gateway/redelivery-store.ts";
-import { redeliveryDelayMs } from "../src/adapter/redelivery.ts";
-import type { VerifiedDelivery } from "../src/webhook/receive.ts";
+import { DeadLetterIndex, type IndexedDeadLetter } from "../src/gateway/dead-letter-index.ts";
+import type { DeadLetter } from "../src/delivery/ledger-store.ts";
+import type { DeliveryLedgerDurableObject } from "./delivery-ledger.ts";
 import type { GatewaySpectrumHolder, GatewaySpectrumPlugin, SpectrumStatus } from "../src/gateway/spectrum-source.ts";
 
 /** How often the alarm refreshes tokens and (when enabled) catches up. */
@@ -41,12 +41,15 @@ export const RELAY_SEND_TIMEOUT_MS = 30_000;
 
 /** Environment the gateway reads (besides what the bot factory needs). */
 export interface GatewayEnv {
-  /** "true" turns on the catch-up poll of `/v1/messages:listRecent` (for deployments without webhooks). */
+  /**
+   * The reconciliation poll of `/v1/messages:listRecent` after a persisted cursor, on by default
+   * whenever outbound credentials exist (Spectrum keeps no dead letters); "false" turns it off.
+   */
   IMESSAGE_GATEWAY_CATCH_UP?: string;
   /** Number of spaces remembered (default 10,000). */
   IMESSAGE_GATEWAY_SPACE_LIMIT?: string;
-  /** Wait before the first redelivery of a failed delivery, in ms (default 30 000; ×4 per attempt). */
-  IMESSAGE_REDELIVERY_BASE_MS?: string;
+  /** The per-conversation delivery ledgers, for replaying dead letters. */
+  DELIVERY_LEDGER?: DurableObjectNamespace<DeliveryLedgerDurableObject>;
 }
 
 /** What a keepalive reports back to the cron route. */
@@ -107,7 +110,10 @@ export function createGatewayDurableObject<E extends object = Env, App = never>(
   return class GatewayDurableObject extends DurableObject<E> {
     readonly spaces: SpaceCache;
     private readonly cursors: CursorStore;
-    private readonly redeliveries: RedeliveryStore;
+    private readonly deadLetterIndex: DeadLetterIndex;
+    /** Consecutive failed reconciliation runs, and when the next may run (backoff while the server fails). */
+    private catchUpFailures = 0;
+    private catchUpNotBefore = 0;
     private readonly pending = new Map<string, PendingSend>();
     private readonly spectrum: GatewaySpectrumHolder<App> | undefined;
 
@@ -116,7 +122,7 @@ export function createGatewayDurableObject<E extends object = Env, App = never>(
       const limit = Number((env as GatewayEnv).IMESSAGE_GATEWAY_SPACE_LIMIT ?? DEFAULT_SPACE_LIMIT) || DEFAULT_SPACE_LIMIT;
       this.spaces = new SpaceCache(ctx.storage.sql, limit);
       this.cursors = cursorStore(ctx.storage.sql);
-      this.redeliveries = new RedeliveryStore(ctx.storage.sql);
+      this.deadLetterIndex = new DeadLetterIndex(ctx.storage.sql);
       this.spectrum = options.spectrum?.(() => this.spectrumSource(), env);
     }
 
@@ -191,62 +197,55 @@ export function createGatewayDurableObject<E extends object = Env, App = never>(
 
     override async alarm(): Promise<void> {
       await this.ctx.storage.setAlarm(Date.now() + GATEWAY_ALARM_MS);
-      await this.runRedeliveries();
       await this.runKeepalive();
-      await this.wakeForNextRedelivery();
+    }
+
+    /** Indexes a dead letter of the conversation `conversation` (called by its ledger). */
+    async recordDeadLetter(conversation: string, letter: DeadLetter): Promise<void> {
+      this.deadLetterIndex.put(conversation, letter);
+    }
+
+    /** Every dead letter, oldest failure first. */
+    async deadLetters(): Promise<IndexedDeadLetter[]> {
+      return this.deadLetterIndex.list();
     }
 
     /**
-     * Keeps a delivery whose handlers failed after its 200 and runs it again after a backoff
-     * (`IMESSAGE_REDELIVERY_BASE_MS`, default 30 s, ×4 per attempt, at most an hour).
+     * Runs a dead letter again through its conversation's ledger (fresh attempt budget).
+     * @returns false when no dead letter has that key
      */
-    async scheduleRedelivery(delivery: VerifiedDelivery, attempt: number, error: string): Promise<void> {
-      const base = Number((this.env as GatewayEnv).IMESSAGE_REDELIVERY_BASE_MS ?? 30_000);
-      const key = `${delivery.webhookId ?? "-"}:${delivery.messageId}`;
-      this.redeliveries.put(key, delivery, attempt, Date.now() + redeliveryDelayMs(attempt, Number.isFinite(base) ? base : 30_000), error);
-      await this.wakeForNextRedelivery();
-    }
-
-    /** How many deliveries wait for another attempt. */
-    async pendingRedeliveries(): Promise<number> {
-      return this.redeliveries.size();
-    }
-
-    private async wakeForNextRedelivery(): Promise<void> {
-      const due = this.redeliveries.nextDue();
-      if (due === undefined) return;
-      const alarm = await this.ctx.storage.getAlarm();
-      if (alarm === null || alarm > due) await this.ctx.storage.setAlarm(due);
-    }
-
-    private async runRedeliveries(): Promise<void> {
-      const due = this.redeliveries.takeDue(Date.now());
-      if (due.length === 0) return;
-      if (!bot) {
-        console.error(`${due.length} failed deliveries cannot be retried: ${UNBOUND}`);
-        return;
-      }
-      const adapter = await readyAdapter(bot(this.env));
-      for (const { delivery } of due) {
-        const tasks: Promise<unknown>[] = [];
-        // A new failure schedules the next attempt through the adapter's redelivery queue (this object).
-        await adapter.acceptDelivery(delivery, { waitUntil: (task) => void tasks.push(task) });
-        await Promise.allSettled(tasks);
-      }
+    async replayDeadLetter(key: string): Promise<boolean> {
+      const letter = this.deadLetterIndex.get(key);
+      const ledgers = (this.env as GatewayEnv).DELIVERY_LEDGER;
+      if (!letter || !ledgers) return false;
+      const replayed = await ledgers.get(ledgers.idFromName(letter.conversation)).replay(key);
+      this.deadLetterIndex.delete(key);
+      return replayed;
     }
 
     private async runKeepalive(): Promise<KeepaliveReport> {
-      const catchUp = (this.env as GatewayEnv).IMESSAGE_GATEWAY_CATCH_UP === "true";
-      if (bot) {
-        const chat = bot(this.env);
-        return await keepalive(await readyAdapter(chat), this.cursors, {
-          catchUp,
-          onEnvelope: (envelope) => this.feedSpectrum(envelope),
-        });
+      const setting = (this.env as GatewayEnv).IMESSAGE_GATEWAY_CATCH_UP;
+      const due = Date.now() >= this.catchUpNotBefore;
+      const catchUp = setting !== "false" && Boolean(bot) && due;
+      const adapter = bot ? await readyAdapter(bot(this.env)) : createiMessageAdapter({ env: this.env as Record<string, unknown> });
+      if (setting === "true" && !bot) {
+        adapter.logger.warn("IMESSAGE_GATEWAY_CATCH_UP needs a bot: export class GatewayDO extends createGatewayDurableObject(createBot) {}");
       }
-      const adapter = createiMessageAdapter({ env: this.env as Record<string, unknown> });
-      if (catchUp) adapter.logger.warn("IMESSAGE_GATEWAY_CATCH_UP needs a bot: export class GatewayDO extends createGatewayDurableObject(createBot) {}");
-      return await keepalive(adapter, this.cursors, { catchUp: false });
+      try {
+        const report = await keepalive(adapter, this.cursors, { catchUp, onEnvelope: (envelope) => this.feedSpectrum(envelope) });
+        if (catchUp) this.catchUpFailures = 0;
+        return report;
+      } catch (error) {
+        if (!catchUp) throw error;
+        this.catchUpFailures++;
+        const backoff = Math.min(GATEWAY_ALARM_MS * 2 ** (this.catchUpFailures - 1), 30 * 60_000);
+        this.catchUpNotBefore = Date.now() + backoff;
+        adapter.logger.warn(
+          `Reconciliation with the iMessage server failed (${this.catchUpFailures} in a row); next try in ${Math.round(backoff / 1000)} s, from the same cursor`,
+          { error: error instanceof Error ? error.message : String(error) },
+        );
+        return { lines: [], caughtUp: 0, catchUp: true };
+      }
     }
 
     /** Accepts a relay WebSocket (the Worker has already checked `RELAY_SECRET`). */

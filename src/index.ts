@@ -11,7 +11,7 @@ export {
   type ResolvedConfig,
 } from "./adapter/config.ts";
 export { ValidationError, NotImplementedError } from "./adapter/errors.ts";
-export { MAX_DELIVERY_ATTEMPTS, type RedeliveryQueue } from "./adapter/redelivery.ts";
+export { MAX_DELIVERY_ATTEMPTS } from "./adapter/redelivery.ts";
 export { encodeThreadId, decodeThreadId, type iMessageThreadId } from "./adapter/thread-id.ts";
 export { iMessageFormatConverter } from "./adapter/format.ts";
 // Also declares `message.openModal(modal)` on chat's Message type (a module augmentation).
@@ -19,6 +19,8 @@ export { modalElementOf, withOpenModal, type ModalOpener } from "./adapter/messa
 export { tapbackFor, type TapbackKind } from "./adapter/tapbacks.ts";
 export { createDurableObjectState } from "./state/durable-state.ts";
 export { createDurableLedger, type DurableLedgerOptions } from "./dedupe/durable-ledger.ts";
-export { createMemoryLedger, deliveryKey, type DeliveryLedgerClient } from "./dedupe/ledger.ts";
+export { createMemoryLedger, type AcceptStatus, type DeliveryLedgerClient } from "./dedupe/ledger.ts";
+export { deliveryKeyOf } from "./delivery/keys.ts";
+export type { DeadLetter } from "./delivery/ledger-store.ts";
 export { verifyDelivery } from "./webhook/verify.ts";
 export { receiveDelivery } from "./webhook/receive.ts";

@@ -1,154 +1,183 @@
+/**
+ * Durable, exactly-once handling: the webhook records each delivery in its conversation's ledger
+ * Durable Object (one request) and answers 200; the ledger runs the demo bot to completion on its
+ * alarm, resumes a run that died, retries with backoff and keeps what fails for good.
+ */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import { createDurableLedger } from "../src/dedupe/durable-ledger.ts";
-import { deliveryKey } from "../src/dedupe/ledger.ts";
-import { createRecordingBot, fixture, signedRequest, withFreshId } from "./helpers.ts";
+import { describe, expect, it, vi } from "vitest";
+import { conversationNameOf, deliveryKeyOf } from "../src/delivery/keys.ts";
+import { createMemoryLedger } from "../src/dedupe/ledger.ts";
+import { createDemoBot } from "../src/worker/bot.ts";
+import worker, { DeliveryLedger } from "../src/worker/index.ts";
+import type { VerifiedDelivery } from "../src/webhook/receive.ts";
+import { createRecordingBot, inOwnDm, seedInbound, signedRequest, through } from "./helpers.ts";
+import { sim } from "./outbound-helpers.ts";
 
-describe("exactly-once handling of at-least-once deliveries", () => {
-  it("50 concurrent copies of one delivery run the handler once", async () => {
-    const bot = createRecordingBot({ handlerDelayMs: 30 });
-    const body = withFreshId(fixture("dm-text"));
+/** A DM the simulated server knows, with a unique text; returns what the demo bot will answer. */
+async function knownDm(text = `ping ${crypto.randomUUID().slice(0, 8)}`) {
+  const dm = inOwnDm("dm-text", { type: "text", text });
+  await seedInbound(env.SIMULATOR_URL, dm.body);
+  return { ...dm, reply: `You said: ${text}` };
+}
+
+/** Replies the simulated server delivered (what a phone would show) in `chatGuid`. */
+async function delivered(chatGuid: string): Promise<string[]> {
+  const { delivered: messages } = await sim.sends({ chatPrefix: chatGuid });
+  return messages.filter((m) => m.chatGuid === chatGuid).map((m) => m.text ?? "");
+}
+
+async function waitForReplies(chatGuid: string, count = 1): Promise<string[]> {
+  return await vi.waitFor(
+    async () => {
+      const found = await delivered(chatGuid);
+      if (found.length < count) throw new Error(`${found.length} of ${count} replies so far`);
+      return found;
+    },
+    { timeout: 15_000, interval: 100 },
+  );
+}
+
+const settle = (ms = 800) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function ledgerOf(chatGuid: string) {
+  return conversationNameOf(chatGuid).then((name) => env.DELIVERY_LEDGER.get(env.DELIVERY_LEDGER.idFromName(name)));
+}
+
+describe("durable execution in the conversation's ledger", () => {
+  it("50 concurrent copies, under two webhook registrations, are all answered 200 and handled once", async () => {
+    const dm = await knownDm();
     const requests = await Promise.all(
-      Array.from({ length: 50 }, () => signedRequest(body, { webhookId: "wh_concurrent" })),
+      Array.from({ length: 50 }, (_, i) => signedRequest(dm.body, { webhookId: i % 2 ? "wh_registration_a" : "wh_registration_b" })),
     );
-    const responses = await Promise.all(requests.map((request) => bot.send(request)));
-    const verdicts = await Promise.all(responses.map(async (r) => `${r.status}:${((await r.json()) as { status: string }).status}`));
-    expect(bot.runs).toHaveLength(1);
-    expect(verdicts.filter((v) => v === "200:accepted")).toHaveLength(1);
-    expect(verdicts.every((v) => ["200:accepted", "200:duplicate", "409:in-flight"].includes(v))).toBe(true);
-    // Once done, every later copy is acknowledged as a duplicate and skipped.
-    const late = await bot.send(await signedRequest(body, { webhookId: "wh_concurrent" }));
+    const responses = await Promise.all(requests.map((request) => through(worker, request)));
+    const statuses = await Promise.all(responses.map(async (r) => `${r.status}:${((await r.json()) as { status: string }).status}`));
+    expect(statuses.filter((s) => s === "200:accepted")).toHaveLength(1);
+    expect(statuses.every((s) => ["200:accepted", "200:in-flight", "200:duplicate"].includes(s))).toBe(true);
+    expect(await waitForReplies(dm.chatGuid)).toEqual([dm.reply]);
+    await settle();
+    expect(await delivered(dm.chatGuid)).toHaveLength(1);
+    const late = await through(worker, await signedRequest(dm.body, { webhookId: "wh_registration_c" }));
     expect(await late.json()).toMatchObject({ status: "duplicate" });
-    expect(bot.runs).toHaveLength(1);
   });
 
-  it("a copy arriving while the first is still processing gets 409 with Retry-After", async () => {
-    const bot = createRecordingBot({ handlerDelayMs: 200 });
-    const body = withFreshId(fixture("dm-text"));
-    const first = bot.send(await signedRequest(body, { webhookId: "wh_inflight" }));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const second = await bot.send(await signedRequest(body, { webhookId: "wh_inflight" }));
-    expect(second.status).toBe(409);
-    expect(Number(second.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect(((await second.json()) as { error: string }).error).toMatch(/retry later/);
-    expect((await first).status).toBe(200);
-    expect(bot.runs).toHaveLength(1);
+  it("acknowledges before any handler work: the reply is sent by the ledger's alarm, after the 200", async () => {
+    const dm = await knownDm();
+    const response = await worker.fetch(await signedRequest(dm.body), env, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext);
+    expect(await response.json()).toMatchObject({ status: "accepted" });
+    // No waitUntil work was kept, yet the message is handled: the ledger runs it, not the request.
+    expect(await waitForReplies(dm.chatGuid)).toEqual([dm.reply]);
   });
 
-  it("a failed handler releases the claim: Spectrum's retry of the delivery is processed", async () => {
-    const bot = createRecordingBot();
-    const body = withFreshId(fixture("tapback-reaction"));
+  it("a delivery whose run died mid-handler (isolate gone, only its watchdog alarm left) is resumed and answered once", async () => {
+    const dm = await knownDm();
+    const envelope = JSON.parse(dm.body);
+    const delivery: VerifiedDelivery = { envelope, messageId: dm.messageId, webhookId: "wh_died", scheme: "spectrum" };
+    const key = await deliveryKeyOf(dm.messageId);
+    const stub = await ledgerOf(dm.chatGuid);
+    await runInDurableObject(stub, async (instance: InstanceType<typeof DeliveryLedger>, state) => {
+      instance.store.accept(key, delivery, Date.now());
+      instance.store.start(key, Date.now());
+      await state.storage.setAlarm(Date.now() + 300);
+    });
+    expect(await waitForReplies(dm.chatGuid)).toEqual([dm.reply]);
+    await vi.waitFor(async () => expect(await stub.inspect(key)).toMatchObject({ state: "done", attempts: 2 }), { timeout: 5000 });
+    const copy = await through(worker, await signedRequest(dm.body));
+    expect(await copy.json()).toMatchObject({ status: "duplicate" });
+  });
+
+  it("a second attempt of a delivery whose first already sent (response lost) sends nothing new: same idempotency keys", async () => {
+    const dm = await knownDm();
+    const bot = createDemoBot(env);
+    await bot.initialize();
+    const adapter = bot.getAdapter("imessage");
+    const delivery = { envelope: JSON.parse(dm.body) };
+    const key = await deliveryKeyOf(dm.messageId);
+    await adapter.runDelivery(delivery, { key, attempt: 1 });
+    await adapter.runDelivery(delivery, { key, attempt: 2 });
+    const { attempts } = await sim.sends({ chatPrefix: dm.chatGuid });
+    expect(attempts.filter((a) => a.path === "/v1/messages:sendText")).toHaveLength(2);
+    expect(await delivered(dm.chatGuid)).toEqual([dm.reply]);
+  });
+
+  it("a delivery that fails for good becomes a dead letter; the route lists it and a replay answers it once", async () => {
+    const dm = await knownDm();
+    // The server refuses this chat's sends as invalid: a permanent failure, no retry can fix it.
+    await sim.fault({ match: "/v1/messages:sendText", chatPrefix: dm.chatGuid, status: 400, times: 1 });
+    await through(worker, await signedRequest(dm.body));
+    const auth = { authorization: `Bearer ${env.CRON_SECRET}` };
+    const key = await deliveryKeyOf(dm.messageId);
+    const listed = await vi.waitFor(
+      async () => {
+        const response = await through(worker, new Request("https://bot.example/api/imessage/dead-letters", { headers: auth }));
+        const body = (await response.json()) as { deadLetters: { key: string; attempts: number; error: string }[] };
+        const letter = body.deadLetters.find((l) => l.key === key);
+        if (!letter) throw new Error("not a dead letter yet");
+        return letter;
+      },
+      { timeout: 15_000, interval: 150 },
+    );
+    expect(listed).toMatchObject({ key, attempts: 1, error: expect.stringMatching(/Validation/) });
+    expect(await delivered(dm.chatGuid)).toEqual([]);
+    const copy = await through(worker, await signedRequest(dm.body));
+    expect(await copy.json()).toMatchObject({ status: "dead-letter" });
+
+    const replay = await through(
+      worker,
+      new Request("https://bot.example/api/imessage/dead-letters", { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ key }) }),
+    );
+    expect(await replay.json()).toMatchObject({ status: "replayed", key });
+    expect(await waitForReplies(dm.chatGuid)).toEqual([dm.reply]);
+    const unknown = await through(
+      worker,
+      new Request("https://bot.example/api/imessage/dead-letters", { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ key }) }),
+    );
+    expect(unknown.status).toBe(404);
+    const unauthorized = await through(worker, new Request("https://bot.example/api/imessage/dead-letters"));
+    expect(unauthorized.status).toBe(401);
+  });
+
+  it("a message that also arrives by the relay or a catch-up is handled once, whichever channel came first", async () => {
+    const dm = await knownDm();
+    await through(worker, await signedRequest(dm.body));
+    const bot = createDemoBot(env);
+    await bot.initialize();
+    const envelope = JSON.parse(dm.body);
+    for (const channel of ["relay", "catch-up"] as const) {
+      const response = await bot.getAdapter("imessage").acceptDelivery({ envelope, messageId: dm.messageId, webhookId: channel, scheme: "spectrum", channel });
+      expect(["duplicate", "in-flight"]).toContain(((await response.json()) as { status: string }).status);
+    }
+    await waitForReplies(dm.chatGuid);
+    await settle();
+    expect(await delivered(dm.chatGuid)).toHaveLength(1);
+  });
+});
+
+describe("in-process ledger (Node, one process)", () => {
+  it("50 concurrent copies run the handler once; a failed run is forgotten so the sender's retry runs it", async () => {
+    const bot = createRecordingBot({ handlerDelayMs: 20 });
+    const dm = inOwnDm("dm-text");
+    const responses = await Promise.all(Array.from({ length: 50 }, async () => await bot.send(await signedRequest(dm.body))));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(bot.runs).toHaveLength(1);
+
+    const other = inOwnDm("tapback-reaction");
     bot.failures.remaining = 1;
-    const first = await bot.send(await signedRequest(body, { webhookId: "wh_retry" }));
-    expect(first.status).toBe(200);
-    expect(bot.runs).toHaveLength(0);
-
-    const retry = await bot.send(await signedRequest(body, { webhookId: "wh_retry" }));
+    await bot.send(await signedRequest(other.body));
+    expect(bot.runs).toHaveLength(1);
+    const retry = await bot.send(await signedRequest(other.body));
     expect(await retry.json()).toMatchObject({ status: "accepted" });
-    expect(bot.runs).toHaveLength(1);
-
-    const again = await bot.send(await signedRequest(body, { webhookId: "wh_retry" }));
-    expect(await again.json()).toMatchObject({ status: "duplicate" });
-    expect(bot.runs).toHaveLength(1);
-  });
-
-  it("a handler running longer than the lease keeps its claim: a copy meanwhile is in-flight, not run again", async () => {
-    const bot = createRecordingBot({ handlerDelayMs: 1200, leaseMs: 1000 });
-    const body = withFreshId(fixture("dm-text"));
-    const first = bot.send(await signedRequest(body, { webhookId: "wh_long" }));
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    const copy = await bot.send(await signedRequest(body, { webhookId: "wh_long" }));
-    expect(copy.status).toBe(409);
-    await first;
-    expect(bot.runs).toHaveLength(1);
-  });
-
-  it("the same message under another webhook id is a different delivery", async () => {
-    const bot = createRecordingBot();
-    const body = withFreshId(fixture("dm-text"));
-    await bot.send(await signedRequest(body, { webhookId: "wh_a" }));
-    await bot.send(await signedRequest(body, { webhookId: "wh_b" }));
     expect(bot.runs).toHaveLength(2);
   });
 
-  it("a lease that ran out (isolate died mid-processing) lets the next delivery take over", async () => {
-    const ledger = createDurableLedger({ namespace: env.DELIVERY_LEDGER, leaseMs: 50 });
-    const key = deliveryKey("wh_lease", crypto.randomUUID());
-    const first = await ledger.claim(key);
-    expect(first.verdict).toBe("claimed");
-    expect((await ledger.claim(key)).verdict).toBe("in-flight");
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    const takeover = await ledger.claim(key);
-    expect(takeover).toMatchObject({ verdict: "claimed", claim: { attempt: 2 } });
-    // The dead claimant's late completion does not count: its token lost the lease.
-    if (first.verdict !== "claimed" || takeover.verdict !== "claimed") throw new Error("expected claims");
-    await ledger.complete(first.claim);
-    expect((await ledger.claim(key)).verdict).toBe("in-flight");
-    await ledger.complete(takeover.claim);
-    expect((await ledger.claim(key)).verdict).toBe("duplicate");
-  });
-
-  it("finished keys are remembered in KV for at least 24 h (fast path)", async () => {
-    const ledger = createDurableLedger({ namespace: env.DELIVERY_LEDGER, kv: env.DEDUPE_KV });
-    const key = deliveryKey("wh_kv", crypto.randomUUID());
-    const claim = await ledger.claim(key);
-    if (claim.verdict !== "claimed") throw new Error("expected a claim");
-    await ledger.complete(claim.claim);
-    const stored = await env.DEDUPE_KV.getWithMetadata(`done:${key}`);
-    expect(stored.value).toBe("1");
-    const listed = await env.DEDUPE_KV.list({ prefix: `done:${key}` });
-    expect(listed.keys[0]?.expiration).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 24 * 3600);
-  });
-});
-
-describe("memory ledger (single Node process)", () => {
-  it("claims once, and forgets the oldest keys past its capacity", async () => {
-    const { createMemoryLedger } = await import("../src/dedupe/ledger.ts");
-    const ledger = createMemoryLedger(60_000, 3);
+  it("remembers at most `capacity` keys", async () => {
+    const ledger = createMemoryLedger(3);
+    const delivery = {} as VerifiedDelivery;
     for (const key of ["a", "b", "c", "d"]) {
-      const result = await ledger.claim(key);
-      if (result.verdict === "claimed") await ledger.complete(result.claim);
+      expect(await ledger.accept(delivery, key)).toBe("accepted");
+      await ledger.settle(key, "done");
     }
-    expect((await ledger.claim("d")).verdict).toBe("duplicate");
-    expect((await ledger.claim("a")).verdict).toBe("claimed");
-  });
-});
-
-describe("one message, several channels", () => {
-  it("a message handled by webhook is not handled again when the relay or a catch-up brings it", async () => {
-    const bot = createRecordingBot();
-    await bot.chat.initialize();
-    const body = withFreshId(fixture("dm-text"));
-    await bot.send(await signedRequest(body, { webhookId: "wh_channels" }));
-    const envelope = JSON.parse(body);
-    for (const channel of ["relay", "catch-up"] as const) {
-      const response = await bot.adapter.acceptDelivery({
-        envelope,
-        messageId: envelope.message.id,
-        webhookId: `${channel}:evt`,
-        scheme: "spectrum",
-        channel,
-      });
-      expect(await response.json()).toMatchObject({ status: "duplicate", handledBy: "webhook" });
-    }
-    expect(bot.runs).toHaveLength(1);
-  });
-
-  it("a message a catch-up handled first is not handled again by its late webhook", async () => {
-    const bot = createRecordingBot();
-    await bot.chat.initialize();
-    const body = withFreshId(fixture("dm-text"));
-    const envelope = JSON.parse(body);
-    const first = await bot.adapter.acceptDelivery({
-      envelope,
-      messageId: envelope.message.id,
-      webhookId: "catch-up",
-      scheme: "spectrum",
-      channel: "catch-up",
-    });
-    expect(await first.json()).toMatchObject({ status: "accepted" });
-    const late = await bot.send(await signedRequest(body));
-    expect(await late.json()).toMatchObject({ status: "duplicate", handledBy: "catch-up" });
-    expect(bot.runs).toHaveLength(1);
+    expect(await ledger.accept(delivery, "d")).toBe("duplicate");
+    expect(await ledger.accept(delivery, "a")).toBe("accepted");
   });
 });

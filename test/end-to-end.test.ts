@@ -1,11 +1,24 @@
 import { env } from "cloudflare:workers";
 import { Chat } from "chat";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import worker from "../src/worker/index.ts";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
 import { SECRET, fixture, inOwnDm, seedInbound, signedRequest, through, withFreshId } from "./helpers.ts";
 import { createMemoryState } from "./memory-state.ts";
 import { silent, sim, simulatorHostPort } from "./outbound-helpers.ts";
+import type { RecordedRequest } from "./simulator/client.ts";
+
+/** Requests the simulator received since `since` that `pick` selects, once there are at least `count` (the ledger answers after the 200). */
+async function eventually(since: number, pick: (r: RecordedRequest) => boolean, count = 1) {
+  return await vi.waitFor(
+    async () => {
+      const found = (await sim.requests({ since })).filter(pick);
+      if (found.length < count) throw new Error(`${found.length} of ${count} requests so far`);
+      return found;
+    },
+    { timeout: 10_000, interval: 50 },
+  );
+}
 
 describe("end to end in workerd: signed delivery → Worker → demo bot → simulator", () => {
   it("a signed DM fixture is answered: typing, then the stripped echo via sendText", async () => {
@@ -14,20 +27,21 @@ describe("end to end in workerd: signed delivery → Worker → demo bot → sim
     const since = await sim.mark();
     const response = await through(worker, await signedRequest(body));
     expect(response.status).toBe(200);
-    const calls = (await sim.requests({ since })).filter((r) => (r.body as { chatGuid?: string })?.chatGuid === chatGuid);
-    const send = calls.find((r) => r.path === "/v1/messages:sendText");
-    expect(send?.body).toEqual({ chatGuid, text: "You said: hey bot, what's up?" });
+    const calls = await eventually(since, (r) => (r.body as { chatGuid?: string })?.chatGuid === chatGuid, 3);
     expect(calls.map((r) => [r.path, r.body])).toEqual([
       ["/v1/chats:setTyping", { chatGuid, isTyping: true }],
-      ["/v1/messages:sendText", { chatGuid, text: "You said: hey bot, what's up?" }],
+      ["/v1/messages:sendText", { chatGuid, text: "You said: hey bot, what's up?", clientMessageId: expect.stringMatching(/^d-[0-9a-f]{32}-0$/) }],
       ["/v1/chats:setTyping", { chatGuid }],
     ]);
   });
 
   it("the same delivery again is acknowledged as a duplicate and answered no second time", async () => {
-    const body = withFreshId(fixture("dm-text"));
-    const first = await signedRequest(body, { webhookId: "wh_e2e_dup" });
-    await through(worker, first);
+    const { body, chatGuid } = inOwnDm("dm-text");
+    await seedInbound(env.SIMULATOR_URL, body);
+    const start = await sim.mark();
+    await through(worker, await signedRequest(body, { webhookId: "wh_e2e_dup" }));
+    await eventually(start, (r) => r.path === "/v1/messages:sendText" && (r.body as { chatGuid: string }).chatGuid === chatGuid);
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const since = await sim.mark();
     const again = await through(worker, await signedRequest(body, { webhookId: "wh_e2e_dup" }));
     expect(await again.json()).toMatchObject({ status: "duplicate" });
@@ -39,7 +53,7 @@ describe("end to end in workerd: signed delivery → Worker → demo bot → sim
     json.message.content.text = "@bot hello group";
     const since = await sim.mark();
     await through(worker, await signedRequest(JSON.stringify(json)));
-    const send = (await sim.requests({ since, path: "/v1/messages:sendText" }))[0];
+    const [send] = await eventually(since, (r) => r.path === "/v1/messages:sendText" && (r.body as { chatGuid: string }).chatGuid === "any;+;chat914325730198374");
     expect(send?.body).toMatchObject({ chatGuid: "any;+;chat914325730198374", text: "You said: @bot hello group" });
   });
 
@@ -48,8 +62,9 @@ describe("end to end in workerd: signed delivery → Worker → demo bot → sim
     await seedInbound(env.SIMULATOR_URL, body);
     const since = await sim.mark();
     await through(worker, await signedRequest(body));
-    const reaction = (await sim.requests({ since, path: "/v1/messages:setReaction" })).find(
-      (r) => (r.body as { target: { chatGuid: string } }).target.chatGuid === chatGuid,
+    const [reaction] = await eventually(
+      since,
+      (r) => r.path === "/v1/messages:setReaction" && (r.body as { target: { chatGuid: string } }).target.chatGuid === chatGuid,
     );
     expect(reaction?.body).toMatchObject({ target: { chatGuid, messageGuid: messageId }, isSet: true });
   });

@@ -8,7 +8,6 @@ import { Chat, NotImplementedError, type Adapter } from "chat";
 import { describe, expect, it } from "vitest";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
 import type { iMessageAdapter } from "../src/adapter/imessage-adapter.ts";
-import { createDurableLedger } from "../src/dedupe/durable-ledger.ts";
 import type { CatchUpCursor } from "../src/gateway/catch-up.ts";
 import { createGatewaySpaceDirectory, gatewayStub } from "../src/gateway/directory.ts";
 import { keepalive, type CursorStore } from "../src/gateway/gateway-core.ts";
@@ -28,7 +27,6 @@ function coldBot() {
   const adapter = createiMessageAdapter({
     env: env as unknown as Record<string, unknown>,
     userName: "mybot",
-    ledger: createDurableLedger({ namespace: env.DELIVERY_LEDGER, kv: env.DEDUPE_KV }),
     spaces: createGatewaySpaceDirectory(env.GATEWAY),
   });
   const chat = new Chat({
@@ -97,7 +95,7 @@ describe("keepalive: GET /api/imessage/gateway and the cron", () => {
     new Request("https://bot.example/api/imessage/gateway", { headers: authorization ? { authorization } : {} });
 
   it("500 when CRON_SECRET is not configured", async () => {
-    const response = await through(app, route("Bearer cron_test"), { ...env, CRON_SECRET: undefined } as unknown as Env);
+    const response = await through(app, route("Bearer cron_test_secret_0123"), { ...env, CRON_SECRET: undefined } as unknown as Env);
     expect(response.status).toBe(500);
     expect(await response.json()).toMatchObject({ error: expect.stringMatching(/^CRON_SECRET not configured/) });
   });
@@ -112,9 +110,9 @@ describe("keepalive: GET /api/imessage/gateway and the cron", () => {
   it("200 with the right token: tokens refreshed, alarm armed", async () => {
     const stub = gatewayStub(env.GATEWAY);
     await runInDurableObject(stub, async (_instance, state) => await state.storage.deleteAlarm());
-    const response = await through(app, route("Bearer cron_test"));
+    const response = await through(app, route("Bearer cron_test_secret_0123"));
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: "ok", lines: ["shared"], catchUp: false, nextAlarm: expect.any(Number) });
+    expect(await response.json()).toMatchObject({ status: "ok", lines: ["shared"], catchUp: true, nextAlarm: expect.any(Number) });
   });
 
   it("the scheduled handler runs the same keepalive without HTTP", async () => {

@@ -7,7 +7,6 @@ import { env } from "cloudflare:workers";
 import { Chat, type Adapter } from "chat";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
 import type { iMessageAdapter } from "../src/adapter/imessage-adapter.ts";
-import { createDurableLedger } from "../src/dedupe/durable-ledger.ts";
 import { createDurableObjectState } from "../src/state/durable-state.ts";
 import { createWorkerApp } from "../src/worker/app.ts";
 import { spectrumWebhookHeaders } from "./simulator/client.ts";
@@ -71,12 +70,15 @@ export interface RecordingBot {
   send(request: Request): Promise<Response>;
 }
 
-/** Builds a recording bot on the real durable ledger and state of the test environment. */
-export function createRecordingBot(options: { userName?: string; handlerDelayMs?: number; leaseMs?: number } = {}): RecordingBot {
+/**
+ * Builds a recording bot on the durable Chat state of the test environment and the in-process
+ * ledger (its handlers run in this isolate, so the test sees them; the durable ledger's Durable
+ * Object runs the demo bot instead — see `test/dedupe.test.ts`).
+ */
+export function createRecordingBot(options: { userName?: string; handlerDelayMs?: number } = {}): RecordingBot {
   const adapter = createiMessageAdapter({
     env: env as unknown as Record<string, unknown>,
     userName: options.userName ?? "mybot",
-    ledger: createDurableLedger({ namespace: env.DELIVERY_LEDGER, kv: env.DEDUPE_KV, leaseMs: options.leaseMs }),
   });
   const chat = new Chat({
     userName: adapter.userName,

@@ -18,6 +18,8 @@ for (const [mode, make] of [
       expect(request?.body).toEqual({
         chatGuid: DM_GUID,
         text: "Hello there, see the docs (https://example.com/docs)\n\n• one\n• two",
+        // Outside a delivery: one random key per logical write, kept across that write's own retries.
+        clientMessageId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       });
       expect(request?.headers.authorization).toMatch(/^Bearer \S+/);
       expect(request?.headers["x-idempotency-key"]).toMatch(/^[0-9a-f-]{36}$/);

@@ -37,7 +37,7 @@ describe("modals as native polls", () => {
     const w = await selfHosted();
     const { viewId } = await w.adapter.openModal(DM, modal([select(3)], "Where do we eat?"));
     const [create] = await w.requests("/v1/polls");
-    expect(create?.body).toEqual({ chatGuid: DM_GUID, title: "Where do we eat?", options: ["Option 1", "Option 2", "Option 3"] });
+    expect(create?.body).toEqual({ chatGuid: DM_GUID, title: "Where do we eat?", options: ["Option 1", "Option 2", "Option 3"], clientMessageId: expect.any(String) });
     expect(viewId).toBeTruthy();
   });
 

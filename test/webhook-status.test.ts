@@ -104,7 +104,7 @@ const cases: Case[] = [
     error: /larger than 1048576 bytes/,
   },
   {
-    name: "Standard Webhooks with a wrong signature → 401",
+    name: "Standard Webhooks delivery while IMESSAGE_WEBHOOK_SECRET is not a Standard Webhooks secret → 500 saying what to set",
     request: async () => {
       const body = withFreshId(fixture("dm-text"));
       return new Request(WEBHOOK_URL, {
@@ -118,8 +118,8 @@ const cases: Case[] = [
         body,
       });
     },
-    status: 401,
-    error: /webhook-signature does not match/,
+    status: 500,
+    error: /Standard Webhooks secrets? .*set IMESSAGE_WEBHOOK_SECRET to the whsec_/,
   },
 ];
 

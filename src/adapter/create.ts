@@ -15,12 +15,12 @@ import { iMessageAdapter, type AdapterDependencies } from "./imessage-adapter.ts
  * ```
  */
 export function createiMessageAdapter(options: iMessageAdapterOptions & AdapterDependencies = {}): iMessageAdapter {
-  const { ledger, spaces, redelivery, ...rest } = options;
+  const { ledger, spaces, ...rest } = options;
   const config = resolveConfig(rest);
   if (config.mode === "local") {
     throw new ValidationError(
       `local mode reads the macOS Messages database and runs only in Node on a Mac: import createiMessageAdapter from "chat-adapter-imessage-bridge" (the local-bridge package) there. Everywhere else (Cloudflare Workers included): ${MISSING_CREDENTIALS}, and set IMESSAGE_LOCAL=false`,
     );
   }
-  return new iMessageAdapter(config, { ledger, spaces, redelivery });
+  return new iMessageAdapter(config, { ledger, spaces });
 }

@@ -19,26 +19,27 @@ import type {
   ThreadInfo,
   WebhookOptions,
 } from "chat";
-import { LockError } from "chat";
-import type { SlimMessage } from "@spectrum-ts/core/webhook";
-import { createMemoryLedger, deliveryKey, type DeliveryLedgerClient, type HeldClaim } from "../dedupe/ledger.ts";
+import type { SlimEnvelope, SlimMessage } from "@spectrum-ts/core/webhook";
+import { createMemoryLedger, type DeliveryLedgerClient } from "../dedupe/ledger.ts";
+import { deliveryKeyOf, OutboundKeys } from "../delivery/keys.ts";
 import { startGatewayListener } from "../gateway/listener.ts";
 import { jsonResponse, receiveDelivery, type VerifiedDelivery } from "../webhook/receive.ts";
 import { createTransport, type Transport } from "../transport/clients.ts";
 import type { ResolvedConfig } from "./config.ts";
 import { notImplemented, ValidationError } from "./errors.ts";
 import type { iMessageEffectId, iMessageEffectName } from "./effects.ts";
+import { routeLifecycle, routeVote, type EventRouteContext } from "./event-routes.ts";
 import * as extras from "./extras.ts";
 import type { MediaOptions } from "./media-input.ts";
 import type { AppUrl, MiniAppCard } from "./mini-app.ts";
 import { postToThread, type OutboundContext } from "./outbound.ts";
+import { iMessageEventHub, type iMessageEventHandler } from "./space-events.ts";
 import { renderStyled, type StyledText } from "./styled-text.ts";
 import { withOpenModal } from "./message-modal.ts";
 import { iMessageThreadMethods } from "./thread-methods.ts";
 import { parseInbound, spaceOf, type InboundEvent } from "./inbound.ts";
-import { isPermanentFailure, MAX_DELIVERY_ATTEMPTS, type RedeliveryQueue } from "./redelivery.ts";
 import { filesOf } from "./postable.ts";
-import { pollFromModal, resolveVote, savePollBinding } from "./polls.ts";
+import { pollFromModal, savePollBinding } from "./polls.ts";
 import { fromServerMessage } from "./server-message.ts";
 import { createStateSpaceDirectory, type SpaceDirectory } from "./spaces.ts";
 import { tapbackFor } from "./tapbacks.ts";
@@ -60,12 +61,10 @@ export interface AdapterDependencies {
   ledger?: DeliveryLedgerClient;
   /** Directory of spaces seen; the Chat state when omitted. */
   spaces?: SpaceDirectory;
-  /** Where deliveries whose handlers failed wait for another attempt; without it, only the sender's retry helps. */
-  redelivery?: RedeliveryQueue;
 }
 
-/** Waits between attempts while a thread is locked by an earlier message (about 25 s in all, under the 30 s lock TTL). */
-const LOCK_RETRY_DELAYS_MS = [100, 250, 500, 1000, 2000, 4000, 8000, 9000];
+/** A space is recorded again after this long, or when what is known about it changes. */
+const SPACE_REFRESH_MS = 6 * 3600 * 1000;
 
 const ADDRESS = /^(\+?[0-9][0-9 ().-]{4,}|[^\s@]+@[^\s@]+\.[^\s@]+)$/;
 
@@ -88,18 +87,22 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
   private transport: Transport | undefined;
   private readonly ledger: DeliveryLedgerClient;
   private spaceDirectory: SpaceDirectory | undefined;
-  private readonly redelivery: RedeliveryQueue | undefined;
   private readonly typing = new Set<string>();
+  private readonly events = new iMessageEventHub();
   /** What the outbound operations (`adapter/outbound`, `adapter/extras`) use of this adapter. */
   private readonly outbound: OutboundContext = {
     target: (threadId, operation) => this.target(threadId, operation),
     render: (message, operation) => this.renderForPost(message, operation),
-    writeKey: () => undefined,
+    writeKey: (chatGuid) => this.writeKey(chatGuid),
     afterPost: async (threadId, { client, chatGuid }) => {
       if (!this.typing.delete(threadId)) return;
       await client.chats.setTyping(chatGuid, false).catch((error: unknown) => this.logger.debug("Could not clear the typing indicator", { error }));
     },
   };
+  private readonly outboundKeys = new Map<string, OutboundKeys>();
+  private readonly inOrder = new Map<string, Promise<void>>();
+  /** Spaces this isolate recorded lately (chat GUID → when, and what was recorded). */
+  private readonly recordedSpaces = new Map<string, { at: number; what: string }>();
 
   constructor(config: ResolvedConfig, dependencies: AdapterDependencies = {}) {
     super();
@@ -108,7 +111,6 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     this.logger = config.logger;
     this.ledger = dependencies.ledger ?? createMemoryLedger();
     this.spaceDirectory = dependencies.spaces;
-    this.redelivery = dependencies.redelivery;
   }
 
   async initialize(chat: ChatInstance): Promise<void> {
@@ -120,8 +122,10 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
   // ── inbound ────────────────────────────────────────────────────────────────
 
   /**
-   * Verifies and acknowledges a Spectrum delivery at once; the bot's handlers run in `waitUntil`.
-   * A delivery already handled is acknowledged and skipped; one still being handled elsewhere gets 409.
+   * Verifies a Spectrum delivery and records it in the ledger, then answers 200 — with a durable
+   * ledger nothing else happens in the request: the ledger's Durable Object runs the bot's handlers.
+   * Every copy of a message is answered 200 (`accepted`, `duplicate`, `in-flight` or `dead-letter`):
+   * a 4xx would be final for the sender, and the message is safe in the ledger either way.
    */
   async handleWebhook(request: Request, options?: WebhookOptions): Promise<Response> {
     const outcome = await receiveDelivery(request, this.config.webhookSecret);
@@ -132,84 +136,63 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     return await this.acceptDelivery(outcome.delivery, options);
   }
 
-  /** Dedupes a verified delivery and schedules its processing; shared by webhooks and the relay. */
+  /**
+   * Records a verified delivery once per message id (whatever channel or webhook registration brought
+   * it) and, with a non-durable ledger, runs it in `options.waitUntil`; shared by webhooks, the relay
+   * and the catch-up poll.
+   */
   async acceptDelivery(delivery: VerifiedDelivery, options?: WebhookOptions): Promise<Response> {
-    const key = deliveryKey(delivery.webhookId, delivery.messageId);
-    const channel = delivery.channel ?? "webhook";
-    // Webhooks dedupe on webhook id + message id (Spectrum's key); a message that also reaches us by
-    // the relay or a catch-up poll is handled once, whichever channel came first.
-    // On the webhook path this costs one KV read: the other channels are the rare ones.
-    const handledBy = await this.ledger.handledBy(delivery.messageId, channel === "webhook");
-    if (handledBy && (channel !== "webhook" || handledBy !== "webhook")) {
-      return jsonResponse(200, { status: "duplicate", key, handledBy });
-    }
-    const verdict = await this.ledger.claim(key);
-    if (verdict.verdict === "duplicate") {
-      return jsonResponse(200, { status: "duplicate", key });
-    }
-    if (verdict.verdict === "in-flight") {
-      const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
-      return jsonResponse(
-        409,
-        { status: "in-flight", key, error: "this delivery is being processed by another request; retry later" },
-        { "retry-after": String(seconds) },
-      );
-    }
-    const heartbeat = this.holdClaim(verdict.claim);
-    const task = this.processWhenThreadFree(delivery, options)
-      .finally(() => clearInterval(heartbeat))
-      .then(
-        async () => await this.ledger.complete(verdict.claim, { messageId: delivery.messageId, channel }),
-        async (error: unknown) => await this.handleFailure(delivery, verdict.claim, error),
-      );
-    if (options?.waitUntil) options.waitUntil(task);
-    else await task;
-    return jsonResponse(200, { status: "accepted", key });
-  }
-
-  /** Extends the claim's lease while long handlers (an LLM call, say) run, so no copy takes it over meanwhile. */
-  private holdClaim(claim: HeldClaim): ReturnType<typeof setInterval> {
-    return setInterval(() => {
-      this.ledger.extend(claim).then(
-        (held) => {
-          if (!held) this.logger.warn("Lost the claim of a delivery still being processed", { key: claim.key });
+    const key = await deliveryKeyOf(delivery.messageId);
+    const status = await this.ledger.accept(delivery, key);
+    if (status === "accepted" && !this.ledger.durable) {
+      const task = this.runInOrder(delivery.envelope.message.space.id, () => this.runDelivery(delivery, { key, attempt: 1 })).then(
+        async () => await this.ledger.settle(key, "done"),
+        async (error: unknown) => {
+          await this.ledger.settle(key, "failed");
+          this.logger.error("Delivery failed; the sender's next retry of this delivery will process it", { key, error });
         },
-        (error: unknown) => this.logger.warn("Could not extend a delivery claim", { key: claim.key, error }),
       );
-    }, Math.max(this.ledger.leaseMs / 3, 250));
-  }
-
-  /** Gives the claim back and, unless another attempt cannot help, schedules one. */
-  private async handleFailure(delivery: VerifiedDelivery, claim: HeldClaim, error: unknown): Promise<void> {
-    await this.ledger.release(claim, error);
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    if (!this.redelivery || isPermanentFailure(error) || claim.attempt >= MAX_DELIVERY_ATTEMPTS) {
-      this.logger.error(
-        this.redelivery
-          ? `Delivery failed for good after ${claim.attempt} attempt(s); a new delivery of it from the sender would still be processed`
-          : "Delivery failed; the sender's next retry of this delivery will process it",
-        { key: claim.key, error },
-      );
-      return;
+      if (options?.waitUntil) options.waitUntil(task);
+      else await task;
     }
-    this.logger.warn(`Delivery failed (attempt ${claim.attempt}); scheduled another attempt`, { key: claim.key, error: message });
-    await this.redelivery.schedule(delivery, claim.attempt, message);
+    return jsonResponse(200, { status, key });
   }
 
   /**
-   * Processes a delivery, waiting out the Chat SDK's thread lock when another message of the same
-   * thread is still being handled: the SDK's default strategy drops such a message (LockError) before
-   * any handler ran, and after our 200 no sender would retry it.
+   * Runs one delivery's handlers to completion (the ledger's Durable Object calls this). Every
+   * outbound write made meanwhile in the delivery's conversation carries an idempotency key derived
+   * from `run.key` and the write's position, so a later attempt of the same delivery cannot send twice.
+   * Throws what the handlers threw.
    */
-  private async processWhenThreadFree(delivery: VerifiedDelivery, options?: WebhookOptions): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.processEnvelope(delivery, options);
-        return;
-      } catch (error) {
-        if (!(error instanceof LockError) || attempt >= LOCK_RETRY_DELAYS_MS.length) throw error;
-        await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_DELAYS_MS[attempt]));
-      }
+  async runDelivery(delivery: Pick<VerifiedDelivery, "envelope">, run: { key: string; attempt: number }): Promise<void> {
+    const chatGuid = delivery.envelope.message.space.id;
+    const keys = await OutboundKeys.forDelivery(run.key);
+    this.outboundKeys.set(chatGuid, keys);
+    try {
+      await this.processEnvelope(delivery);
+    } finally {
+      if (this.outboundKeys.get(chatGuid) === keys) this.outboundKeys.delete(chatGuid);
+    }
+  }
+
+  /**
+   * The idempotency key (`clientMessageId`) of the next outbound write in a conversation: derived from
+   * the delivery being run there, else a fresh random key for this one logical write.
+   */
+  writeKey(chatGuid: string): string {
+    return this.outboundKeys.get(chatGuid)?.take() ?? crypto.randomUUID();
+  }
+
+  /** Runs `task` after the earlier tasks of the same conversation (in-process ledgers: one delivery per chat at a time). */
+  private async runInOrder(chatGuid: string, task: () => Promise<void>): Promise<void> {
+    const previous = this.inOrder.get(chatGuid) ?? Promise.resolve();
+    const current = previous.then(task, task);
+    const tail = current.catch(() => undefined);
+    this.inOrder.set(chatGuid, tail);
+    try {
+      await current;
+    } finally {
+      if (this.inOrder.get(chatGuid) === tail) this.inOrder.delete(chatGuid);
     }
   }
 
@@ -217,7 +200,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
   async processEnvelope(delivery: Pick<VerifiedDelivery, "envelope">, options?: WebhookOptions): Promise<void> {
     this.requireChat();
     const { envelope } = delivery;
-    await this.spaces().record(spaceOf(envelope), envelope);
+    await this.recordSpace(envelope);
     const event = parseInbound(envelope, {
       userName: this.userName,
       fetchAttachment: (id, threadId) => this.downloadAttachment(id, threadId),
@@ -262,28 +245,14 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
           routed,
         );
         return;
-      case "poll-vote": {
-        if (!event.selected) return;
-        const vote = await resolveVote(chat.getState(), event.chatGuid, event.pollTitle, event.optionTitle);
-        if (!vote) {
-          this.logger.info(`Vote on a poll this bot did not open ("${event.pollTitle}"), skipped`);
-          return;
-        }
-        await chat.processModalSubmit(
-          {
-            adapter: this,
-            callbackId: vote.binding.callbackId,
-            viewId: vote.binding.viewId,
-            values: { [vote.binding.selectId]: vote.value },
-            privateMetadata: vote.binding.privateMetadata,
-            user: event.user,
-            raw: event.raw,
-          },
-          await this.modalContextFor(vote.binding.contextId, event.threadId),
-          routed,
-        );
+      case "poll-vote":
+        await routeVote(this.eventRoutes(), event, routed);
         return;
-      }
+      case "edit":
+      case "unsend":
+      case "space-event":
+        await routeLifecycle(this.eventRoutes(), event, routed);
+        return;
     }
   }
 
@@ -316,25 +285,25 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     if (filesOf(message).length > 0) notImplemented("editMessage with files", "iMessage edits change a message's text only");
     const text = this.renderText(message, "editMessage");
     const { client, chatGuid } = await this.target(threadId, "editMessage");
-    const edited = await client.messages.edit(chatGuid, messageId, text);
+    const edited = await client.messages.edit(chatGuid, messageId, text, { clientMessageId: this.writeKey(chatGuid) });
     return { id: edited.guid || messageId, threadId, raw: edited };
   }
 
   async deleteMessage(threadId: string, messageId: string): Promise<void> {
     const { client, chatGuid } = await this.target(threadId, "deleteMessage");
-    await client.messages.unsend(chatGuid, messageId);
+    await client.messages.unsend(chatGuid, messageId, { clientMessageId: this.writeKey(chatGuid) });
   }
 
   async addReaction(threadId: string, messageId: string, emoji: EmojiValue | string): Promise<void> {
     const kind = tapbackFor(emoji);
     const { client, chatGuid } = await this.target(threadId, "addReaction");
-    await client.messages.setReaction(chatGuid, messageId, { kind }, true);
+    await client.messages.setReaction(chatGuid, messageId, { kind }, true, { clientMessageId: this.writeKey(chatGuid) });
   }
 
   async removeReaction(threadId: string, messageId: string, emoji: EmojiValue | string): Promise<void> {
     const kind = tapbackFor(emoji);
     const { client, chatGuid } = await this.target(threadId, "removeReaction");
-    await client.messages.setReaction(chatGuid, messageId, { kind }, false);
+    await client.messages.setReaction(chatGuid, messageId, { kind }, false, { clientMessageId: this.writeKey(chatGuid) });
   }
 
   /** Shows the typing indicator; it is cleared by the next message this adapter posts, or by `endTyping`. */
@@ -401,7 +370,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     return {
       id: threadId,
       channelId: threadId,
-      channelName: info.displayName || (isDmGuid(chatGuid) ? dmAddress(chatGuid) : undefined),
+      channelName: info.displayName || (isDmGuid(chatGuid) ? dmAddress(chatGuid) : (await this.spaces().lookup(chatGuid))?.displayName),
       isDM: !info.isGroup,
       metadata: {
         chatGuid,
@@ -438,6 +407,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
       chatGuid,
       poll.title,
       poll.options.map((o) => o.label),
+      { clientMessageId: this.writeKey(chatGuid) },
     );
     const viewId = created.pollMessageGuid;
     await savePollBinding(
@@ -451,6 +421,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
         contextId,
         privateMetadata: modal.privateMetadata,
         title: poll.title,
+        optionTitles: Object.fromEntries(created.options.map((o) => [o.optionIdentifier, o.text])),
       },
       this.logger,
     );
@@ -481,6 +452,14 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     return await extras.sendMiniApp(this.outbound, threadId, card);
   }
 
+  /**
+   * Subscribes to raw conversation events — `addMember`, `removeMember`, `leaveSpace`, `rename`,
+   * `avatar`, `read`, `typing`, `pollUnvote` (see `iMessageEvent`); returns the unsubscribe function.
+   */
+  onEvent(handler: iMessageEventHandler): () => void {
+    return this.events.on(handler);
+  }
+
   async postEphemeral(): Promise<never> {
     notImplemented("postEphemeral", "iMessage has no ephemeral (visible-to-one) messages; post to a DM with adapter.openDM instead");
   }
@@ -506,6 +485,33 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     };
     await state.set(`modal-context:${this.name}:${fresh}`, { thread }, 60_000);
     return fresh;
+  }
+
+  /** Records the envelope's space when it is new, changed or stale for this isolate (or the directory wants every envelope). */
+  private async recordSpace(envelope: SlimEnvelope): Promise<void> {
+    const sighting = spaceOf(envelope);
+    const directory = this.spaces();
+    const what = JSON.stringify(sighting);
+    const known = this.recordedSpaces.get(sighting.chatGuid);
+    const now = Date.now();
+    if (!directory.streamsEnvelopes && known && known.what === what && now - known.at < SPACE_REFRESH_MS) return;
+    await directory.record(sighting, envelope);
+    this.recordedSpaces.set(sighting.chatGuid, { at: now, what });
+    if (this.recordedSpaces.size > 10_000) this.recordedSpaces.delete(this.recordedSpaces.keys().next().value as string);
+  }
+
+  private eventRoutes(): EventRouteContext {
+    return {
+      adapter: this,
+      chat: this.requireChat(),
+      events: this.events,
+      logger: this.logger,
+      modalContext: (contextId, threadId) => this.modalContextFor(contextId, threadId),
+      optionTitle: async (threadId, pollId, optionId) => {
+        const { client } = await this.target(threadId, "poll vote");
+        return (await client.polls.get(pollId)).options.find((o) => o.optionIdentifier === optionId)?.text;
+      },
+    };
   }
 
   private requireChat(): ChatInstance {

@@ -1,10 +1,12 @@
 /**
  * @module adapter/inbound
- * Turns a Spectrum message envelope into what the Chat SDK consumes: a message, a reaction, or a poll vote.
+ * Turns a Spectrum message envelope into what the Chat SDK consumes: a message, a reaction, a poll vote,
+ * an edit or unsend, or a raw conversation event (members, rename, photo, read, typing).
  */
 import { Message, type Attachment, type Author, type EmojiValue, type LinkPreview } from "chat";
 import type { SlimEnvelope, SlimMessage } from "@spectrum-ts/core/webhook";
 import { iMessageFormatConverter } from "./format.ts";
+import { SPACE_EVENT_TYPES, spaceEventOf, type iMessageEvent } from "./space-events.ts";
 import { emojiForWire } from "./tapbacks.ts";
 import { encodeThreadId, isDmGuid } from "./thread-id.ts";
 
@@ -26,12 +28,19 @@ export type InboundEvent =
       threadId: string;
       chatGuid: string;
       messageId: string;
+      /** The poll's message GUID, when the vote names it (see {@link voteIds}). */
+      pollId: string | undefined;
       pollTitle: string;
+      /** The option's identifier, when the vote names it. */
+      optionId: string | undefined;
       optionTitle: string;
       selected: boolean;
       user: Author;
       raw: SlimMessage;
     }
+  | { kind: "edit"; threadId: string; message: Message<SlimMessage> }
+  | { kind: "unsend"; threadId: string; messageId: string; deletedAt: Date; raw: SlimMessage }
+  | { kind: "space-event"; event: iMessageEvent }
   | { kind: "ignored"; reason: string };
 
 /** The space an envelope belongs to, as recorded for cold replies to groups. */
@@ -52,25 +61,26 @@ export interface InboundContext {
 
 type Content = { type: string; [field: string]: unknown };
 const converter = new iMessageFormatConverter();
-const IGNORED_CONTENT = new Set(["read", "addMember", "removeMember", "leaveSpace", "rename", "avatar", "typing"]);
 
 function str(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-/** The space of an envelope: chat GUID, kind, routing phone. */
+/** The space of an envelope: chat GUID, kind, routing phone, and its name (the new one, for a rename). */
 export function spaceOf(envelope: SlimEnvelope): SpaceSighting {
   const space = envelope.message.space as SlimMessage["space"] & { type?: string; phone?: string; displayName?: string; name?: string };
+  const content = envelope.message.content as Content;
+  const renamedTo = content.type === "rename" ? str(content.displayName)?.trim() || undefined : undefined;
   return {
     chatGuid: space.id,
     type: space.type === "group" || space.id.includes(";+;") ? "group" : "dm",
     phone: str(space.phone),
-    displayName: str(space.displayName) ?? str(space.name),
+    displayName: renamedTo ?? str(space.displayName) ?? str(space.name),
   };
 }
 
 function authorOf(message: SlimMessage): Author {
-  const id = message.sender?.id ?? "unknown";
+  const id = message.sender?.id || "unknown";
   return { userId: id, userName: id, fullName: id, isBot: false, isMe: message.direction === "outbound" };
 }
 
@@ -131,6 +141,21 @@ function bodyOf(content: Content, threadId: string, context: InboundContext): Bo
   }
 }
 
+/** A poll vote's message id as spectrum-ts builds it: `<pollGuid>:<voter>:<optionId>:<selected|deselected>:<ms>`. */
+const VOTE_ID = /^(.+):([^:]+):([^:]+):(?:selected|deselected):(\d+)$/;
+
+/**
+ * The poll and option ids a vote names: `content.poll.id` / `content.option.id` when present, else
+ * the parts of a spectrum-ts vote message id (`@spectrum-ts/imessage` 12.8 `buildPollOptionMessage`).
+ */
+function voteIds(messageId: string, content: Content): { pollId: string | undefined; optionId: string | undefined } {
+  const fromId = VOTE_ID.exec(messageId);
+  return {
+    pollId: str((content.poll as Content | undefined)?.id) || fromId?.[1],
+    optionId: str((content.option as Content | undefined)?.id) || fromId?.[3],
+  };
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
@@ -156,10 +181,35 @@ export function parseInbound(envelope: SlimEnvelope, context: InboundContext): I
   const message = envelope.message;
   if (message.direction === "outbound") return { kind: "ignored", reason: "outbound echo of the bot's own message" };
   const content = message.content as Content;
-  if (IGNORED_CONTENT.has(content.type)) return { kind: "ignored", reason: `"${content.type}" events are not routed to handlers` };
   const space = spaceOf(envelope);
   const threadId = encodeThreadId({ chatGuid: space.chatGuid, phone: space.phone });
   const user = authorOf(message);
+  const timestamp = message.timestamp ? new Date(message.timestamp) : new Date();
+  const dateSent = Number.isNaN(timestamp.getTime()) ? new Date() : timestamp;
+
+  if (SPACE_EVENT_TYPES.has(content.type)) {
+    const base = { threadId, chatGuid: space.chatGuid, id: message.id, user: message.sender?.id ? user : undefined, timestamp: dateSent, raw: message };
+    const event = spaceEventOf(base, content);
+    return event ? { kind: "space-event", event } : { kind: "ignored", reason: `"${content.type}" event without what it needs (members, name, target)` };
+  }
+  if (content.type === "unsend" || content.type === "edit") {
+    const targetId = str((content.target as Content | undefined)?.id);
+    if (!targetId) return { kind: "ignored", reason: `${content.type} without a target message id` };
+    if (content.type === "unsend") return { kind: "unsend", threadId, messageId: targetId, deletedAt: dateSent, raw: message };
+    const body = bodyOf((content.content as Content | undefined) ?? { type: "text", text: str(content.text) ?? "" }, threadId, context);
+    const edited = new Message<SlimMessage>({
+      id: targetId,
+      threadId,
+      text: body.text,
+      formatted: converter.toAst(body.text),
+      raw: message,
+      author: user,
+      metadata: { dateSent, edited: true, editedAt: dateSent },
+      attachments: body.attachments,
+      links: body.links,
+    });
+    return { kind: "edit", threadId, message: edited };
+  }
 
   if (content.type === "reaction") {
     const target = content.target as { id?: string } | undefined;
@@ -176,8 +226,9 @@ export function parseInbound(envelope: SlimEnvelope, context: InboundContext): I
       threadId,
       chatGuid: space.chatGuid,
       messageId: message.id,
+      ...voteIds(message.id, content),
       pollTitle: str(poll?.title) ?? "",
-      optionTitle: str(option?.title) ?? "",
+      optionTitle: str(option?.title) ?? str(content.title) ?? "",
       selected: content.selected !== false,
       user,
       raw: message,
@@ -187,7 +238,6 @@ export function parseInbound(envelope: SlimEnvelope, context: InboundContext): I
   const body = bodyOf(content, threadId, context);
   const isDm = isDmGuid(space.chatGuid);
   const target = content.type === "reply" ? (content.target as { id?: string; contentPreview?: string } | undefined) : undefined;
-  const dateSent = message.timestamp ? new Date(message.timestamp) : new Date();
   const chatMessage = new Message<SlimMessage>({
     id: message.id,
     threadId,
@@ -195,7 +245,7 @@ export function parseInbound(envelope: SlimEnvelope, context: InboundContext): I
     formatted: converter.toAst(body.text),
     raw: message,
     author: user,
-    metadata: { dateSent: Number.isNaN(dateSent.getTime()) ? new Date() : dateSent, edited: false },
+    metadata: { dateSent, edited: false },
     attachments: body.attachments,
     links: body.links,
     isMention: isDm || mentionsBot(content, body.text, context.userName, space.phone),

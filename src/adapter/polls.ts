@@ -1,7 +1,8 @@
 /**
  * @module adapter/polls
  * Chat SDK modals as native iMessage polls: the first Select becomes the poll, and the poll ↔ modal
- * mapping lives in the Chat state so a vote reaching any isolate, hours later, finds its modal.
+ * mapping lives in the Chat state so a vote reaching any isolate, hours later, finds its modal — by the
+ * poll's message GUID when the vote names it, else by the poll's title in that chat.
  */
 import type { Logger, ModalElement, StateAdapter } from "chat";
 import { ValidationError } from "./errors.ts";
@@ -13,6 +14,8 @@ export interface PollBinding {
   selectId: string;
   /** Option title → the Select option's value. */
   values: Record<string, string>;
+  /** Option identifier (as the server assigned it) → option title; absent in bindings saved before ids were kept. */
+  optionTitles?: Record<string, string>;
   contextId: string | undefined;
   privateMetadata: string | undefined;
   title: string;
@@ -67,26 +70,71 @@ function bindingKey(chatGuid: string, title: string): string {
   return `imessage:poll:${chatGuid}:${title.trim().toLowerCase()}`;
 }
 
-/** Stores a poll's binding; warns when the chat already has an open poll with that title (the newest wins). */
+function bindingIdKey(pollId: string): string {
+  return `imessage:poll-id:${pollId}`;
+}
+
+/**
+ * Stores a poll's binding under its message GUID (`binding.viewId`) and its title; warns when the chat
+ * already has a poll with that title (votes that do not name their poll then go to the newest).
+ */
 export async function savePollBinding(state: StateAdapter, chatGuid: string, binding: PollBinding, logger: Logger): Promise<void> {
   const key = bindingKey(chatGuid, binding.title);
   const previous = await state.get<PollBinding>(key);
   if (previous && previous.viewId !== binding.viewId) {
-    logger.warn(`Poll title "${binding.title}" is reused in ${chatGuid}: votes now go to the newest poll`, {
+    logger.warn(`Poll title "${binding.title}" is reused in ${chatGuid}: votes that do not name their poll now go to the newest one`, {
       previousViewId: previous.viewId,
     });
   }
+  await state.set(bindingIdKey(binding.viewId), binding, POLL_TTL_MS);
   await state.set(key, binding, POLL_TTL_MS);
 }
 
-/** The binding and chosen value for a vote, or null when no poll of ours has that title and option. */
+/** What a vote says about its poll and option. */
+export interface VoteRef {
+  chatGuid: string;
+  pollId: string | undefined;
+  pollTitle: string;
+  optionId: string | undefined;
+  optionTitle: string;
+}
+
+/** A vote matched to one of the bot's polls. */
+export interface ResolvedVote {
+  binding: PollBinding;
+  /** The Select option's value; for an option added to the poll after it was opened, its title. */
+  value: string;
+  /** The option's title. */
+  label: string;
+  /** How the poll was found. */
+  matchedBy: "id" | "title";
+}
+
+/**
+ * Matches a vote to the bot's poll: by the poll's id when the vote names it (and the bot opened that
+ * poll), else by the title in that chat. The option is resolved by its title, else by its id (from the
+ * ids saved when the poll was opened, else through `optionTitleOf`, which asks the server for an option
+ * added later).
+ *
+ * @returns null when no poll of the bot's matches, or the option cannot be named.
+ * @example
+ * ```ts
+ * const vote = await resolveVote(state, { chatGuid, pollId, pollTitle: "Lunch?", optionId, optionTitle: "" }, lookup);
+ * if (vote) values[vote.binding.selectId] = vote.value;
+ * ```
+ */
 export async function resolveVote(
   state: StateAdapter,
-  chatGuid: string,
-  pollTitle: string,
-  optionTitle: string,
-): Promise<{ binding: PollBinding; value: string } | null> {
-  const binding = await state.get<PollBinding>(bindingKey(chatGuid, pollTitle));
-  const value = binding?.values[optionTitle.trim()];
-  return binding && value !== undefined ? { binding, value } : null;
+  ref: VoteRef,
+  optionTitleOf?: (pollId: string, optionId: string) => Promise<string | undefined>,
+): Promise<ResolvedVote | null> {
+  const byId = ref.pollId ? await state.get<PollBinding>(bindingIdKey(ref.pollId)) : null;
+  const binding = byId ?? (ref.pollTitle.trim() ? await state.get<PollBinding>(bindingKey(ref.chatGuid, ref.pollTitle)) : null);
+  if (!binding) return null;
+  let label = ref.optionTitle.trim();
+  if (!label && ref.optionId) {
+    label = binding.optionTitles?.[ref.optionId] ?? (await optionTitleOf?.(binding.viewId, ref.optionId))?.trim() ?? "";
+  }
+  if (!label) return null;
+  return { binding, value: binding.values[label] ?? label, label, matchedBy: byId ? "id" : "title" };
 }

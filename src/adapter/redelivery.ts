@@ -1,16 +1,11 @@
 /**
  * @module adapter/redelivery
- * Retrying a delivery whose handlers failed after the sender already got its 200: nobody else will.
+ * Retrying a delivery whose handlers failed after the sender already got its 200 (nobody else will):
+ * how often, how long to wait, and which failures no retry can fix.
  */
+import { AuthenticationError, ValidationError as ServerValidationError } from "@photon-ai/advanced-imessage/http";
 import { NotImplementedError } from "chat";
-import type { VerifiedDelivery } from "../webhook/receive.ts";
 import { ValidationError } from "./errors.ts";
-
-/** Where failed deliveries wait for their next attempt (the gateway Durable Object on Workers). */
-export interface RedeliveryQueue {
-  /** Runs `delivery` again after a backoff; `attempt` is the number of attempts made so far. */
-  schedule(delivery: VerifiedDelivery, attempt: number, error: string): Promise<void>;
-}
 
 /** Attempts in all (the first included) before a delivery is given up and logged. */
 export const MAX_DELIVERY_ATTEMPTS = 6;
@@ -29,7 +24,12 @@ export function redeliveryDelayMs(attempt: number, baseMs = 30_000): number {
   return Math.round(delay * (0.8 + Math.random() * 0.4));
 }
 
-/** True for failures another attempt cannot fix: bad input or an operation iMessage does not have. */
+/**
+ * True for failures another attempt cannot fix: bad input (ours, or the iMessage server's
+ * `invalid_argument` / `failed_precondition`) or an operation iMessage does not have. Authentication
+ * failures are not permanent: a secret can be fixed and the delivery then succeeds.
+ */
 export function isPermanentFailure(error: unknown): boolean {
-  return error instanceof ValidationError || error instanceof NotImplementedError;
+  if (error instanceof AuthenticationError) return false;
+  return error instanceof ValidationError || error instanceof ServerValidationError || error instanceof NotImplementedError;
 }

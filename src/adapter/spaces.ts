@@ -16,6 +16,8 @@ export interface SpaceDirectory {
   /** Remembers a space; `envelope` is the inbound message it was seen with (a gateway may stream it on). */
   record(sighting: SpaceSighting, envelope?: SlimEnvelope): Promise<void>;
   lookup(chatGuid: string): Promise<SpaceRecord | null>;
+  /** True when every inbound envelope must reach {@link record} (a gateway streaming them on); otherwise a space is recorded when new, changed or stale. */
+  readonly streamsEnvelopes?: boolean;
 }
 
 /** Spaces are forgotten after this long without a sighting. */
@@ -33,7 +35,15 @@ export function createStateSpaceDirectory(state: () => StateAdapter): SpaceDirec
   const key = (chatGuid: string) => `imessage:space:${chatGuid}`;
   return {
     async record(sighting) {
-      await state().set(key(sighting.chatGuid), { ...sighting, lastSeen: Date.now() } satisfies SpaceRecord, SPACE_TTL_MS);
+      // Like the gateway's SQLite cache: a sighting without a phone or a name keeps the ones already known.
+      const known = sighting.phone && sighting.displayName ? null : await state().get<SpaceRecord>(key(sighting.chatGuid));
+      const record: SpaceRecord = {
+        ...sighting,
+        phone: sighting.phone ?? known?.phone,
+        displayName: sighting.displayName ?? known?.displayName,
+        lastSeen: Date.now(),
+      };
+      await state().set(key(sighting.chatGuid), record, SPACE_TTL_MS);
     },
     async lookup(chatGuid) {
       return await state().get<SpaceRecord>(key(chatGuid));

@@ -1,101 +1,61 @@
 /**
  * @module dedupe/ledger
- * Exactly-once handling of at-least-once deliveries: the ledger contract, the delivery key, and an
- * in-memory ledger for single Node processes (the durable one is in `durable-ledger.ts`).
+ * Exactly-once handling of at-least-once deliveries: the ledger contract and an in-memory ledger for
+ * single Node processes (the durable one, which also runs deliveries, is in `durable-ledger.ts`).
  */
+import type { VerifiedDelivery } from "../webhook/receive.ts";
 
-/** A claim held by this worker; pass it back to `complete` or `release`. */
-export interface HeldClaim {
-  key: string;
-  token: string;
-  attempt: number;
-}
+/**
+ * What the ledger did with a delivery. Every status is answered 200: the message is (or was) safe.
+ * - `accepted`: first time seen; it will be handled.
+ * - `duplicate`: already handled.
+ * - `in-flight`: a copy is being handled (or waits for its next attempt); nothing more to do.
+ * - `dead-letter`: handling failed for good; it is kept in the dead letters for a replay.
+ */
+export type AcceptStatus = "accepted" | "duplicate" | "in-flight" | "dead-letter";
 
-/** The verdict for one delivery key. */
-export type LedgerVerdict =
-  | { verdict: "claimed"; claim: HeldClaim }
-  | { verdict: "duplicate" }
-  | { verdict: "in-flight"; retryAfterMs: number };
-
-/** Where deliveries are claimed, completed and released. */
+/** Where deliveries are recorded exactly once. */
 export interface DeliveryLedgerClient {
-  claim(key: string): Promise<LedgerVerdict>;
-  /** Marks the claim done, and the message as handled through `channel` (for the other channels). */
-  complete(claim: HeldClaim, handled?: { messageId: string; channel: string }): Promise<void>;
-  release(claim: HeldClaim, error: unknown): Promise<void>;
-  /** Keeps a claim whose handlers are still running from being taken over; false when it already was. */
-  extend(claim: HeldClaim): Promise<boolean>;
-  /** How long a claim lasts without {@link extend}. */
-  readonly leaseMs: number;
+  /** Records `delivery` under `key` (see `deliveryKeyOf`). */
+  accept(delivery: VerifiedDelivery, key: string): Promise<AcceptStatus>;
   /**
-   * The channel that already handled this message, if any (a message can arrive by webhook, relay and
-   * catch-up). `fast` reads only the cheap, eventually consistent copy where the ledger has one.
+   * True when the ledger runs accepted deliveries itself, to completion, outside the request (the
+   * Durable Object ledger). False when the caller must run them and report with {@link settle}.
    */
-  handledBy(messageId: string, fast?: boolean): Promise<string | null>;
-}
-
-/** The ledger key of the "handled by" marker of a message. */
-export function handledKey(messageId: string): string {
-  return `handled:${messageId}`;
-}
-
-/** The idempotency key Spectrum documents for a delivery: webhook id + message id. */
-export function deliveryKey(webhookId: string | undefined, messageId: string): string {
-  return `${webhookId ?? "-"}:${messageId}`;
+  readonly durable: boolean;
+  /** Reports the outcome of a delivery the caller ran (non-durable ledgers). */
+  settle(key: string, outcome: "done" | "failed"): Promise<void>;
 }
 
 /**
  * A ledger in process memory, bounded to the newest `capacity` keys, for Node processes that run
- * one adapter (local bridge, tests).
- * On Workers use {@link createDurableLedger}: isolates do not share memory.
+ * one adapter (local bridge, tests, benchmarks). A failed delivery is forgotten, so the sender's
+ * retry runs it again. On Workers use `createDurableLedger`: isolates share no memory and die.
+ *
+ * @example
+ * ```ts
+ * const imessage = createiMessageAdapter({ serverUrl, apiKey, ledger: createMemoryLedger() });
+ * ```
  */
-export function createMemoryLedger(leaseMs = 120_000, capacity = 50_000): DeliveryLedgerClient {
-  const entries = new Map<string, { state: "processing" | "done" | "failed"; token: string; leaseUntil: number; attempts: number }>();
-  const handled = new Map<string, string>();
-  const evictOldest = () => {
-    // Maps iterate in insertion order: the first keys are the oldest deliveries.
-    for (const key of entries.keys()) {
-      if (entries.size <= capacity) return;
-      entries.delete(key);
-    }
-  };
+export function createMemoryLedger(capacity = 50_000): DeliveryLedgerClient {
+  const entries = new Map<string, "processing" | "done">();
   return {
-    async claim(key) {
-      const now = Date.now();
-      const entry = entries.get(key);
-      if (entry?.state === "done") return { verdict: "duplicate" };
-      if (entry?.state === "processing" && entry.leaseUntil > now) {
-        return { verdict: "in-flight", retryAfterMs: entry.leaseUntil - now };
+    durable: false,
+    async accept(_delivery, key) {
+      const state = entries.get(key);
+      if (state === "done") return "duplicate";
+      if (state === "processing") return "in-flight";
+      entries.set(key, "processing");
+      // Maps iterate in insertion order: the first keys are the oldest deliveries.
+      for (const oldest of entries.keys()) {
+        if (entries.size <= capacity) break;
+        entries.delete(oldest);
       }
-      const token = crypto.randomUUID();
-      const attempts = (entry?.attempts ?? 0) + 1;
-      entries.delete(key);
-      entries.set(key, { state: "processing", token, leaseUntil: now + leaseMs, attempts });
-      evictOldest();
-      return { verdict: "claimed", claim: { key, token, attempt: attempts } };
+      return "accepted";
     },
-    async complete(claim, marker) {
-      const entry = entries.get(claim.key);
-      if (entry?.token !== claim.token) return;
-      entry.state = "done";
-      if (marker) {
-        handled.set(marker.messageId, marker.channel);
-        if (handled.size > capacity) handled.delete(handled.keys().next().value as string);
-      }
-    },
-    async handledBy(messageId) {
-      return handled.get(messageId) ?? null;
-    },
-    async extend(claim) {
-      const entry = entries.get(claim.key);
-      if (entry?.token !== claim.token || entry.state !== "processing") return false;
-      entry.leaseUntil = Date.now() + leaseMs;
-      return true;
-    },
-    leaseMs,
-    async release(claim) {
-      const entry = entries.get(claim.key);
-      if (entry?.token === claim.token) entry.state = "failed";
+    async settle(key, outcome) {
+      if (outcome === "done") entries.set(key, "done");
+      else entries.delete(key);
     },
   };
 }

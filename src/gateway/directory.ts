@@ -3,7 +3,6 @@
  * The adapter's space directory backed by the gateway Durable Object, so a group seen once can be
  * addressed from any isolate, after deploys and Durable Object restarts.
  */
-import type { RedeliveryQueue } from "../adapter/redelivery.ts";
 import type { SpaceDirectory } from "../adapter/spaces.ts";
 import type { GatewayDurableObject } from "../../durable-objects/gateway.ts";
 
@@ -23,30 +22,19 @@ export function gatewayStub(namespace: DurableObjectNamespace<GatewayDurableObje
  * const imessage = createiMessageAdapter({ env, spaces: createGatewaySpaceDirectory(env.GATEWAY) });
  * ```
  */
-export function createGatewaySpaceDirectory(namespace: DurableObjectNamespace<GatewayDurableObject>): SpaceDirectory {
+export function createGatewaySpaceDirectory(
+  namespace: DurableObjectNamespace<GatewayDurableObject>,
+  options: { streamEnvelopes?: boolean } = {},
+): SpaceDirectory {
   return {
+    // Only a gateway that streams envelopes to its spectrum-ts app needs every one; otherwise a
+    // space is recorded when new, changed or stale (one gateway request per space, not per message).
+    streamsEnvelopes: options.streamEnvelopes ?? false,
     async record(sighting, envelope) {
       await gatewayStub(namespace).recordSpace(sighting, envelope);
     },
     async lookup(chatGuid) {
       return await gatewayStub(namespace).lookupSpace(chatGuid);
-    },
-  };
-}
-
-/**
- * The gateway as the adapter's redelivery queue: deliveries whose handlers failed after the 200 are
- * kept in the gateway Durable Object and run again on its alarm, with backoff.
- *
- * @example
- * ```ts
- * const imessage = createiMessageAdapter({ env, redelivery: createGatewayRedelivery(env.GATEWAY) });
- * ```
- */
-export function createGatewayRedelivery(namespace: DurableObjectNamespace<GatewayDurableObject>): RedeliveryQueue {
-  return {
-    async schedule(delivery, attempt, error) {
-      await gatewayStub(namespace).scheduleRedelivery(delivery, attempt, error);
     },
   };
 }

@@ -35,15 +35,16 @@ export async function readyAdapter(bot: GatewayBot): Promise<iMessageAdapter> {
   return bot.getAdapter("imessage");
 }
 
-/** True when the adapter routed the delivery for the first time (not a duplicate, not a failure). */
+/** True when the ledger took the delivery for the first time (not a copy of one already recorded). */
 async function firstDelivery(response: Response): Promise<boolean> {
   const body = (await response.json()) as { status?: string };
-  return response.ok && body.status !== "duplicate";
+  return response.ok && body.status === "accepted";
 }
 
 /**
  * Refreshes tokens and, when `catchUp` is on, feeds messages created since each line's cursor
- * through `acceptDelivery` (dedupe key `catch-up:<message guid>`), then advances the cursor.
+ * through `acceptDelivery` (the same ledger key as their webhook: the message id), then advances the
+ * cursor — only after every message read was recorded, so a failure mid-way re-reads them next time.
  * `onEnvelope` sees each caught-up envelope the adapter routed for the first time.
  *
  * @example
@@ -82,10 +83,9 @@ export async function keepalive(
 }
 
 /**
- * Handles one relay frame and returns the reply to send (none for a send-result).
- * Processing is awaited, so an `ack` means the bot's handlers have run (or failed and were logged,
- * exactly like a webhook after its 200); an event still being processed elsewhere gets no reply,
- * so the relay retries it.
+ * Handles one relay frame and returns the reply to send (none for a send-result). An `ack` means
+ * the event is recorded in the ledger (which runs it to completion, like a webhook after its 200);
+ * a failure to record it gets no reply, so the relay retries it.
  *
  * @example
  * ```ts
@@ -107,9 +107,8 @@ export async function handleRelayFrame(bot: GatewayBot, frame: RelayFrame): Prom
       const response = await adapter.acceptDelivery(frame.delivery, { waitUntil: (task) => void tasks.push(task) });
       await Promise.allSettled(tasks);
       const body = (await response.json()) as { status?: string };
-      if (body.status === "duplicate") return { type: "ack", id: frame.id, duplicate: true };
-      if (response.ok) return { type: "ack", id: frame.id };
-      return undefined;
+      if (!response.ok) return undefined;
+      return body.status === "accepted" ? { type: "ack", id: frame.id } : { type: "ack", id: frame.id, duplicate: true };
     }
   }
 }

@@ -1,8 +1,8 @@
 /**
  * @module gateway/routes
- * The gateway's HTTP surface: the keepalive (`GET /api/imessage/gateway`, for an external cron) and
- * the relay WebSocket (`GET /api/imessage/relay`), plus the Worker's `scheduled` handler doing the
- * keepalive without HTTP.
+ * The gateway's HTTP surface: the keepalive (`GET /api/imessage/gateway`, for an external cron), the
+ * dead letters (`GET`/`POST /api/imessage/dead-letters`) and the relay WebSocket
+ * (`GET /api/imessage/relay`), plus the Worker's `scheduled` handler doing the keepalive without HTTP.
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
@@ -22,12 +22,23 @@ type GatewayContext = Context<{ Bindings: GatewayBindings }>;
 
 const unauthorized = (what: string) => ({ error: `${what} is missing or wrong` });
 
+/** Shortest accepted `CRON_SECRET` / `RELAY_SECRET` (e.g. `openssl rand -hex 32` gives 64 characters). */
+export const MIN_SECRET_LENGTH = 16;
+
 /** Bearer auth against a secret binding: 500 when the secret is not configured, 401 when the token is missing or wrong. */
 function secretAuth(name: "CRON_SECRET" | "RELAY_SECRET", how: string, allowQuery = false): MiddlewareHandler<{ Bindings: GatewayBindings }> {
   return async (c, next) => {
     const secret = c.env[name]?.trim();
     if (!secret) {
       return c.json({ error: `${name} not configured: set it (wrangler secret put ${name}) and ${how}` }, 500);
+    }
+    if (secret.length < MIN_SECRET_LENGTH) {
+      return c.json(
+        {
+          error: `${name} is ${secret.length} characters; use at least ${MIN_SECRET_LENGTH} (e.g. openssl rand -hex 32 | npx wrangler secret put ${name})`,
+        },
+        500,
+      );
     }
     const query = allowQuery ? c.req.query("secret") : undefined;
     if (query !== undefined) {
@@ -60,6 +71,23 @@ export function gatewayRoutes(): Hono<{ Bindings: GatewayBindings }> {
     return c.json({ status: "ok", ...status });
   });
 
+  const cronAuth = secretAuth("CRON_SECRET", "call this route with Authorization: Bearer <secret>");
+
+  routes.get("/dead-letters", cronAuth, async (c: GatewayContext) => {
+    const deadLetters = await gatewayStub(c.env.GATEWAY).deadLetters();
+    return c.json({ count: deadLetters.length, deadLetters });
+  });
+
+  routes.post("/dead-letters", cronAuth, async (c: GatewayContext) => {
+    const body = (await c.req.json().catch(() => null)) as { key?: unknown } | null;
+    if (!body || typeof body.key !== "string" || body.key.length === 0 || body.key.length > 300) {
+      return c.json({ error: 'send {"key":"<key of a dead letter from GET /api/imessage/dead-letters>"}' }, 400);
+    }
+    const replayed = await gatewayStub(c.env.GATEWAY).replayDeadLetter(body.key);
+    if (!replayed) return c.json({ error: `no dead letter with key "${body.key}": list them with GET /api/imessage/dead-letters` }, 404);
+    return c.json({ status: "replayed", key: body.key });
+  });
+
   routes.get(
     "/relay",
     secretAuth("RELAY_SECRET", "connect with Authorization: Bearer <secret> or ?secret=<secret>", true),
@@ -74,7 +102,7 @@ export function gatewayRoutes(): Hono<{ Bindings: GatewayBindings }> {
   routes.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
     console.error("Gateway route failed", error);
-    return c.json({ error: `gateway failed: ${error.message}` }, 500);
+    return c.json({ error: "the gateway failed; `npx wrangler tail` shows why. Retry; if it persists, check the Worker's bindings and secrets" }, 500);
   });
   return routes;
 }

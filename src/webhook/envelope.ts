@@ -12,6 +12,70 @@ export type ParsedDelivery =
 
 const decoder = new TextDecoder();
 
+/** Deepest JSON nesting accepted (a real envelope is under 10 levels); deeper bodies are refused at the gate. */
+export const MAX_ENVELOPE_DEPTH = 32;
+/** Longest message id accepted; longer ids are refused (real iMessage GUIDs are under 100 characters). */
+export const MAX_MESSAGE_ID_LENGTH = 1024;
+
+/**
+ * Content types this adapter understands (the wire list of `DESIGN.md` §3, the poll vote forms, and
+ * edit/unsend/typing notices). Anything else is acknowledged and skipped, never handed over as empty text.
+ */
+export const KNOWN_CONTENT_TYPES: ReadonlySet<string> = new Set([
+  "text",
+  "richlink",
+  "contact",
+  "reaction",
+  "read",
+  "reply",
+  "group",
+  "attachment",
+  "voice",
+  "addMember",
+  "removeMember",
+  "leaveSpace",
+  "rename",
+  "avatar",
+  "typing",
+  "poll",
+  "poll_option",
+  "pollVote",
+  "edit",
+  "unsend",
+]);
+
+/** Depth of a parsed JSON value, walked without recursion (so a hostile body cannot overflow the stack). */
+function depthOf(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (!node || typeof node !== "object") continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(node as Record<string, unknown>)) {
+      if (child && typeof child === "object") stack.push([child, depth + 1]);
+    }
+  }
+  return deepest;
+}
+
+/** The first content type in `content` (and in group items / reply bodies) that is not known, if any. */
+function unknownContentType(content: unknown, depth = 0): string | undefined {
+  if (!content || typeof content !== "object" || depth > 4) return undefined;
+  const { type, items, content: inner } = content as { type?: unknown; items?: unknown; content?: unknown };
+  if (typeof type !== "string") return String(type);
+  if (!KNOWN_CONTENT_TYPES.has(type)) return type;
+  if (type === "group" && Array.isArray(items)) {
+    for (const item of items) {
+      const unknown = unknownContentType(item, depth + 1);
+      if (unknown !== undefined) return unknown;
+    }
+  }
+  if (type === "reply") return unknownContentType(inner, depth + 1);
+  return undefined;
+}
+
 function describeIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
   return error.issues
     .slice(0, 3)
@@ -37,6 +101,17 @@ function parseNative(json: Record<string, unknown>, eventId: string | undefined)
   if (platform !== undefined && platform !== "imessage") {
     return { kind: "ignored", reason: `platform "${platform}" is not served by this adapter` };
   }
+  const messageId = envelope.message.id;
+  if (typeof messageId !== "string" || messageId.length === 0 || messageId.length > MAX_MESSAGE_ID_LENGTH) {
+    return { kind: "invalid", error: `message.id must be a non-empty string of at most ${MAX_MESSAGE_ID_LENGTH} characters` };
+  }
+  if (typeof envelope.message.space?.id !== "string" || envelope.message.space.id.length > MAX_MESSAGE_ID_LENGTH) {
+    return { kind: "invalid", error: `message.space.id must be a chat GUID string of at most ${MAX_MESSAGE_ID_LENGTH} characters` };
+  }
+  const unknownType = unknownContentType(envelope.message.content);
+  if (unknownType !== undefined) {
+    return { kind: "ignored", reason: `content type "${unknownType.slice(0, 60)}" is not one this adapter knows; acknowledged and skipped` };
+  }
   return { kind: "message", envelope, messageId: envelope.message.id, eventId };
 }
 
@@ -52,13 +127,26 @@ function parseStandard(json: Record<string, unknown>): ParsedDelivery {
   const request = json.request as { body?: unknown; rawBodyBase64?: unknown } | undefined;
   let inner: unknown = request?.body;
   if (typeof inner === "string") inner = safeJson(inner);
-  if ((inner === undefined || inner === null) && typeof request?.rawBodyBase64 === "string") {
-    inner = safeJson(decoder.decode(Uint8Array.from(atob(request.rawBodyBase64), (c) => c.charCodeAt(0))));
+  if ((inner === undefined || inner === null) && request?.rawBodyBase64 !== undefined) {
+    const bytes = typeof request.rawBodyBase64 === "string" ? base64Bytes(request.rawBodyBase64) : undefined;
+    if (!bytes) return { kind: "invalid", error: "request.rawBodyBase64 is not valid base64: send the relayed body base64-encoded (RFC 4648)" };
+    inner = safeJson(decoder.decode(bytes));
+  }
+  if (inner && typeof inner === "object" && depthOf(inner, MAX_ENVELOPE_DEPTH) > MAX_ENVELOPE_DEPTH) {
+    return { kind: "invalid", error: `relayed body is nested deeper than ${MAX_ENVELOPE_DEPTH} levels; Spectrum envelopes are far shallower` };
   }
   if (inner && typeof inner === "object" && "message" in inner) {
     return parseNative(inner as Record<string, unknown>, eventId);
   }
   return { kind: "ignored", reason: "relayed provider request carries no Spectrum message envelope" };
+}
+
+function base64Bytes(value: string): Uint8Array | undefined {
+  try {
+    return Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
 }
 
 function safeJson(text: string): unknown {
@@ -87,6 +175,9 @@ export function parseDelivery(rawBody: Uint8Array): ParsedDelivery {
   }
   if (!json || typeof json !== "object" || Array.isArray(json)) {
     return { kind: "invalid", error: "body must be a JSON object (a Spectrum envelope)" };
+  }
+  if (depthOf(json, MAX_ENVELOPE_DEPTH) > MAX_ENVELOPE_DEPTH) {
+    return { kind: "invalid", error: `body is nested deeper than ${MAX_ENVELOPE_DEPTH} levels; Spectrum envelopes are far shallower` };
   }
   const object = json as Record<string, unknown>;
   if ("schemaVersion" in object && "request" in object) return parseStandard(object);

@@ -14,7 +14,15 @@ export type SignatureScheme = "spectrum" | "standard";
 /** Outcome of {@link verifyDelivery}; a failure carries the HTTP status and a message saying what to fix. */
 export type VerifyOutcome =
   | { ok: true; scheme: SignatureScheme; webhookId: string | undefined; timestamp: number }
-  | { ok: false; status: 400 | 401; error: string };
+  | { ok: false; status: 400 | 401 | 500; error: string };
+
+/**
+ * Standard Webhooks message ids: printable ASCII without `.` (the signed content joins id, timestamp and
+ * body with dots), at most 256 characters (spectrum-ts `webhook/standard.ts` rejects ids with dots).
+ */
+const STANDARD_WEBHOOK_ID = /^[\x21-\x2d\x2f-\x7e]{1,256}$/;
+/** Standard Webhooks secrets decode to 24–64 bytes (spectrum-ts `webhook/standard.ts`). */
+const STANDARD_SECRET_BYTES = { min: 24, max: 64 } as const;
 
 const encoder = new TextEncoder();
 
@@ -50,11 +58,30 @@ function base64ToBytes(value: string): Uint8Array<ArrayBuffer> | undefined {
   }
 }
 
-/** The HMAC key of a Standard Webhooks secret: base64 after an optional `whsec_` prefix. */
-function standardSecretKey(secret: string): Uint8Array<ArrayBuffer> {
+function bytesToBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/**
+ * The HMAC key of a Standard Webhooks secret: the canonical base64 after an optional `whsec_` prefix,
+ * decoding to 24–64 bytes. Anything else is a configuration error, reported with what to set — never
+ * silently replaced by the secret's UTF-8 bytes.
+ *
+ * @returns the key bytes, or a message saying what is wrong with the secret
+ */
+export function standardSecretKey(secret: string): Uint8Array<ArrayBuffer> | string {
   const stripped = secret.startsWith("whsec_") ? secret.slice(6) : secret;
   const decoded = base64ToBytes(stripped);
-  return decoded && decoded.length >= 16 ? decoded : new Uint8Array(encoder.encode(secret));
+  const fix = "set IMESSAGE_WEBHOOK_SECRET to the whsec_… signing secret exactly as the Spectrum dashboard shows it";
+  if (!decoded || bytesToBase64(decoded) !== stripped) {
+    return `IMESSAGE_WEBHOOK_SECRET is not a Standard Webhooks secret (whsec_ + canonical base64): ${fix}`;
+  }
+  if (decoded.length < STANDARD_SECRET_BYTES.min || decoded.length > STANDARD_SECRET_BYTES.max) {
+    return `IMESSAGE_WEBHOOK_SECRET decodes to ${decoded.length} bytes; Standard Webhooks secrets are ${STANDARD_SECRET_BYTES.min}–${STANDARD_SECRET_BYTES.max} bytes: ${fix}`;
+  }
+  return decoded;
 }
 
 async function verifyStandard(
@@ -69,14 +96,19 @@ async function verifyStandard(
   if (!webhookId || !timestampHeader || !signatures) {
     return { ok: false, status: 400, error: "missing webhook-id, webhook-timestamp or webhook-signature header" };
   }
+  if (!STANDARD_WEBHOOK_ID.test(webhookId)) {
+    return { ok: false, status: 400, error: "webhook-id must be 1–256 printable ASCII characters without dots or spaces" };
+  }
   const timestamp = parseTimestamp(timestampHeader, "webhook-timestamp");
   if (typeof timestamp === "string") return { ok: false, status: 400, error: timestamp };
   const stale = staleMessage(timestamp, now);
   if (stale) return { ok: false, status: 401, error: stale };
+  const secretKey = standardSecretKey(secret);
+  if (typeof secretKey === "string") return { ok: false, status: 500, error: secretKey };
 
   const key = await crypto.subtle.importKey(
     "raw",
-    standardSecretKey(secret),
+    secretKey,
     { name: "HMAC", hash: "SHA-256" },
     false,
     ["verify"],

@@ -46,7 +46,8 @@ export function createWorkerApp(bot: BotFactory): Hono<{ Bindings: Env }> {
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
   app.onError((error, c) => {
     console.error("Unhandled error", error);
-    return c.json({ error: error.message }, 500);
+    // Never echo internal error text: say what the operator can do. A 5xx makes Spectrum retry.
+    return c.json({ error: "the Worker failed to take this delivery; it will be retried. `npx wrangler tail` shows the cause" }, 500);
   });
   return app;
 }

@@ -7,12 +7,26 @@ import { Chat, type Message, type Thread } from "chat";
 import { createiMessageAdapter } from "../adapter/create.ts";
 import type { iMessageAdapter } from "../adapter/imessage-adapter.ts";
 import { createDurableLedger } from "../dedupe/durable-ledger.ts";
-import { createGatewayRedelivery, createGatewaySpaceDirectory } from "../gateway/directory.ts";
+import { createGatewaySpaceDirectory } from "../gateway/directory.ts";
 import { createDurableObjectState } from "../state/durable-state.ts";
 
 const bots = new WeakMap<Env, Chat<{ imessage: iMessageAdapter }>>();
 
-async function answer(imessage: iMessageAdapter, thread: Thread, message: Message): Promise<void> {
+/** The poll's options: a vote arrives as the value, the answer names the label. */
+const COLORS = [
+  { label: "Red", value: "red" },
+  { label: "Blue", value: "blue" },
+  { label: "Green", value: "green" },
+];
+
+/** Test-only (reliability suite): `DEMO_SLOW_MS` makes every answer wait that long first, like a slow LLM call. */
+function slowPathMs(env: Env): number {
+  const ms = Number((env as { DEMO_SLOW_MS?: string }).DEMO_SLOW_MS ?? 0);
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
+}
+
+async function answer(imessage: iMessageAdapter, thread: Thread, message: Message, slowMs = 0): Promise<void> {
+  if (slowMs > 0) await new Promise((resolve) => setTimeout(resolve, slowMs));
   const text = message.text.trim();
   if (/^poll\b/i.test(text)) {
     await imessage.openModal(thread.id, {
@@ -25,11 +39,7 @@ async function answer(imessage: iMessageAdapter, thread: Thread, message: Messag
           type: "select",
           id: "color",
           label: "Color",
-          options: [
-            { label: "Red", value: "red" },
-            { label: "Blue", value: "blue" },
-            { label: "Green", value: "green" },
-          ],
+          options: COLORS,
         },
       ],
     });
@@ -57,9 +67,8 @@ export function createDemoBot(env: Env): Chat<{ imessage: iMessageAdapter }> {
   if (existing) return existing;
   const imessage = createiMessageAdapter({
     env: env as unknown as Record<string, unknown>,
-    ledger: createDurableLedger({ namespace: env.DELIVERY_LEDGER, kv: env.DEDUPE_KV }),
-    spaces: createGatewaySpaceDirectory(env.GATEWAY),
-    redelivery: createGatewayRedelivery(env.GATEWAY),
+    ledger: createDurableLedger({ namespace: env.DELIVERY_LEDGER }),
+    spaces: createGatewaySpaceDirectory(env.GATEWAY, { streamEnvelopes: true }),
   });
   const bot = new Chat({
     userName: imessage.userName,
@@ -69,16 +78,17 @@ export function createDemoBot(env: Env): Chat<{ imessage: iMessageAdapter }> {
   });
   bot.onNewMention(async (thread, message) => {
     await thread.subscribe();
-    await answer(imessage, thread, message);
+    await answer(imessage, thread, message, slowPathMs(env));
   });
   bot.onSubscribedMessage(async (thread, message) => {
-    await answer(imessage, thread, message);
+    await answer(imessage, thread, message, slowPathMs(env));
   });
   bot.onReaction(async (event) => {
     if (event.added) await event.thread.post(`Thanks for the ${event.rawEmoji}`);
   });
   bot.onModalSubmit("favorite-color", async (event) => {
-    await event.relatedThread?.post(`${event.user.userName} voted ${event.values.color}`);
+    const color = COLORS.find((option) => option.value === event.values.color)?.label ?? event.values.color;
+    await event.relatedThread?.post(`Got your vote: ${color}`);
   });
   bots.set(env, bot);
   return bot;

@@ -6,7 +6,7 @@
  */
 export { createWorkerApp, type BotFactory } from "./app.ts";
 export { gatewayScheduled } from "../gateway/routes.ts";
-export { createGatewayRedelivery, createGatewaySpaceDirectory } from "../gateway/directory.ts";
+export { createGatewaySpaceDirectory } from "../gateway/directory.ts";
 export { ChatStateDO } from "../../durable-objects/chat-state.ts";
-export { DeliveryLedger } from "../../durable-objects/delivery-ledger.ts";
+export { DeliveryLedger, createDeliveryLedgerDurableObject } from "../../durable-objects/delivery-ledger.ts";
 export { GatewayDO, createGatewayDurableObject } from "../../durable-objects/gateway.ts";

@@ -1,0 +1,71 @@
+/**
+ * @module delivery/keys
+ * Bounded storage keys for deliveries and conversations, and the idempotency keys of the outbound
+ * calls a delivery makes. Identifiers from the wire are never used as keys unbounded: anything
+ * longer than {@link MAX_PLAIN_KEY} characters is replaced by its SHA-256.
+ */
+
+/** Identifiers up to this many characters are kept as they are (readable in logs and dead letters). */
+export const MAX_PLAIN_KEY = 200;
+
+const encoder = new TextEncoder();
+
+/** Lowercase hex SHA-256 of a string (WebCrypto). */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function bounded(prefix: string, id: string): Promise<string> {
+  return id.length <= MAX_PLAIN_KEY ? `${prefix}:${id}` : `${prefix}#${await sha256Hex(id)}`;
+}
+
+/**
+ * The ledger key of a message: one per message id, whatever channel (webhook, relay, catch-up) or
+ * webhook registration brought it — so one bot acts once per message.
+ *
+ * @example
+ * ```ts
+ * await deliveryKeyOf("8A6C2D1E-…"); // "msg:8A6C2D1E-…"
+ * ```
+ */
+export async function deliveryKeyOf(messageId: string): Promise<string> {
+  return await bounded("msg", messageId);
+}
+
+/**
+ * The name of the ledger Durable Object that owns a conversation (its chat GUID, bounded).
+ *
+ * @example
+ * ```ts
+ * namespace.idFromName(await conversationNameOf("any;-;+15551234567"));
+ * ```
+ */
+export async function conversationNameOf(chatGuid: string): Promise<string> {
+  return await bounded("chat", chatGuid);
+}
+
+/**
+ * Derives the idempotency keys (`clientMessageId`) of the outbound calls one delivery makes: the
+ * n-th call of any attempt of the same delivery gets the same key, so a re-run after a crash, a
+ * timeout or a lost response is answered by the server with the first result instead of a second
+ * message (advanced-imessage `IdempotencyOptions.clientMessageId`: "Stable key for one logical write").
+ */
+export class OutboundKeys {
+  private next = 0;
+  private readonly base: string;
+
+  private constructor(base: string) {
+    this.base = base;
+  }
+
+  /** Keys for the delivery stored under `deliveryKey`. */
+  static async forDelivery(deliveryKey: string): Promise<OutboundKeys> {
+    return new OutboundKeys(`d-${(await sha256Hex(deliveryKey)).slice(0, 32)}`);
+  }
+
+  /** The key of the next outbound write of this delivery run. */
+  take(): string {
+    return `${this.base}-${this.next++}`;
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * @module delivery/ledger-store
+ * The SQLite tables of one conversation's delivery ledger: every accepted delivery with what is
+ * needed to run it again, its state, attempts and errors. Plain SQL over `ctx.storage.sql`; the
+ * Durable Object (`durable-objects/delivery-ledger.ts`) decides when to run what.
+ */
+import type { VerifiedDelivery } from "../webhook/receive.ts";
+import type { AcceptStatus } from "../dedupe/ledger.ts";
+
+/** Delivery states: waiting (`pending`), being handled (`running`), handled (`done`), failed for good (`dead`). */
+export type DeliveryState = "pending" | "running" | "done" | "dead";
+
+/** A delivery due to run. */
+export interface DueDelivery {
+  key: string;
+  delivery: VerifiedDelivery;
+  /** Attempts made before this one. */
+  attempts: number;
+}
+
+/** A delivery that failed for good, as listed by the dead-letter route. */
+export interface DeadLetter {
+  key: string;
+  messageId: string;
+  chatGuid: string;
+  channel: string;
+  webhookId: string | null;
+  attempts: number;
+  error: string;
+  receivedAt: number;
+  failedAt: number;
+}
+
+interface Row extends Record<string, SqlStorageValue> {
+  key: string;
+  state: DeliveryState;
+  delivery: string | null;
+  attempts: number;
+}
+
+/** Handled deliveries are remembered this long (far past any sender's retries), then pruned. */
+export const DONE_RETENTION_MS = 7 * 24 * 3600 * 1000;
+/** Dead letters are kept this long for a replay. */
+export const DEAD_RETENTION_MS = 30 * 24 * 3600 * 1000;
+
+/** The ledger tables of one conversation. */
+export class LedgerStore {
+  private readonly sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.sql = sql;
+    sql.exec(`CREATE TABLE IF NOT EXISTS deliveries (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      key TEXT NOT NULL UNIQUE,
+      state TEXT NOT NULL,
+      delivery TEXT,
+      channel TEXT NOT NULL,
+      webhook_id TEXT,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_at INTEGER NOT NULL,
+      last_error TEXT,
+      received_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS deliveries_open ON deliveries (next_at) WHERE state IN ('pending', 'running');`);
+  }
+
+  /** Records a delivery once; a known key reports what became of it instead. */
+  accept(key: string, delivery: VerifiedDelivery, now: number): AcceptStatus {
+    const inserted = this.sql
+      .exec(
+        `INSERT INTO deliveries (key, state, delivery, channel, webhook_id, next_at, received_at, updated_at)
+         VALUES (?, 'pending', ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING RETURNING seq`,
+        key,
+        JSON.stringify(delivery),
+        delivery.channel ?? "webhook",
+        delivery.webhookId?.slice(0, 256) ?? null,
+        now,
+        now,
+        now,
+      )
+      .toArray().length > 0;
+    if (inserted) return "accepted";
+    const state = this.sql.exec<{ state: DeliveryState }>("SELECT state FROM deliveries WHERE key = ?", key).one().state;
+    return state === "done" ? "duplicate" : state === "dead" ? "dead-letter" : "in-flight";
+  }
+
+  /** The oldest delivery due by `now` (pending, or running when a handler died mid-run). */
+  nextDue(now: number): DueDelivery | undefined {
+    const row = this.sql
+      .exec<Row>(
+        "SELECT key, state, delivery, attempts FROM deliveries WHERE state IN ('pending', 'running') AND next_at <= ? ORDER BY seq LIMIT 1",
+        now,
+      )
+      .toArray()[0];
+    if (!row?.delivery) return undefined;
+    return { key: row.key, delivery: JSON.parse(row.delivery) as VerifiedDelivery, attempts: row.attempts };
+  }
+
+  /** When the next open delivery is due, if any. */
+  nextDueAt(): number | undefined {
+    const at = this.sql
+      .exec<{ at: number | null }>("SELECT MIN(next_at) AS at FROM deliveries WHERE state IN ('pending', 'running')")
+      .one().at;
+    return at ?? undefined;
+  }
+
+  /** Marks a delivery as being run (one more attempt). */
+  start(key: string, now: number): void {
+    this.sql.exec("UPDATE deliveries SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE key = ?", now, key);
+  }
+
+  /** Marks a delivery handled; its payload is dropped, its key kept for dedupe. */
+  finish(key: string, now: number): void {
+    this.sql.exec("UPDATE deliveries SET state = 'done', delivery = NULL, last_error = NULL, updated_at = ? WHERE key = ?", now, key);
+  }
+
+  /** Puts a failed delivery back for another attempt at `nextAt`; `countAttempt: false` gives the attempt back. */
+  retryAt(key: string, nextAt: number, error: string, now: number, countAttempt = true): void {
+    this.sql.exec(
+      `UPDATE deliveries SET state = 'pending', next_at = ?, last_error = ?, updated_at = ?,
+       attempts = attempts - ? WHERE key = ?`,
+      nextAt,
+      error.slice(0, 1000),
+      now,
+      countAttempt ? 0 : 1,
+      key,
+    );
+  }
+
+  /** Moves a delivery to the dead letters. */
+  bury(key: string, error: string, now: number): DeadLetter | undefined {
+    this.sql.exec("UPDATE deliveries SET state = 'dead', last_error = ?, updated_at = ? WHERE key = ?", error.slice(0, 1000), now, key);
+    return this.deadLetters().find((letter) => letter.key === key);
+  }
+
+  /** Every dead letter of this conversation. */
+  deadLetters(): DeadLetter[] {
+    return this.sql
+      .exec<{ key: string; delivery: string; channel: string; webhook_id: string | null; attempts: number; last_error: string | null; received_at: number; updated_at: number }>(
+        "SELECT key, delivery, channel, webhook_id, attempts, last_error, received_at, updated_at FROM deliveries WHERE state = 'dead' ORDER BY seq",
+      )
+      .toArray()
+      .map((row) => {
+        const delivery = JSON.parse(row.delivery) as VerifiedDelivery;
+        return {
+          key: row.key,
+          messageId: delivery.messageId,
+          chatGuid: delivery.envelope.message.space.id,
+          channel: row.channel,
+          webhookId: row.webhook_id,
+          attempts: row.attempts,
+          error: row.last_error ?? "",
+          receivedAt: row.received_at,
+          failedAt: row.updated_at,
+        };
+      });
+  }
+
+  /** Puts a dead letter back in line with a fresh attempt budget; false when `key` is not a dead letter. */
+  revive(key: string, now: number): boolean {
+    return (
+      this.sql
+        .exec("UPDATE deliveries SET state = 'pending', attempts = 0, next_at = ?, updated_at = ? WHERE key = ? AND state = 'dead' RETURNING key", now, now, key)
+        .toArray().length > 0
+    );
+  }
+
+  /** The state of one key (tests, diagnostics). */
+  inspect(key: string): { state: DeliveryState; attempts: number; lastError: string | null } | null {
+    const row = this.sql
+      .exec<{ state: DeliveryState; attempts: number; last_error: string | null }>("SELECT state, attempts, last_error FROM deliveries WHERE key = ?", key)
+      .toArray()[0];
+    return row ? { state: row.state, attempts: row.attempts, lastError: row.last_error } : null;
+  }
+
+  /** Forgets handled deliveries and dead letters past their retention; returns how many rows remain. */
+  prune(now: number): number {
+    this.sql.exec(
+      "DELETE FROM deliveries WHERE (state = 'done' AND updated_at < ?) OR (state = 'dead' AND updated_at < ?)",
+      now - DONE_RETENTION_MS,
+      now - DEAD_RETENTION_MS,
+    );
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries").one().n;
+  }
+}
