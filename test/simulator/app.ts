@@ -10,9 +10,12 @@ import { DEFAULT_PROJECTS, TokenRegistry, cloudRoutes } from "./cloud.ts";
 import { controlRoutes } from "./control.ts";
 import { SimError, codeForStatus, defaultErrorCode, errorResponse } from "./errors.ts";
 import { SimulatorEvents } from "./events.ts";
+import { Faults } from "./faults.ts";
+import { IdempotencyStore, type StoredAnswer } from "./idempotency.ts";
 import { imessageRoutes } from "./imessage.ts";
-import { Faults, Recorder } from "./recorder.ts";
-import type { ArmedFault, DeliveryRecord, RecordedRequest, SimProject } from "./types.ts";
+import { Recorder } from "./recorder.ts";
+import { SendLog } from "./sends.ts";
+import type { ArmedFault, AttemptOutcome, DeliveryRecord, RecordedRequest, SimProject } from "./types.ts";
 import { World } from "./world.ts";
 import type { WorldSeed } from "./world.ts";
 
@@ -38,10 +41,12 @@ export interface Simulator {
   readonly events: SimulatorEvents;
   readonly recorder: Recorder;
   readonly faults: Faults;
+  /** Every attempt on the iMessage routes and every message they put into a chat. */
+  readonly sends: SendLog;
   readonly tokens: TokenRegistry;
   readonly deliveries: DeliveryRecord[];
   world(): World;
-  /** Clears recorder, world, faults, deliveries, events, idempotency cache and token counters. */
+  /** Clears recorder, send log, world, faults, deliveries, events, idempotency cache and token counters. */
   reset(): void;
 }
 
@@ -76,6 +81,24 @@ function parsedBody(bytes: Uint8Array, contentType: string | null): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** The chat a request body names: `chatGuid`, or `target.chatGuid` for edits and tapbacks. */
+function chatGuidOf(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const fields = body as { chatGuid?: unknown; target?: { chatGuid?: unknown } };
+  const guid = fields.chatGuid ?? fields.target?.chatGuid;
+  return typeof guid === "string" ? guid : undefined;
+}
+
+/** The text a send carries (`text`, or the text parts of a multipart send). */
+function textOf(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const fields = body as { text?: unknown; parts?: unknown };
+  if (typeof fields.text === "string") return fields.text;
+  if (!Array.isArray(fields.parts)) return undefined;
+  const texts = fields.parts.map((part: { text?: unknown }) => (typeof part?.text === "string" ? part.text : "")).join("");
+  return texts === "" ? undefined : texts;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -121,7 +144,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const faults = new Faults();
   const tokens = new TokenRegistry(options.projects ?? DEFAULT_PROJECTS);
   const deliveries: DeliveryRecord[] = [];
-  const idempotent = new Map<string, { status: number; contentType: string; body: Uint8Array }>();
+  const idempotent = new IdempotencyStore();
+  const sends = new SendLog(events);
   let world = new World(options.world);
 
   const simulator: Simulator = {
@@ -129,11 +153,13 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     events,
     recorder,
     faults,
+    sends,
     tokens,
     deliveries,
     world: () => world,
     reset() {
       recorder.clear();
+      sends.clear();
       faults.clear();
       tokens.reset();
       events.clear();
@@ -189,24 +215,86 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     return undefined;
   }
 
-  async function serve(request: Request, path: string): Promise<{ response: Response; replay?: boolean }> {
-    if (!path.startsWith("/v1/")) return { response: await cloud.fetch(request) };
+  async function answerOf(response: Response): Promise<StoredAnswer> {
+    return {
+      status: response.status,
+      contentType: response.headers.get("content-type") ?? "application/json",
+      body: new Uint8Array(await response.arrayBuffer()),
+    };
+  }
+
+  function replayed(answer: StoredAnswer): Response {
+    return new Response(answer.body.slice(), { status: answer.status, headers: { "content-type": answer.contentType } });
+  }
+
+  /** Tags what a handled send created with the request's key (for `GET /__sim/sends`). */
+  function tagCreated(answer: StoredAnswer, key: string): void {
+    const created = parsedBody(answer.body, answer.contentType) as
+      | { message?: { guid?: string }; initialMessage?: { guid?: string }; poll?: { pollMessageGuid?: string } }
+      | undefined;
+    for (const guid of [created?.message?.guid, created?.initialMessage?.guid, created?.poll?.pollMessageGuid]) {
+      if (guid) sends.tagKey(guid, key);
+    }
+  }
+
+  interface Served {
+    response: Response;
+    outcome: AttemptOutcome;
+    conflict?: boolean;
+  }
+
+  /** Serves a request; `slowMs` makes the server take that long while it acts (inside the key's window). */
+  async function serve(request: Request, path: string, fingerprint: string, slowMs = 0): Promise<Served> {
+    if (!path.startsWith("/v1/")) return { response: await cloud.fetch(request), outcome: "handled" };
     const denied = authorize(request);
-    if (denied) return { response: errorResponse(denied) };
+    if (denied) return { response: errorResponse(denied), outcome: "refused" };
     const key = request.method === "POST" ? request.headers.get("x-idempotency-key") : null;
-    const cacheKey = key ? `${path}\n${key}` : undefined;
-    const cached = cacheKey ? idempotent.get(cacheKey) : undefined;
-    if (cached) {
-      return { response: new Response(cached.body.slice(), { status: cached.status, headers: { "content-type": cached.contentType } }), replay: true };
+    if (!key) {
+      if (slowMs) await sleep(slowMs);
+      const response = await imessage.fetch(request);
+      return { response, outcome: response.ok ? "handled" : "refused" };
     }
-    const response = await imessage.fetch(request);
-    if (cacheKey && response.ok) {
-      const body = new Uint8Array(await response.arrayBuffer());
-      const contentType = response.headers.get("content-type") ?? "application/json";
-      idempotent.set(cacheKey, { status: response.status, contentType, body });
-      return { response: new Response(body.slice(), { status: response.status, headers: response.headers }) };
+    const decision = idempotent.begin(path, key, fingerprint);
+    if (decision.kind === "replay") return { response: replayed(decision.answer), outcome: "replayed", conflict: decision.conflict };
+    if (decision.kind === "join") {
+      const answer = await decision.answer;
+      if (answer) return { response: replayed(answer), outcome: "joined", conflict: decision.conflict };
+      return serve(request, path, fingerprint, slowMs);
     }
-    return { response };
+    let answer: StoredAnswer | undefined;
+    try {
+      if (slowMs) await sleep(slowMs);
+      answer = await answerOf(await imessage.fetch(request));
+    } finally {
+      decision.finish(answer);
+    }
+    if (answer.status >= 200 && answer.status < 300) tagCreated(answer, key);
+    return { response: replayed(answer), outcome: answer.status < 300 ? "handled" : "refused" };
+  }
+
+  /** A fault that stands in for the server (nothing is done), or a slow server (`delayMs` alone). */
+  async function before(fault: ArmedFault, request: Request, path: string, fingerprint: string): Promise<Served> {
+    if (!fault.expireToken && !fault.drop && fault.status === undefined) return serve(request, path, fingerprint, fault.delayMs);
+    if (fault.delayMs) await sleep(fault.delayMs);
+    if (fault.expireToken) {
+      const token = (request.headers.get("authorization") ?? "").replace(/^Bearer /, "");
+      tokens.expireToken(token);
+      const expired = new SimError("unauthenticated", "tokenExpired", `bearer token expired mid-flight (fault ${fault.id}): issue a new one`, {
+        source: "middleware",
+      });
+      return { response: errorResponse(expired), outcome: "faulted-before" };
+    }
+    if (fault.drop) return { response: dropResponse(), outcome: "faulted-before" };
+    return { response: faultResponse(fault, path), outcome: "faulted-before" };
+  }
+
+  /** The server acts, then the fault delays, drops or replaces its answer. */
+  async function after(fault: ArmedFault, request: Request, path: string, fingerprint: string): Promise<Served> {
+    const served = await serve(request, path, fingerprint);
+    if (fault.delayMs) await sleep(fault.delayMs);
+    if (fault.drop) return { ...served, response: dropResponse(), outcome: "faulted-after" };
+    if (fault.status !== undefined) return { ...served, response: faultResponse(fault, path), outcome: "faulted-after" };
+    return served;
   }
 
   async function handle(incoming: Request): Promise<Response> {
@@ -226,17 +314,21 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       headers: incoming.headers,
       ...(bytes.byteLength > 0 ? { body: bytes } : {}),
     });
-    const server = request.headers.get("x-photon-server") ?? undefined;
-    const fault = faults.take(request.method, path, server, request.headers.get("authorization"));
-
-    let response: Response;
-    let replay = false;
-    if (fault?.delayMs) await sleep(fault.delayMs);
-    if (fault?.drop) response = dropResponse();
-    else if (fault?.status !== undefined) response = faultResponse(fault, path);
-    else ({ response, replay = false } = await serve(request, path));
-
     const body = parsedBody(bytes, request.headers.get("content-type"));
+    const chatGuid = chatGuidOf(body) ?? url.searchParams.get("chatGuid") ?? undefined;
+    const server = request.headers.get("x-photon-server") ?? undefined;
+    const fault = faults.take({ method: request.method, path, server, authorization: request.headers.get("authorization"), chatGuid });
+    const fingerprint = new TextDecoder().decode(bytes);
+
+    const served = !fault
+      ? await serve(request, path, fingerprint)
+      : fault.phase === "after"
+        ? await after(fault, request, path, fingerprint)
+        : await before(fault, request, path, fingerprint);
+    const { response, outcome } = served;
+    const dropped = isDropResponse(response);
+    const replay = outcome === "replayed" || outcome === "joined";
+
     const entry: RecordedRequest = {
       seq,
       at: started,
@@ -246,14 +338,30 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       headers: recordedHeaders(request.headers),
       ...(body !== undefined ? { body } : {}),
       bodyBytes: bytes.byteLength,
-      status: isDropResponse(response) ? 0 : response.status,
-      ...(isDropResponse(response) ? { dropped: true } : {}),
+      status: dropped ? 0 : response.status,
+      ...(dropped ? { dropped: true } : {}),
       ...(replay ? { idempotentReplay: true } : {}),
       ...(fault ? { faulted: true } : {}),
       durationMs: Date.now() - started,
     };
     recorder.add(entry);
-    log(`${entry.method} ${path}${url.search} → ${entry.dropped ? "dropped" : entry.status}${replay ? " (idempotent replay)" : ""}${fault ? ` (fault ${fault.id})` : ""}`);
+    if (path.startsWith("/v1/")) {
+      const key = request.headers.get("x-idempotency-key") ?? undefined;
+      const text = textOf(body);
+      sends.attempt({
+        at: started,
+        method: request.method,
+        path,
+        status: entry.status,
+        outcome,
+        ...(key ? { idempotencyKey: key } : {}),
+        ...(chatGuid ? { chatGuid } : {}),
+        ...(text !== undefined ? { text } : {}),
+        ...(fault ? { faultId: fault.id } : {}),
+        ...(served.conflict ? { keyConflict: true } : {}),
+      });
+    }
+    log(`${entry.method} ${path}${url.search} → ${dropped ? "dropped" : entry.status}${replay ? ` (idempotent ${outcome})` : ""}${fault ? ` (fault ${fault.id})` : ""}`);
     return response;
   }
 

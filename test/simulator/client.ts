@@ -3,10 +3,12 @@
  */
 import type {
   ArmedFault,
+  DeliveredMessage,
   DeliveryRecord,
   FaultSpec,
   RecordedRequest,
   RequestFilter,
+  SendAttempt,
   SimEventRecord,
   SimProject,
   SimProjectUpdate,
@@ -14,7 +16,7 @@ import type {
   TokenIssuances,
   WireAttachment,
 } from "./types.ts";
-import type { DeliveryInput, DeliveryResult } from "./webhook.ts";
+import type { DeliveryInput, DeliveryResult, SpectrumEnvelope } from "./webhook.ts";
 
 export { buildEnvelope, signSpectrumWebhook, spectrumWebhookHeaders } from "./webhook.ts";
 export type { EnvelopeInput, SpectrumEnvelope, DeliveryInput, DeliveryResult } from "./webhook.ts";
@@ -28,7 +30,15 @@ export interface SimulatorClient {
   mark(): Promise<number>;
   reset(): Promise<void>;
   fault(spec: FaultSpec | FaultSpec[]): Promise<ArmedFault[]>;
-  clearFaults(): Promise<void>;
+  /** Disarms one fault (by id) or all of them. */
+  clearFaults(id?: number): Promise<void>;
+  /**
+   * Every attempt on the iMessage routes and every message a phone would show, with the latest
+   * sequence number (`mark`, pass it as `since`); `chatPrefix` keeps one scenario's chats.
+   */
+  sends(filter?: { since?: number; chatPrefix?: string; path?: string }): Promise<{ attempts: SendAttempt[]; delivered: DeliveredMessage[]; mark: number }>;
+  /** Puts an inbound message into the server's history without delivering a webhook (what catch-up can find). */
+  inbound(envelope: SpectrumEnvelope): Promise<{ stored: boolean; guid?: string }>;
   tokenIssuances(): Promise<TokenIssuances>;
   /** Expires issued tokens (only `projectId`'s when given; all tokens otherwise). */
   expireTokens(projectId?: string): Promise<number>;
@@ -77,9 +87,15 @@ export function simulatorClient(baseUrl: string, fetcher: typeof fetch = (input,
     async fault(spec) {
       return (await call<{ faults: ArmedFault[] }>("POST", "/faults", spec)).faults;
     },
-    async clearFaults() {
-      await call("DELETE", "/faults");
+    async clearFaults(id) {
+      await call("DELETE", id === undefined ? "/faults" : `/faults/${id}`);
     },
+    async sends(filter = {}) {
+      const query = new URLSearchParams();
+      for (const [key, value] of Object.entries(filter)) if (value !== undefined) query.set(key, String(value));
+      return await call<{ attempts: SendAttempt[]; delivered: DeliveredMessage[]; mark: number }>("GET", `/sends?${query}`);
+    },
+    inbound: (envelope) => call<{ stored: boolean; guid?: string }>("POST", "/inbound", { envelope }),
     tokenIssuances: () => call<TokenIssuances>("GET", "/tokens"),
     async expireTokens(projectId) {
       return (await call<{ expired: number }>("POST", "/tokens:expire", projectId ? { projectId } : {})).expired;

@@ -89,6 +89,13 @@ export class TokenRegistry {
     return count;
   }
 
+  /** Expires one issued token now; false when the simulator never issued it. */
+  expireToken(token: string): boolean {
+    const grant = this.tokens.get(token);
+    if (grant) grant.expiresAt = 0;
+    return grant !== undefined;
+  }
+
   counts(): TokenIssuances {
     const byProject: Record<string, number> = {};
     for (const issuance of this.issuances) byProject[issuance.projectId] = (byProject[issuance.projectId] ?? 0) + 1;

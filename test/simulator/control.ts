@@ -51,15 +51,39 @@ export function controlRoutes(sim: Simulator, fetcher: typeof fetch): Hono {
     sim.faults.clear();
     return c.json({ ok: true });
   });
+  app.delete("/faults/:id", (c) => {
+    sim.faults.clear(Number(c.req.param("id")));
+    return c.json({ ok: true });
+  });
   app.post("/faults", async (c) => {
     const body = await jsonBody<FaultSpec | FaultSpec[]>(c);
-    if (!body) return badRequest(c, "send a fault spec { match, status?, times?, retryAfter?, delayMs?, drop? } or an array of them");
+    if (!body) {
+      return badRequest(c, "send a fault spec { match, status?, times?, rate?, burst?, phase?, retryAfter?, delayMs?, drop?, expireToken? } or an array of them");
+    }
     try {
       const armed = (Array.isArray(body) ? body : [body]).map((spec) => sim.faults.arm(spec));
       return c.json({ faults: armed });
     } catch (error) {
       return badRequest(c, error instanceof Error ? error.message : String(error));
     }
+  });
+
+  app.get("/sends", (c) => {
+    const filter = { since: optionalNumber(c.req.query("since")), chatPrefix: c.req.query("chatPrefix"), path: c.req.query("path") };
+    const want = c.req.query("only");
+    return c.json({
+      ...(want !== "delivered" ? { attempts: sim.sends.attempts(filter) } : {}),
+      ...(want !== "attempts" ? { delivered: sim.sends.delivered(filter) } : {}),
+      mark: sim.sends.mark(),
+    });
+  });
+
+  app.post("/inbound", async (c) => {
+    const body = await jsonBody<{ envelope?: SpectrumEnvelope }>(c);
+    if (!body?.envelope || typeof body.envelope !== "object") return badRequest(c, "send { envelope }: a slim Spectrum envelope");
+    const stored = ingestEnvelope(sim.world(), body.envelope);
+    if (stored) sim.events.emit({ type: "inbound.message", chatGuid: stored.chatGuid, message: sim.world().messageJson(stored) });
+    return c.json({ stored: stored !== undefined, ...(stored ? { guid: stored.guid } : {}) });
   });
 
   app.get("/tokens", (c) => c.json(sim.tokens.counts()));
@@ -115,6 +139,7 @@ export function controlRoutes(sim: Simulator, fetcher: typeof fetch): Hono {
       status: result.status,
       body: result.body,
       at: Date.now(),
+      envelope: typeof body.envelope === "string" ? body.envelope : JSON.stringify(body.envelope),
       ...(envelope?.message?.id ? { messageId: envelope.message.id } : {}),
       ...(envelope?.message?.space?.id ? { chatGuid: envelope.message.space.id } : {}),
       ...(result.error ? { error: result.error } : {}),

@@ -306,8 +306,9 @@ export function imessageRoutes(deps: IMessageDeps): Hono {
     const initial = obj(body, "initialMessage");
     let initialMessage: SimMessage | undefined;
     if (initial) {
+      const earlier = world.byClientMessageId(chat.guid, body.clientMessageId);
       initialMessage =
-        world.byClientMessageId(chat.guid, body.clientMessageId) ??
+        earlier ??
         world.addMessage({
           chatGuid: chat.guid,
           isFromMe: true,
@@ -317,7 +318,7 @@ export function imessageRoutes(deps: IMessageDeps): Hono {
           clientMessageId: str(body, "clientMessageId"),
           server: server(c),
         });
-      events.emit({ type: "message.sent", chatGuid: chat.guid, message: world.messageJson(initialMessage), server: server(c) });
+      if (!earlier) events.emit({ type: "message.sent", chatGuid: chat.guid, message: world.messageJson(initialMessage), server: server(c) });
     }
     return json({ chat: world.chatJson(chat), ...(initialMessage ? { initialMessage: world.messageJson(initialMessage) } : {}) });
   });

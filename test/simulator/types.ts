@@ -72,10 +72,32 @@ export interface FaultSpec {
   server?: string;
   /** Only requests with this bearer token (keeps a test's faults away from concurrent suites). */
   token?: string;
+  /** Only requests whose body (or query) names a chat GUID starting with this (scopes a scenario's faults to its chats). */
+  chatPrefix?: string;
   /** Answer with this status and an error body in the middleware's contract. */
   status?: number;
-  /** How many matching requests the fault applies to (default 1). */
+  /**
+   * How many times the fault fires: the next `times` matching requests (default 1), or with `rate`
+   * at most `times` firings (unlimited when omitted).
+   */
   times?: number;
+  /** Fire on this share of matching requests (0 < rate ≤ 1), drawn from a seeded generator. */
+  rate?: number;
+  /** Seed of the `rate` draws (default: derived from the fault's id). */
+  seed?: number;
+  /** Each firing covers this many consecutive matching requests (a 503 burst). */
+  burst?: number;
+  /**
+   * `before` (default): the fault replaces the server's work — nothing is sent.
+   * `after`: the server handles the request (the message is sent and its idempotency key
+   * remembered), then the delay, drop or status is applied to the answer: a lost response.
+   */
+  phase?: "before" | "after";
+  /**
+   * The bearer token presented expires at this request (a token that runs out mid-flight): the
+   * answer is 401 `tokenExpired`, and every later request with that token is refused too.
+   */
+  expireToken?: boolean;
   /** Seconds, sent as `Retry-After`. */
   retryAfter?: number;
   /** Wait this long before answering (or before handling normally when no `status`/`drop`). */
@@ -93,7 +115,55 @@ export interface FaultSpec {
 /** A fault switch as stored, with its remaining count. */
 export interface ArmedFault extends FaultSpec {
   id: number;
-  remaining: number;
+  /** Firings left (`null`: unlimited, a `rate` fault without `times`). */
+  remaining: number | null;
+  /** Requests this fault has answered so far (each request of a burst counts). */
+  fired: number;
+}
+
+/** How the simulated server answered one `/v1` request (`GET /__sim/sends`). */
+export type AttemptOutcome =
+  /** handled: the server acted (for a send: a new message) */
+  | "handled"
+  /** same `x-idempotency-key` as an earlier completed request: its answer replayed, nothing done */
+  | "replayed"
+  /** same key as a request still in flight: waited for it and got its answer, nothing done */
+  | "joined"
+  /** a fault answered before the server acted (error status, drop, hang, expired token) */
+  | "faulted-before"
+  /** the server acted, then a fault lost or replaced the answer */
+  | "faulted-after"
+  /** the server refused it (validation, auth) */
+  | "refused";
+
+/** One request to the iMessage routes, as the server saw it (every attempt, replays included). */
+export interface SendAttempt {
+  seq: number;
+  at: number;
+  method: string;
+  path: string;
+  idempotencyKey?: string;
+  chatGuid?: string;
+  /** Text of a send, when it had one. */
+  text?: string;
+  /** HTTP status answered (0: connection dropped). */
+  status: number;
+  outcome: AttemptOutcome;
+  faultId?: number;
+  /** The key was seen before with a different request body (a real server would not treat that as a retry). */
+  keyConflict?: boolean;
+}
+
+/** Something a phone would show: a message, tapback or poll the server put into a chat. */
+export interface DeliveredMessage {
+  seq: number;
+  at: number;
+  kind: "message" | "reaction" | "poll";
+  chatGuid: string;
+  guid: string;
+  text?: string;
+  /** Key of the request that created it. */
+  idempotencyKey?: string;
 }
 
 /** Token issuance counters (`GET /__sim/tokens`). */
@@ -111,6 +181,8 @@ export interface DeliveryRecord {
   status: number;
   body: string;
   at: number;
+  /** The exact body that was sent (the envelope as JSON text): the chat page shows and resends it. */
+  envelope?: string;
   messageId?: string;
   chatGuid?: string;
   error?: string;
