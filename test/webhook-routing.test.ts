@@ -31,15 +31,15 @@ describe("every shared fixture reaches the right Chat callback", () => {
     expect(bot.runs[0]?.detail).toMatchObject({ author: "+15551234567", isMention: true });
   });
 
-  it("group-text with @mybot → onNewMention on the group thread carrying its phone", async () => {
-    const bot = createRecordingBot({ userName: "mybot" });
+  it("group-text with @bot → onNewMention on the group thread carrying its phone", async () => {
+    const bot = createRecordingBot({ userName: "bot" });
     const response = await bot.send(await signedRequest(withFreshId(fixture("group-text"))));
     expect(response.status).toBe(200);
     expect(bot.runs).toHaveLength(1);
     expect(bot.runs[0]).toMatchObject({
       callback: "mention",
       threadId: "imessage:any;+;chat914325730198374~+15550001111",
-      text: "@mybot can you summarise this thread?",
+      text: "@bot can you summarise this thread?",
     });
   });
 

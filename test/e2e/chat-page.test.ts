@@ -1,15 +1,21 @@
 /**
  * @module e2e/chat-page
  * The product as `npm start` runs it — wrangler dev of the real Worker, the simulator, the chat page —
- * driven in headless Chromium: a DM with echo and typing, a ❤️ tapback, a poll vote, dedupe of a resent delivery.
+ * driven in headless Chromium: a DM with echo and typing, a ❤️ tapback, a poll vote, dedupe of a
+ * resent delivery, a reload, the layout at 700 and 1280 px; and the command-line tools a user runs
+ * against it (`test/fixtures/sign.mjs`, `npm run smoke`). Screenshots: `test-results/chat-page/`.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { assertPortFree, freePort, PortInUseError, startStack, type Stack } from "../../scripts/stack.ts";
+import { assertPortFree, DEMO_SECRETS, freePort, PortInUseError, startStack, type Stack } from "../../scripts/stack.ts";
+import { badge, contrastRatio, deliveryLabels, layoutProblems, screenshot, typingWhenReplyShows } from "./page-checks.ts";
 
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SKIP_BROWSER = process.env.E2E_SKIP_BROWSER === "1";
 const CHROMIUM_FLAGS = [
@@ -21,6 +27,7 @@ const CHROMIUM_FLAGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
+const BOB = "any;-;+15551230002";
 
 let stack: Stack;
 let persistTo: string;
@@ -35,11 +42,24 @@ afterAll(async () => {
   rmSync(persistTo, { recursive: true, force: true });
 });
 
+/** Runs a repository script with this Node; never throws, so a test can look at a failing run. */
+async function run(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return await new Promise((resolve) => {
+    execFile(process.execPath, [join(ROOT, script), ...args], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
 describe("the stack npm start runs", () => {
-  test("serves the chat page and a signed delivery reaches the bot", async () => {
+  test("serves the chat page and its icon, and a signed delivery reaches the bot", async () => {
     const page = await fetch(stack.pageUrl);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("/chat/chat.js");
+    const icon = await fetch(`${stack.simulatorUrl}/favicon.ico`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get("content-type")).toBe("image/svg+xml");
+    expect(await icon.text()).toContain("<svg");
 
     const since = (await (await fetch(`${stack.simulatorUrl}/__sim/events/log`)).json()) as { events: { seq: number }[] };
     const mark = since.events.at(-1)?.seq ?? 0;
@@ -48,7 +68,7 @@ describe("the stack npm start runs", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
         url: `${stack.workerUrl}/api/imessage/webhook`,
-        secret: "whsec_demo",
+        secret: DEMO_SECRETS.IMESSAGE_WEBHOOK_SECRET,
         envelope: {
           event: "messages",
           message: {
@@ -83,11 +103,25 @@ describe("the stack npm start runs", () => {
     await expect(assertPortFree(Number(taken), "the Worker (wrangler dev)", "WORKER_PORT")).rejects.toThrow(PortInUseError);
     await expect(assertPortFree(Number(taken), "the Worker (wrangler dev)", "WORKER_PORT")).rejects.toThrow(/WORKER_PORT=<port>/);
   });
+
+  test("npm run smoke passes against the Worker with its secrets and fails with a wrong one", async () => {
+    const good = await run("scripts/smoke.mjs", [stack.workerUrl, "--secret", DEMO_SECRETS.IMESSAGE_WEBHOOK_SECRET, "--cron-secret", DEMO_SECRETS.CRON_SECRET]);
+    expect(good.stdout).toMatch(/^ok {3}signed delivery is accepted: 200 \{"status":"(accepted|ignored)"/m);
+    expect(good.stdout).toMatch(/^ok {3}GET \/api\/imessage\/gateway/m);
+    expect(good.stdout).toContain("Smoke test passed");
+    expect(good.code).toBe(0);
+
+    const bad = await run("scripts/smoke.mjs", [stack.workerUrl, "--secret", "whsec_not_the_one"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/^FAIL signed delivery is accepted: 401/m);
+    expect(bad.stdout).toContain("wrangler secret put IMESSAGE_WEBHOOK_SECRET");
+  });
 });
 
 describe.skipIf(SKIP_BROWSER)("the chat page in headless Chromium", () => {
   let browser: Browser;
   let page: Page;
+  const failedRequests: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -97,6 +131,9 @@ describe.skipIf(SKIP_BROWSER)("the chat page in headless Chromium", () => {
     }
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on("response", (response) => {
+      if (response.status() >= 400) failedRequests.push(`${response.status()} ${response.url()}`);
+    });
     await page.goto(stack.pageUrl);
     await page.locator("#connection", { hasText: "live" }).waitFor();
   });
@@ -114,21 +151,38 @@ describe.skipIf(SKIP_BROWSER)("the chat page in headless Chromium", () => {
     return await page.locator("#deliveries .verdict").allTextContents();
   }
 
-  test("a DM: echo with typing, a tapback on thanks, a poll vote, and a resent delivery seen as duplicate", async () => {
-    await page.locator('#conversation-list li[data-guid="any;-;+15551230002"]').click();
+  test("a DM: echo without lingering typing dots, a readable tapback, a vote answered by name, a resend seen as duplicate", async () => {
+    await page.locator(`#conversation-list li[data-guid="${BOB}"]`).click();
     await expect.poll(() => page.locator("#chat-title").textContent()).toBe("Bob");
 
-    await say("hello from chromium");
-    await page.locator(".bubble.bot", { hasText: "You said: hello from chromium" }).waitFor();
+    const typingAtReply = await typingWhenReplyShows(page, () => say("hello from chromium"), "You said: hello from chromium");
+    expect(typingAtReply).toBe(false);
     await page.locator('#activity li[data-type="typing"]').first().waitFor();
     expect(await verdicts()).toContain("accepted");
+    await screenshot(page, "dm-echo-1280");
 
     await say("thanks!");
-    await page.locator(".bubble.me", { hasText: "thanks!" }).locator(".tapback", { hasText: "❤️" }).waitFor();
+    const tapback = page.locator(".bubble.me", { hasText: "thanks!" }).locator(".tapback");
+    await tapback.waitFor();
+    const colours = await badge(page, ".bubble.me .tapback");
+    const colourEmoji = (await page.evaluate(() => document.documentElement.dataset.emoji)) === "colour";
+    expect(colours.text).toBe(colourEmoji ? "❤️" : "Love");
+    expect(contrastRatio(colours.color, colours.background)).toBeGreaterThan(4.5);
+    expect(colours.width).toBeGreaterThan(12);
+    await screenshot(page, "tapback");
 
     await say("poll");
     await page.locator('.poll button.option[data-title="Blue"]').click();
-    await page.locator(".bubble.bot", { hasText: "+15551230002 voted blue" }).waitFor();
+    await page.locator(".bubble.bot", { hasText: "Got your vote: Blue" }).waitFor();
+    expect(await page.locator(".system", { hasText: "Bob voted Blue" }).count()).toBe(1);
+    const botTexts = await page.locator(".bubble.bot").allTextContents();
+    expect(botTexts.filter((text) => /\+1555|voted blue/.test(text))).toEqual([]);
+    await screenshot(page, "vote");
+
+    // Same order as the transcript: oldest first.
+    const labels = await deliveryLabels(page);
+    const mine = labels.map((label) => /Bob: (.*)$/.exec(label)?.[1]).filter(Boolean);
+    expect(mine).toEqual(["“hello from chromium”", "“thanks!”", "“poll”", "vote “Blue”"]);
 
     // The vote's claim completes just after the reply is sent: until then a resend is "in-flight" (409).
     let verdict: string | undefined;
@@ -136,23 +190,87 @@ describe.skipIf(SKIP_BROWSER)("the chat page in headless Chromium", () => {
       const before = await page.locator("#deliveries li").count();
       await page.locator("#resend").click();
       await expect.poll(() => page.locator("#deliveries li").count()).toBe(before + 1);
-      verdict = (await verdicts())[0];
+      verdict = (await verdicts()).at(-1);
       if (verdict !== "duplicate") await page.waitForTimeout(500);
     }
     expect(verdict).toBe("duplicate");
-    const newest = page.locator("#deliveries li").first();
+    const newest = page.locator("#deliveries li").last();
     expect(await newest.locator(".code").textContent()).toBe("200");
-    expect(await newest.textContent()).toContain("(resent)");
-    expect(await page.locator(".bubble.bot", { hasText: "voted blue" }).count()).toBe(1);
+    expect(await newest.textContent()).toContain("(resent) Bob: vote “Blue”");
+    expect(await page.locator(".bubble.bot", { hasText: "Got your vote" }).count()).toBe(1);
+  });
+
+  test("after a reload: the same transcript, deliveries with their text, and Resend enabled", async () => {
+    const before = await deliveryLabels(page);
+    await page.reload();
+    await page.locator("#connection", { hasText: "live" }).waitFor();
+    await page.locator(`#conversation-list li[data-guid="${BOB}"]`).click();
+    await page.locator(".bubble.bot", { hasText: "Got your vote: Blue" }).waitFor();
+    expect(await deliveryLabels(page)).toEqual(before);
+    expect(await page.locator(".system", { hasText: "Bob voted Blue" }).count()).toBe(1);
+    expect(await page.locator("#resend").isEnabled()).toBe(true);
+    expect(await page.locator(".bubble.me", { hasText: "thanks!" }).locator(".tapback").count()).toBe(1);
+    await screenshot(page, "reloaded");
+  });
+
+  test("the layout fits at 1280 and 700 px, and the page makes no failing request (favicon included)", async () => {
+    const regions = ["#conversations", "#chat", "#panel", "#composer", "#send", "#resend", "#chat-title"];
+    for (const width of [1280, 700]) {
+      await page.setViewportSize({ width, height: 800 });
+      expect(await layoutProblems(page, regions)).toEqual([]);
+      await screenshot(page, `layout-${width}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(failedRequests).toEqual([]);
+  });
+
+  test("without a colour-emoji font the page shows words: tapback, poll and hint", async () => {
+    const textPage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await textPage.goto(`${stack.pageUrl}?emoji=text`);
+      await textPage.locator(`#conversation-list li[data-guid="${BOB}"]`).click();
+      const tapback = await badge(textPage, ".bubble.me .tapback");
+      expect(tapback.text).toBe("Love");
+      expect(contrastRatio(tapback.color, tapback.background)).toBeGreaterThan(4.5);
+      expect(await textPage.locator(".poll strong").first().textContent()).toBe("Poll: What is your favorite color?");
+      expect(await textPage.locator("#chat-hint").textContent()).toContain("a Love tapback");
+      await screenshot(textPage, "emoji-as-text");
+    } finally {
+      await textPage.close();
+    }
+  });
+
+  test("deliveries sent with sign.mjs show on the page under the contact's name; --resend is a duplicate", async () => {
+    const webhook = `${stack.workerUrl}/api/imessage/webhook`;
+    const sent = await run("test/fixtures/sign.mjs", [
+      "test/fixtures/webhooks/dm-text.json",
+      "--secret",
+      DEMO_SECRETS.IMESSAGE_WEBHOOK_SECRET,
+      "--send",
+      webhook,
+      "--resend",
+      "--simulator",
+      stack.simulatorUrl,
+    ]);
+    expect(sent.stdout).toMatch(/^200 \{"status":"accepted"/m);
+    expect(sent.stdout).toMatch(/^resent: 200 \{"status":"duplicate"/m);
+    expect(sent.code).toBe(0);
+
+    await page.locator('#conversation-list li[data-guid="any;-;+15551234567"]', { hasText: "Dana" }).click();
+    await page.locator(".bubble.bot", { hasText: "You said: hey bot, what's up?" }).waitFor();
+    // sign.mjs waits out 409 in-flight answers (the first copy's handlers still running) before the duplicate.
+    const dana = (await deliveryLabels(page)).filter((label) => label.includes("Dana:") && !label.startsWith("in-flight"));
+    expect(dana).toEqual(["accepted Dana: “hey bot, what's up?”", "duplicate (resent) Dana: “hey bot, what's up?”"]);
+
+    const wrong = await run("test/fixtures/sign.mjs", ["test/fixtures/webhooks/dm-text.json", "--secret", "whsec_wrong", "--send", webhook, "--direct"]);
+    expect(wrong.stdout).toMatch(/^401 /m);
+    expect(wrong.code).toBe(1);
   });
 
   test("the demo group: a mention starts the conversation", async () => {
     await page.locator('#conversation-list li[data-guid="any;+;chat914325730198374"]').click();
     await say("@bot hi everyone");
     await page.locator(".bubble.bot", { hasText: "You said: @bot hi everyone" }).waitFor();
-
-    mkdirSync("test-results", { recursive: true });
-    await page.locator('#conversation-list li[data-guid="any;-;+15551230002"]').click();
-    await page.screenshot({ path: join("test-results", "chat-page.png") });
+    await screenshot(page, "group");
   });
 });

@@ -1,33 +1,72 @@
 // The chat page: sends what you type as signed webhook deliveries (POST /__sim/deliver) and renders
 // what the bot does from the simulator's event stream (GET /__sim/events). No build step.
+// Everything shown comes from that stream (replayed from the start on load), so a reload shows the
+// same page: transcript, deliveries with their text, and "Resend last delivery".
 
+/** Tapback kinds on the wire → emoji, and the words shown where no colour-emoji font exists. */
 const TAPBACKS = {
-  MESSAGE_REACTION_KIND_LOVE: "❤️",
-  MESSAGE_REACTION_KIND_LIKE: "👍",
-  MESSAGE_REACTION_KIND_DISLIKE: "👎",
-  MESSAGE_REACTION_KIND_LAUGH: "😂",
-  MESSAGE_REACTION_KIND_EMPHASIZE: "‼️",
-  MESSAGE_REACTION_KIND_QUESTION: "❓",
+  MESSAGE_REACTION_KIND_LOVE: ["❤️", "Love"],
+  MESSAGE_REACTION_KIND_LIKE: ["👍", "Like"],
+  MESSAGE_REACTION_KIND_DISLIKE: ["👎", "Dislike"],
+  MESSAGE_REACTION_KIND_LAUGH: ["😂", "Ha ha"],
+  MESSAGE_REACTION_KIND_EMPHASIZE: ["‼️", "!!"],
+  MESSAGE_REACTION_KIND_QUESTION: ["❓", "?"],
 };
-const TYPING_MIN_MS = 800;
+const EMOJI_WORDS = Object.fromEntries(Object.values(TAPBACKS));
 
 const $ = (id) => document.getElementById(id);
 const config = await (await fetch("/chat/config.json")).json();
 
-/** chat GUID → { guid, title, subtitle, items: [], byGuid: Map, typing, typingSince, unread } */
+/**
+ * True when this browser draws emoji in colour. Without a colour-emoji font (a bare Linux, CI)
+ * emoji render as empty boxes or nothing, so the page shows words instead. `?emoji=text` forces words.
+ */
+function drawsColourEmoji() {
+  if (new URLSearchParams(location.search).get("emoji") === "text") return false;
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 32;
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  if (!context) return true;
+  context.font = `24px ${getComputedStyle(document.documentElement).getPropertyValue("--emoji")}, sans-serif`;
+  context.textBaseline = "top";
+  context.fillText("👍", 0, 0);
+  const pixels = context.getImageData(0, 0, 32, 32).data;
+  for (let i = 0; i < pixels.length; i += 4) {
+    const [r, g, b, a] = [pixels[i], pixels[i + 1], pixels[i + 2], pixels[i + 3]];
+    if (a > 0 && Math.max(r, g, b) - Math.min(r, g, b) > 40) return true;
+  }
+  return false;
+}
+const colourEmoji = drawsColourEmoji();
+document.documentElement.dataset.emoji = colourEmoji ? "colour" : "text";
+
+/** An emoji as this browser can show it: itself, or its word. */
+function emoji(symbol) {
+  return colourEmoji ? symbol : (EMOJI_WORDS[symbol] ?? symbol);
+}
+
+/** chat GUID → { guid, title, subtitle, items: [], byGuid: Map, typing, unread } */
 const chats = new Map();
 let active;
 let lastSeq = 0;
-/** The last delivery this page made, for "Resend last delivery". */
+/** The newest delivery in the panel (whoever sent it), for "Resend last delivery". */
 let lastDelivery;
-/** message id → short label, for the deliveries panel. */
-const labels = new Map();
 const seenWebhookIds = new Set();
 
-function chat(guid, title = guid, subtitle = "") {
+function contactName(address) {
+  return config.contacts.find((c) => c.address === address)?.name ?? address;
+}
+
+/** A conversation's title: the contact's name for a DM, "Demo group" or the GUID for a group. */
+function titleFor(guid) {
+  if (guid.startsWith("any;-;")) return contactName(guid.slice("any;-;".length));
+  return guid === config.groupGuid ? "Demo group" : guid;
+}
+
+function chat(guid, title = titleFor(guid), subtitle = guid.startsWith("any;-;") ? guid.slice("any;-;".length) : "") {
   let found = chats.get(guid);
   if (!found) {
-    found = { guid, title, subtitle, items: [], byGuid: new Map(), typing: false, typingSince: 0, unread: false };
+    found = { guid, title, subtitle, items: [], byGuid: new Map(), typing: false, unread: false };
     chats.set(guid, found);
     renderList();
   }
@@ -42,10 +81,6 @@ function el(tag, className, text) {
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
-}
-
-function contactName(address) {
-  return config.contacts.find((c) => c.address === address)?.name ?? address;
 }
 
 function senderFor(guid) {
@@ -72,7 +107,7 @@ function renderItem(item) {
   if (item.kind === "poll") {
     const node = el("li", "poll");
     node.dataset.guid = item.guid;
-    node.append(el("strong", "", `📊 ${item.title}`));
+    node.append(el("strong", "", colourEmoji ? `📊 ${item.title}` : `Poll: ${item.title}`));
     for (const option of item.options) {
       const button = el("button", `option${item.voted === option.text ? " voted" : ""}`, option.text);
       button.type = "button";
@@ -87,7 +122,7 @@ function renderItem(item) {
   if (item.side === "me" && active.startsWith("any;+;")) node.append(el("span", "sender", contactName(item.sender)));
   node.append(document.createTextNode(item.unsent ? "message unsent" : item.text));
   if (item.edited) node.append(el("span", "edited", "Edited"));
-  if (item.tapbacks.size) node.append(el("span", "tapback", [...item.tapbacks].join("")));
+  if (item.tapbacks.size) node.append(el("span", "tapback", [...item.tapbacks].map(emoji).join(" ")));
   return node;
 }
 
@@ -98,7 +133,7 @@ function renderChat() {
   $("send-as-label").hidden = !isGroup;
   $("chat-hint").textContent = isGroup
     ? `Say "@${config.botName} hi" to start: the bot subscribes to the group and then answers every message.`
-    : `Try "hello", "thanks" (a ❤️ tapback) or "poll" (a native poll; click an option to vote).`;
+    : `Try "hello", "thanks" (a ${emoji("❤️")} tapback) or "poll" (a native poll; click an option to vote).`;
   const transcript = $("transcript");
   const nodes = current.items.map(renderItem);
   if (current.typing) {
@@ -138,11 +173,47 @@ function message(side, wire) {
   return { kind: "message", guid: wire.guid, side, text: wire.content?.text ?? "", sender: wire.sender?.address, tapbacks: new Set() };
 }
 
+/** Adds a row at the end of a panel list (oldest first, like the transcript) and keeps the newest in view. */
+function appendRow(list, item) {
+  list.append(item);
+  list.scrollTop = list.scrollHeight;
+}
+
 function logActivity(type, summary, detail) {
   const item = el("li");
   item.dataset.type = type;
   item.append(el("span", "code", type), el("span", "", summary), el("span", "detail", detail));
-  $("activity").prepend(item);
+  appendRow($("activity"), item);
+}
+
+function clip(text) {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+function envelopeMessage(envelopeText) {
+  try {
+    return JSON.parse(envelopeText ?? "").message;
+  } catch {
+    return undefined;
+  }
+}
+
+const voteLine = (sender, title) => `${contactName(sender)} voted ${title}`;
+
+/** What a delivery carried, from its envelope: `Bob: “hello”`, `Bob: vote “Red”`. */
+function deliveryLabel(message) {
+  if (!message) return "";
+  const content = message.content ?? {};
+  const what =
+    content.type === "text"
+      ? `“${clip(String(content.text ?? ""))}”`
+      : content.type === "poll_option"
+        ? `vote “${content.option?.title ?? "?"}”`
+        : content.type === "reaction"
+          ? `tapback ${emoji(String(content.emoji ?? ""))}`
+          : String(content.type ?? "");
+  const sender = message.sender?.id;
+  return sender ? `${contactName(sender)}: ${what}` : what;
 }
 
 function logDelivery(delivery) {
@@ -160,29 +231,34 @@ function logDelivery(delivery) {
   const ok = delivery.status >= 200 && delivery.status < 300;
   item.append(el("span", `code ${ok ? "ok" : "bad"}`, String(delivery.status || "no answer")));
   const summary = el("span");
-  summary.append(el("span", `verdict ${verdict}`, verdict), document.createTextNode(` ${resent ? "(resent) " : ""}${labels.get(delivery.messageId) ?? ""}`));
+  const message = envelopeMessage(delivery.envelope);
+  summary.append(el("span", `verdict ${verdict}`, verdict), document.createTextNode(` ${resent ? "(resent) " : ""}${deliveryLabel(message)}`));
   item.append(summary, el("span", "detail", `${delivery.webhookId} · ${delivery.messageId ?? ""}`));
-  $("deliveries").prepend(item);
+  appendRow($("deliveries"), item);
+  // A vote is no message in the transcript: its line comes from the delivery (after a reload too).
+  if (message?.content?.type === "poll_option" && message.content.selected && message.space?.id) {
+    const poll = chat(message.space.id).items.find((item) => item.kind === "poll" && message.id.startsWith(`${item.guid}:`));
+    if (poll) poll.voted = message.content.option?.title;
+    addItem(message.space.id, { kind: "system", guid: message.id, text: voteLine(message.sender?.id, message.content.option?.title) });
+  }
+  if (delivery.envelope) {
+    lastDelivery = { body: delivery.envelope, webhookId: delivery.webhookId };
+    $("resend").disabled = false;
+  }
 }
 
 // ── events from the simulator ───────────────────────────────────────────────
 
-function finishTyping(current) {
-  const wait = Math.max(0, current.typingSince + TYPING_MIN_MS - Date.now());
-  setTimeout(() => {
-    if (current.typing === "ending") {
-      current.typing = false;
-      changed(current.guid);
-    }
-  }, wait);
-  current.typing = "ending";
+/** The bot's message or poll is on screen: its typing indicator goes in the same render. */
+function stopTyping(current) {
+  current.typing = false;
 }
 
 const handlers = {
   "inbound.message": (e) => addItem(e.chatGuid, message("me", e.message)),
   "message.sent": (e) => {
     const current = chat(e.chatGuid);
-    if (current.typing) finishTyping(current);
+    stopTyping(current);
     addItem(e.chatGuid, message("bot", e.message));
     logActivity("send", `text to ${current.title}`, e.message.content?.text ?? "");
   },
@@ -199,18 +275,15 @@ const handlers = {
     logActivity("unsend", `unsent a message in ${chat(e.chatGuid).title}`, e.messageGuid);
   },
   "reaction.set": (e) => {
-    const emoji = TAPBACKS[e.kind] ?? e.emoji ?? "?";
+    const symbol = TAPBACKS[e.kind]?.[0] ?? e.emoji ?? "?";
     const item = chat(e.chatGuid).byGuid.get(e.targetGuid);
-    if (item?.tapbacks) item.tapbacks[e.isSet ? "add" : "delete"](emoji);
+    if (item?.tapbacks) item.tapbacks[e.isSet ? "add" : "delete"](symbol);
     changed(e.chatGuid);
-    logActivity("tapback", `${e.isSet ? "added" : "removed"} ${emoji} in ${chat(e.chatGuid).title}`, e.targetGuid);
+    logActivity("tapback", `${e.isSet ? "added" : "removed"} ${emoji(symbol)} in ${chat(e.chatGuid).title}`, e.targetGuid);
   },
   typing: (e) => {
     const current = chat(e.chatGuid);
-    if (e.isTyping) {
-      current.typing = true;
-      current.typingSince = Date.now();
-    } else if (current.typing === true) finishTyping(current);
+    current.typing = e.isTyping;
     changed(e.chatGuid);
     logActivity("typing", `${e.isTyping ? "started" : "stopped"} typing in ${current.title}`, "");
   },
@@ -218,7 +291,7 @@ const handlers = {
   "chat.created": (e) => logActivity("chat", `created ${e.chat.guid}`, ""),
   "poll.created": (e) => {
     const current = chat(e.chatGuid);
-    if (current.typing) finishTyping(current);
+    stopTyping(current);
     addItem(e.chatGuid, { kind: "poll", guid: e.poll.pollMessageGuid, title: e.poll.title, options: e.poll.options, voted: undefined });
     logActivity("poll", `poll in ${current.title}`, e.poll.title);
   },
@@ -269,14 +342,11 @@ async function deliver(body, webhookId) {
   });
   const result = await response.json();
   if (!response.ok) throw new Error(result.error ?? `deliver failed (${response.status})`);
-  lastDelivery = { body, webhookId: result.webhookId };
-  $("resend").disabled = false;
   return result;
 }
 
 async function send(text) {
   const messageId = `page-${crypto.randomUUID()}`;
-  labels.set(messageId, `“${text.length > 40 ? `${text.slice(0, 40)}…` : text}”`);
   await deliver(JSON.stringify(envelope(active, senderFor(active), { type: "text", text }, messageId)));
 }
 
@@ -284,7 +354,6 @@ async function vote(poll, option) {
   const guid = active;
   const sender = senderFor(guid);
   poll.voted = option.text;
-  addItem(guid, { kind: "system", text: `${contactName(sender)} voted ${option.text}` });
   const content = {
     type: "poll_option",
     selected: true,
@@ -292,7 +361,7 @@ async function vote(poll, option) {
     poll: { title: poll.title, options: poll.options.map((o) => ({ title: o.text })) },
   };
   const messageId = `${poll.guid}:${sender}:${option.optionIdentifier}:selected:${Date.now()}`;
-  labels.set(messageId, `vote “${option.text}”`);
+  addItem(guid, { kind: "system", guid: messageId, text: voteLine(sender, option.text) });
   await deliver(JSON.stringify(envelope(guid, sender, content, messageId)));
 }
 

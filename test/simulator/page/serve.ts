@@ -25,21 +25,29 @@ export interface ChatPageConfig {
   groupGuid: string;
 }
 
-/** The demo DMs. */
+/**
+ * The demo DMs. Dana and Erin are the senders of `test/fixtures/webhooks/*.json`, so deliveries sent
+ * by hand with `test/fixtures/sign.mjs` land in conversations with a name.
+ */
 export const DEMO_CONTACTS: DemoContact[] = [
   { name: "Alice", address: "+15551230001" },
   { name: "Bob", address: "+15551230002" },
   { name: "Carol", address: "carol@example.com" },
+  { name: "Dana", address: "+15551234567" },
+  { name: "Erin", address: "friend@example.com" },
 ];
 
 const FILES: Record<string, { file: string; type: string }> = {
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
   "/chat/chat.js": { file: "chat.js", type: "text/javascript; charset=utf-8" },
   "/chat/chat.css": { file: "chat.css", type: "text/css; charset=utf-8" },
+  "/chat/favicon.svg": { file: "favicon.svg", type: "image/svg+xml" },
+  // Browsers ask for it before reading the page's <link rel="icon">; Chromium renders SVG here too.
+  "/favicon.ico": { file: "favicon.svg", type: "image/svg+xml" },
 };
 
 /**
- * The simulator's `pages` handler for the chat page: `/`, its script and style, and `/chat/config.json`.
+ * The simulator's `pages` handler for the chat page: `/`, its script, style and icon, and `/chat/config.json`.
  *
  * @example
  * const sim = await startSimulator({ pages: chatPage({ webhookUrl, webhookSecret: "whsec_demo", botName: "bot", contacts: DEMO_CONTACTS, groupGuid: DEMO_GROUP_GUID }) });

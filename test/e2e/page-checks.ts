@@ -1,0 +1,103 @@
+/**
+ * @module e2e/page-checks
+ * What the chat page end-to-end test measures in the browser: computed colours, boxes against the
+ * viewport, the typing indicator at the moment a reply appears, and screenshots under `test-results/`.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+
+/** Where the screenshots go (vitest runs from the repository root). */
+export const SCREENSHOT_DIR = join("test-results", "chat-page");
+
+/**
+ * Saves a full-window screenshot as `test-results/chat-page/<state>.png` and returns its path.
+ *
+ * @example
+ * await screenshot(page, "dm-1280");
+ */
+export async function screenshot(page: Page, state: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const path = join(SCREENSHOT_DIR, `${state}.png`);
+  await page.screenshot({ path });
+  return path;
+}
+
+/** A CSS colour `rgb(r, g, b)` / `rgba(…)` as numbers 0–255 (alpha ignored). */
+function channels(colour: string): [number, number, number] {
+  const match = /rgba?\(\s*([\d.]+)[ ,]+([\d.]+)[ ,]+([\d.]+)/.exec(colour);
+  if (!match) throw new Error(`not an rgb() colour: ${colour}`);
+  return [Number(match[1]), Number(match[2]), Number(match[3])];
+}
+
+/** WCAG contrast ratio of two CSS colours (1 = identical, 21 = black on white). */
+export function contrastRatio(a: string, b: string): number {
+  const luminance = (colour: string): number => {
+    const [r, g, b] = channels(colour).map((c) => {
+      const s = c / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    }) as [number, number, number];
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (light + 0.05) / (dark + 0.05);
+}
+
+/** The computed text and background colours, text and size of the first element matching `selector`. */
+export async function badge(page: Page, selector: string): Promise<{ color: string; background: string; text: string; width: number; height: number }> {
+  return await page.locator(selector).first().evaluate((node) => {
+    const style = getComputedStyle(node);
+    const box = node.getBoundingClientRect();
+    return { color: style.color, background: style.backgroundColor, text: node.textContent ?? "", width: box.width, height: box.height };
+  });
+}
+
+/** Regions of the page that stick out of the window or have no size, with their boxes (empty when the layout fits). */
+export async function layoutProblems(page: Page, selectors: string[]): Promise<string[]> {
+  return await page.evaluate((wanted) => {
+    const problems: string[] = [];
+    const { innerWidth, innerHeight } = window;
+    if (document.documentElement.scrollWidth > innerWidth) problems.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${innerWidth}`);
+    for (const selector of wanted) {
+      const node = document.querySelector(selector);
+      if (!node) {
+        problems.push(`${selector} missing`);
+        continue;
+      }
+      const box = node.getBoundingClientRect();
+      const where = `${selector} at x ${Math.round(box.left)}–${Math.round(box.right)}, y ${Math.round(box.top)}–${Math.round(box.bottom)} in ${innerWidth}×${innerHeight}`;
+      if (box.width < 1 || box.height < 1) problems.push(`${where}: no size`);
+      else if (box.left < -1 || box.right > innerWidth + 1 || box.top < -1 || box.bottom > innerHeight + 1) problems.push(`${where}: cut off`);
+    }
+    return problems;
+  }, selectors);
+}
+
+/**
+ * Resolves once a bot bubble containing `text` is in the transcript, with whether a typing
+ * indicator was still in the same conversation at that moment (a MutationObserver sees the very
+ * render that added the bubble).
+ */
+export async function typingWhenReplyShows(page: Page, send: () => Promise<void>, text: string): Promise<boolean> {
+  await page.evaluate((wanted) => {
+    const state = window as unknown as { __typingAtReply?: boolean | undefined };
+    state.__typingAtReply = undefined;
+    const transcript = document.getElementById("transcript");
+    if (!transcript) throw new Error("no #transcript");
+    const observer = new MutationObserver(() => {
+      const reply = [...transcript.querySelectorAll(".bubble.bot")].some((node) => node.textContent?.includes(wanted));
+      if (!reply) return;
+      state.__typingAtReply = transcript.querySelector(".typing-indicator") !== null;
+      observer.disconnect();
+    });
+    observer.observe(transcript, { childList: true, subtree: true });
+  }, text);
+  await send();
+  await page.waitForFunction(() => (window as unknown as { __typingAtReply?: boolean }).__typingAtReply !== undefined);
+  return await page.evaluate(() => (window as unknown as { __typingAtReply?: boolean }).__typingAtReply === true);
+}
+
+/** The delivery rows' labels, top to bottom. */
+export async function deliveryLabels(page: Page): Promise<string[]> {
+  return (await page.locator("#deliveries li > span:nth-child(2)").allTextContents()).map((text) => text.trim());
+}
