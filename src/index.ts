@@ -9,11 +9,18 @@ export {
   type iMessageAdapterOptions,
   type iMessageClientConfig,
   type ResolvedConfig,
+  type TextFormatting,
 } from "./adapter/config.ts";
 export { ValidationError, NotImplementedError } from "./adapter/errors.ts";
 export { MAX_DELIVERY_ATTEMPTS } from "./adapter/redelivery.ts";
 export { encodeThreadId, decodeThreadId, type iMessageThreadId } from "./adapter/thread-id.ts";
 export { iMessageFormatConverter } from "./adapter/format.ts";
+export { renderStyled, styledText, type StyledText, type TextStyle } from "./adapter/styled-text.ts";
+export { iMessageEffect, resolveEffect, type iMessageEffectId, type iMessageEffectName } from "./adapter/effects.ts";
+export type { BackgroundInput, VoiceInput, VoiceOptions } from "./adapter/extras.ts";
+export type { MediaBytes, MediaInput, MediaOptions } from "./adapter/media-input.ts";
+export { SPECTRUM_MINI_APP, type AppUrl, type MiniAppCard, type MiniAppCardLayout } from "./adapter/mini-app.ts";
+export type { iMessageEvent, iMessageEventHandler } from "./adapter/space-events.ts";
 // Also declares `message.openModal(modal)` on chat's Message type (a module augmentation).
 export { modalElementOf, withOpenModal, type ModalOpener } from "./adapter/message-modal.ts";
 export { tapbackFor, type TapbackKind } from "./adapter/tapbacks.ts";
