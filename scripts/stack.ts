@@ -34,6 +34,13 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** How long to wait for the Worker to answer (default 60 s). */
   readyTimeoutMs?: number;
+  /**
+   * Directory of another Worker to run instead of this repository's (`npm start -- --worker examples/worker`):
+   * wrangler runs there, and `IMESSAGE_USER_NAME` is not set, so that bot is named by its Chat `userName`.
+   */
+  worker?: string;
+  /** The bot's name the chat page suggests mentioning in the demo group (default `bot`). */
+  botName?: string;
 }
 
 /** A running stack. */
@@ -91,7 +98,13 @@ export async function freePort(): Promise<number> {
 
 /** The `wrangler dev` arguments: local bindings, the demo secrets as `--var`, everything pointed at the simulator. */
 export function wranglerArgs(options: StackOptions, simulatorUrl: string): string[] {
-  const vars: Record<string, string> = { ...DEMO_SECRETS, SPECTRUM_CLOUD_URL: simulatorUrl, IMESSAGE_HTTP_ADDRESS: simulatorUrl };
+  const { IMESSAGE_USER_NAME, ...secrets } = DEMO_SECRETS;
+  const vars: Record<string, string> = {
+    ...secrets,
+    ...(options.worker ? {} : { IMESSAGE_USER_NAME }),
+    SPECTRUM_CLOUD_URL: simulatorUrl,
+    IMESSAGE_HTTP_ADDRESS: simulatorUrl,
+  };
   return [
     "dev",
     "--local",
@@ -107,9 +120,9 @@ export function wranglerArgs(options: StackOptions, simulatorUrl: string): strin
   ];
 }
 
-function spawnWrangler(args: string[], log: (line: string) => void): ChildProcess {
+function spawnWrangler(args: string[], log: (line: string) => void, cwd = ROOT): ChildProcess {
   const child = spawn(process.execPath, [fileURLToPath(new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url)), ...args], {
-    cwd: ROOT,
+    cwd,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", FORCE_COLOR: "0" },
@@ -174,12 +187,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     pages: chatPage({
       webhookUrl: `${workerUrl}/api/imessage/webhook`,
       webhookSecret: DEMO_SECRETS.IMESSAGE_WEBHOOK_SECRET,
-      botName: DEMO_SECRETS.IMESSAGE_USER_NAME,
+      botName: options.botName ?? DEMO_SECRETS.IMESSAGE_USER_NAME,
       contacts: DEMO_CONTACTS,
       groupGuid: DEMO_GROUP_GUID,
     }),
   });
-  const child = spawnWrangler(wranglerArgs(options, simulator.url), log);
+  const child = spawnWrangler(wranglerArgs(options, simulator.url), log, options.worker);
   const workerExited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code ?? 0)));
   const onExit = (): void => killGroup(child, "SIGKILL");
   process.once("exit", onExit);

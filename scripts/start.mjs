@@ -1,5 +1,8 @@
 // `npm start`: the Worker under `wrangler dev` against the local Spectrum simulator, with the chat page.
 // Ports: WORKER_PORT (default 8787), SIMULATOR_PORT (default 8788). Ctrl-C stops everything.
+// `npm start -- --worker examples/worker` runs that Worker (your own bot) instead of this repository's.
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import process from "node:process";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
@@ -24,15 +27,47 @@ function port(name, fallback) {
 }
 
 const verbose = process.argv.includes("--verbose");
+
+/** `--worker <dir>`: the Worker to run, and the name its Chat instance gives the bot (for the page's hint). */
+function ownWorker() {
+  const index = process.argv.indexOf("--worker");
+  if (index < 0) return undefined;
+  const dir = process.argv[index + 1];
+  if (!dir || dir.startsWith("--")) {
+    console.error("--worker needs the directory of a Worker (its wrangler.toml), e.g. npm start -- --worker examples/worker");
+    process.exit(1);
+  }
+  const worker = resolve(process.env.INIT_CWD ?? process.cwd(), dir);
+  if (!existsSync(join(worker, "wrangler.toml")) && !existsSync(join(worker, "wrangler.jsonc")) && !existsSync(join(worker, "wrangler.json"))) {
+    console.error(`--worker ${dir}: no wrangler.toml / wrangler.json(c) in ${worker}`);
+    process.exit(1);
+  }
+  if (!existsSync(join(worker, "node_modules"))) {
+    console.error(`--worker ${dir}: its dependencies are not installed: run \`npm run setup\` (or \`npm install\`) in ${worker} first`);
+    process.exit(1);
+  }
+  let source = "";
+  try {
+    source = readFileSync(join(worker, "src", "index.ts"), "utf8");
+  } catch {
+    // another entry: the page then suggests @bot
+  }
+  const botName = /\buserName:\s*["']([^"']+)["']/.exec(source)?.[1] ?? "bot";
+  return { worker, botName };
+}
+const own = ownWorker();
 const workerPort = port("WORKER_PORT", 8787);
 const simulatorPort = port("SIMULATOR_PORT", 8788);
-console.log(`Starting the Spectrum simulator on ${simulatorPort} and the Worker (wrangler dev) on ${workerPort}…`);
+console.log(
+  `Starting the Spectrum simulator on ${simulatorPort} and ${own ? own.worker : "the Worker"} (wrangler dev) on ${workerPort}…`,
+);
 
 let stack;
 try {
   stack = await startStack({
     workerPort,
     simulatorPort,
+    ...(own ? { worker: own.worker, botName: own.botName } : {}),
     log: (line) => {
       if (verbose || /error|✘|exception/i.test(line)) console.log(line);
     },
@@ -49,7 +84,7 @@ console.log(`
   Worker:             ${stack.workerUrl}  (webhook: ${stack.workerUrl}/api/imessage/webhook)
   Spectrum simulator: ${stack.simulatorUrl}  (events: ${stack.simulatorUrl}/__sim/events)
 
-  Try "hello", "thanks" and "poll" in a DM, or "@bot hi" in the demo group. Ctrl-C stops everything.
+  ${own ? `Say hi in a DM, or "@${own.botName} hi" in the demo group.` : `Try "hello", "thanks" and "poll" in a DM, or "@bot hi" in the demo group.`} Ctrl-C stops everything.
 `);
 
 let stopping = false;
