@@ -21,6 +21,9 @@ const simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
 
 export default defineConfig({
   test: {
+    // A green run prints test names and counts: console output of passing tests (expected warnings,
+    // the demo bot's info lines) is kept back and shown only for tests that fail.
+    silent: "passed-only",
     projects: [
       {
         plugins: [
@@ -50,7 +53,7 @@ export default defineConfig({
           name: "workers",
           include: ["test/**/*.test.ts"],
           exclude: ["test/e2e/**", "test/reliability/**"],
-          globalSetup: ["./test/global-setup.ts"],
+          globalSetup: ["./test/global-setup.ts", "./test/quiet-runtime.ts"],
           testTimeout: 20_000,
           // The spectrum-ts root pulls @opentelemetry/api, which must be pre-bundled for workerd.
           deps: { optimizer: { ssr: { enabled: true, include: ["@opentelemetry/api"] } } },

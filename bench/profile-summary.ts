@@ -15,7 +15,8 @@ interface ProfileNode {
   children?: number[];
 }
 
-interface CpuProfile {
+/** The parts of a V8 `.cpuprofile` read here. */
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -114,6 +115,18 @@ export function summarizeProfile(profile: CpuProfile): ProfileSummary {
     functions: [...functions.values()].map((f) => ({ ...f, share: share(f.selfMs * 1000) })).sort((a, b) => b.selfMs - a.selfMs),
     ours: [...ours.values()].map((c) => ({ ...c, share: share(c.totalMs * 1000) })).sort((a, b) => b.totalMs - a.totalMs),
   };
+}
+
+/**
+ * Sampled time not idle, `(program)` (V8 compiling and native work) and GC included: how
+ * `wrangler check startup` reports a Worker's startup.
+ *
+ * @example
+ * const startupMs = activeMs(JSON.parse(readFileSync("worker-startup.cpuprofile", "utf8")));
+ */
+export function activeMs(profile: CpuProfile): number {
+  const idle = new Set(profile.nodes.filter((node) => node.callFrame.functionName === "(idle)").map((node) => node.id));
+  return profile.samples.reduce((total, id, i) => (idle.has(id) ? total : total + (profile.timeDeltas[i] ?? 0)), 0) / 1000;
 }
 
 if (import.meta.main) {

@@ -5,43 +5,15 @@
  *
  *   npx node bench/webhook-delivery.ts [--count 500]
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEMO_SECRETS, freePort, startStack } from "../scripts/stack.ts";
 import { spectrumWebhookHeaders } from "../test/simulator/client.ts";
+import { workerdCpuSeconds } from "./lib/proc.ts";
 
 const count = Number(process.argv[process.argv.indexOf("--count") + 1] || 500);
-const TICKS_PER_SECOND = 100;
-
-/** CPU seconds used so far by every workerd process descending from this one. */
-function workerdCpuSeconds(): number {
-  const parents = new Map<number, number>();
-  const names = new Map<number, string>();
-  const cpu = new Map<number, number>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      const fields = stat.slice(close + 2).split(" ");
-      names.set(Number(entry), stat.slice(stat.indexOf("(") + 1, close));
-      parents.set(Number(entry), Number(fields[1]));
-      cpu.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  const descends = (pid: number): boolean => {
-    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) if (p === process.pid) return true;
-    return false;
-  };
-  let total = 0;
-  for (const [pid, name] of names) if (name.startsWith("workerd") && descends(pid)) total += cpu.get(pid) ?? 0;
-  return total;
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }

@@ -41,6 +41,10 @@ export interface StackOptions {
   worker?: string;
   /** The bot's name the chat page suggests mentioning in the demo group (default `bot`). */
   botName?: string;
+  /** Wrangler config file (default: wrangler's own lookup from where it runs, `wrangler.toml`). */
+  config?: string;
+  /** Entry module overriding the config's `main` (the bench's instrumented entry). */
+  script?: string;
 }
 
 /** A running stack. */
@@ -50,6 +54,8 @@ export interface Stack {
   /** The chat page. */
   pageUrl: string;
   simulator: RunningSimulator;
+  /** Process id of wrangler, leader of the process group that also holds workerd. */
+  workerPid: number;
   /** Settles when wrangler exits, for whatever reason (with its exit code, or the signal's name). */
   workerExited: Promise<number | string>;
   /** Stops wrangler (its whole process group) and the simulator; safe to call twice. */
@@ -107,6 +113,8 @@ export function wranglerArgs(options: StackOptions, simulatorUrl: string): strin
   };
   return [
     "dev",
+    ...(options.script ? [options.script] : []),
+    ...(options.config ? ["--config", options.config] : []),
     "--local",
     "--ip",
     HOST,
@@ -221,5 +229,5 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stop();
     throw error;
   }
-  return { workerUrl, simulatorUrl: simulator.url, pageUrl: `${simulator.url}/`, simulator, workerExited, stop };
+  return { workerUrl, simulatorUrl: simulator.url, pageUrl: `${simulator.url}/`, simulator, workerPid: child.pid ?? 0, workerExited, stop };
 }

@@ -73,7 +73,9 @@ describe("the gateway's spectrum-ts app", () => {
     const socket = response.webSocket as WebSocket;
     socket.accept();
     const replies: { id: string; duplicate?: boolean }[] = [];
-    socket.addEventListener("message", (event) => replies.push(JSON.parse(event.data as string)));
+    socket.addEventListener("message", (event) => {
+      replies.push(JSON.parse(event.data as string));
+    });
 
     const envelope = groupEnvelope();
     const frame = JSON.stringify({ type: "event", id: `evt-${crypto.randomUUID()}`, envelope });

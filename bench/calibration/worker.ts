@@ -1,0 +1,83 @@
+/**
+ * @module bench/calibration/worker
+ * The calibration Worker of the load bench: the least a correct webhook receiver on Workers must do, so
+ * our Worker's figures can be read as a share of what this machine and runtime allow. Per delivery it
+ * verifies the Spectrum HMAC (WebCrypto, over the exact bytes), parses the envelope, claims the delivery
+ * with one SQLite `INSERT OR IGNORE … RETURNING` in the conversation's Durable Object, acknowledges, and
+ * puts one KV key in `waitUntil`. No handler runs.
+ */
+import { DurableObject } from "cloudflare:workers";
+
+/** The calibration Worker's bindings (see `wrangler.toml` beside this file). */
+export interface CalibrationEnv {
+  CLAIMS: DurableObjectNamespace<ClaimLedger>;
+  SEEN: KVNamespace;
+  IMESSAGE_WEBHOOK_SECRET: string;
+}
+
+const encoder = new TextEncoder();
+const keys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+    keys.set(secret, key);
+  }
+  return key;
+}
+
+function hexBytes(hex: string): Uint8Array<ArrayBuffer> | undefined {
+  if (!/^(?:[0-9a-f]{2})+$/i.test(hex)) return undefined;
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return bytes;
+}
+
+async function verified(request: Request, body: Uint8Array, secret: string): Promise<boolean> {
+  const timestamp = request.headers.get("x-spectrum-timestamp") ?? "";
+  const signature = hexBytes((request.headers.get("x-spectrum-signature") ?? "").replace(/^v0=/, ""));
+  if (!signature || !/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return false;
+  const prefix = encoder.encode(`v0:${timestamp}:`);
+  const signed = new Uint8Array(prefix.length + body.length);
+  signed.set(prefix);
+  signed.set(body, prefix.length);
+  return await crypto.subtle.verify("HMAC", await hmacKey(secret), signature, signed);
+}
+
+/** One Durable Object per conversation; a claim is one row. */
+export class ClaimLedger extends DurableObject<CalibrationEnv> {
+  constructor(ctx: DurableObjectState, env: CalibrationEnv) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, at INTEGER NOT NULL)");
+  }
+
+  /** True when this call claimed `key`, false when it was claimed before. */
+  claim(key: string): boolean {
+    return this.ctx.storage.sql.exec("INSERT OR IGNORE INTO claims (key, at) VALUES (?, ?) RETURNING key", key, Date.now()).toArray().length === 1;
+  }
+}
+
+export default {
+  async fetch(request, env, ctx): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname === "/healthz") return Response.json({ ok: true });
+    if (request.method !== "POST") return Response.json({ error: "POST deliveries" }, { status: 405 });
+    const body = new Uint8Array(await request.arrayBuffer());
+    if (!(await verified(request, body, env.IMESSAGE_WEBHOOK_SECRET))) return Response.json({ error: "bad signature" }, { status: 401 });
+    let envelope: { message?: { id?: unknown; space?: { id?: unknown } } };
+    try {
+      envelope = JSON.parse(new TextDecoder().decode(body)) as typeof envelope;
+    } catch {
+      return Response.json({ error: "malformed JSON" }, { status: 400 });
+    }
+    const messageId = envelope.message?.id;
+    const spaceId = envelope.message?.space?.id;
+    if (typeof messageId !== "string" || typeof spaceId !== "string") return Response.json({ error: "no message" }, { status: 400 });
+    const key = `${request.headers.get("x-spectrum-webhook-id") ?? "-"}:${messageId}`;
+    const claimed = await env.CLAIMS.get(env.CLAIMS.idFromName(spaceId)).claim(key);
+    if (!claimed) return Response.json({ status: "duplicate", key });
+    ctx.waitUntil(env.SEEN.put(`seen:${key}`, "1", { expirationTtl: 86_400 }));
+    return Response.json({ status: "accepted", key });
+  },
+} satisfies ExportedHandler<CalibrationEnv>;

@@ -1,0 +1,23 @@
+/**
+ * @module bench/lib/operation-counts
+ * The shape of the counts `counting/instrument.ts` takes inside workerd and `operations.ts` reads in Node.
+ */
+
+/** Operations counted since the last reset (answered by `GET /__bench/operations`). */
+export interface OperationCounts {
+  /** Stub calls by Durable Object binding name. */
+  durableObjectRequests: Record<string, number>;
+  kvReads: number;
+  kvWrites: number;
+  kvDeletes: number;
+  kvLists: number;
+  sqlStatements: number;
+  sqlRowsRead: number;
+  sqlRowsWritten: number;
+  /** `ctx.storage.get/put/delete/list` calls (the key-value API of a Durable Object). */
+  storageCalls: number;
+  alarmsSet: number;
+  /** Outbound `fetch` calls by path (`/v1/messages:sendText`, …). */
+  outbound: Record<string, number>;
+}
+

@@ -1,0 +1,59 @@
+/**
+ * @module test/quiet-runtime
+ * Global setup (vitest's main process) that keeps a green run quiet about network failures the tests
+ * cause on purpose. When the simulator drops a connection (fault `drop`) or a test calls a closed
+ * port, workerd reports it as a runtime log line (`exception = … disconnected: Connection refused`,
+ * `uncaught exception; … Network connection lost.`), and the Workers vitest pool writes those
+ * straight to the terminal, outside any test, so they cannot be captured per test. The tests assert
+ * the outcome (a `ConnectionError`, a retry, a 200 after redelivery); these exact lines are dropped.
+ * Anything else workerd prints still shows.
+ */
+
+/** The runtime lines that only report connections a test broke on purpose. */
+export const EXPECTED_RUNTIME_LINES: readonly RegExp[] = [
+  /disconnected: Connection refused \(os error 111\)/,
+  /disconnected: client error \(SendRequest\)/,
+  /Error: Network connection lost\./,
+];
+
+const RUNTIME_REPORT = /^(uncaught exception; |exception = )/;
+const RUNTIME_STACK = /^stack: \S*workerd@/;
+
+/**
+ * True when a chunk written by the pool is one of {@link EXPECTED_RUNTIME_LINES} (or the workerd stack
+ * line that follows one, when `afterDropped`).
+ *
+ * @example
+ * isExpectedRuntimeLine("exception = rust/worker/ffi.rs:110: disconnected: Connection refused (os error 111)\n", false); // true
+ */
+export function isExpectedRuntimeLine(text: string, afterDropped: boolean): boolean {
+  if (afterDropped && RUNTIME_STACK.test(text)) return true;
+  return RUNTIME_REPORT.test(text) && EXPECTED_RUNTIME_LINES.some((pattern) => pattern.test(text));
+}
+
+type Write = typeof process.stdout.write;
+
+function filtered(original: Write): Write {
+  let dropped = false;
+  return ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+    if (isExpectedRuntimeLine(text, dropped)) {
+      dropped = !/\nstack: /.test(text);
+      return true;
+    }
+    dropped = false;
+    return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
+  }) as Write;
+}
+
+/** Installs the filter on stdout and stderr for the run; returns the teardown that removes it. */
+export default function setup(): () => void {
+  const stdout = process.stdout.write;
+  const stderr = process.stderr.write;
+  process.stdout.write = filtered(stdout.bind(process.stdout));
+  process.stderr.write = filtered(stderr.bind(process.stderr));
+  return () => {
+    process.stdout.write = stdout;
+    process.stderr.write = stderr;
+  };
+}
