@@ -10,6 +10,7 @@ import { describe, expect, it, vi } from "vitest";
 import { createGatewayDurableObject } from "../durable-objects/gateway.ts";
 import { spaceOf } from "../src/adapter/inbound.ts";
 import { gatewayStub } from "../src/gateway/directory.ts";
+import { createMemoryLedger } from "../src/dedupe/ledger.ts";
 import { httpIMessage } from "../src/gateway/http-imessage-provider.ts";
 import { gatewaySpectrum, type GatewaySpectrumApp } from "../src/spectrum.ts";
 import { createDemoBot } from "../src/worker/bot.ts";
@@ -65,7 +66,7 @@ describe("the gateway's spectrum-ts app", () => {
     const app = createWorkerApp(createDemoBot);
     const ctx = createExecutionContext();
     const response = await app.fetch(
-      new Request("https://bot.example/api/imessage/relay?secret=relay_test", { headers: { upgrade: "websocket" } }),
+      new Request("https://bot.example/api/imessage/relay?secret=relay_test_secret_0123", { headers: { upgrade: "websocket" } }),
       env,
       ctx,
     );
@@ -190,7 +191,9 @@ describe("webhook deliveries reach the gateway's spectrum-ts app", () => {
     const { signedRequest } = await import("./helpers.ts");
     const adapter = createiMessageAdapter({
       env: env as unknown as Record<string, unknown>,
-      spaces: createGatewaySpaceDirectory(env.GATEWAY),
+      // Handlers recorded in this isolate: the in-process ledger, not the env's DELIVERY_LEDGER (which runs the demo bot).
+      ledger: createMemoryLedger(),
+      spaces: createGatewaySpaceDirectory(env.GATEWAY, { streamEnvelopes: true }),
       logger: { child: () => adapter.logger, debug() {}, info() {}, warn() {}, error() {} } as never,
     });
     const chat = new Chat({ userName: "nobody", adapters: { imessage: adapter }, state: createMemoryState(), logger: "silent" });

@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { Chat, NotImplementedError, type Adapter } from "chat";
 import { describe, expect, it } from "vitest";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
+import { createMemoryLedger } from "../src/dedupe/ledger.ts";
 import type { iMessageAdapter } from "../src/adapter/imessage-adapter.ts";
 import type { CatchUpCursor } from "../src/gateway/catch-up.ts";
 import { createGatewaySpaceDirectory, gatewayStub } from "../src/gateway/directory.ts";
@@ -26,6 +27,8 @@ const GROUP = "any;+;chat914325730198374";
 function coldBot() {
   const adapter = createiMessageAdapter({
     env: env as unknown as Record<string, unknown>,
+    // Handlers recorded in this isolate: the in-process ledger, not the env's DELIVERY_LEDGER (which runs the demo bot).
+    ledger: createMemoryLedger(),
     userName: "mybot",
     spaces: createGatewaySpaceDirectory(env.GATEWAY),
   });

@@ -6,6 +6,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { Chat, type Adapter } from "chat";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
+import { createMemoryLedger } from "../src/dedupe/ledger.ts";
 import type { iMessageAdapter } from "../src/adapter/imessage-adapter.ts";
 import { createDurableObjectState } from "../src/state/durable-state.ts";
 import { createWorkerApp } from "../src/worker/app.ts";
@@ -78,6 +79,8 @@ export interface RecordingBot {
 export function createRecordingBot(options: { userName?: string; handlerDelayMs?: number } = {}): RecordingBot {
   const adapter = createiMessageAdapter({
     env: env as unknown as Record<string, unknown>,
+    // Handlers recorded in this isolate: the in-process ledger, not the env's DELIVERY_LEDGER (which runs the demo bot).
+    ledger: createMemoryLedger(),
     userName: options.userName ?? "mybot",
   });
   const chat = new Chat({

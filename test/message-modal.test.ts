@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { Chat, Message, Modal, Select, SelectOption } from "chat";
 import { describe, expect, it } from "vitest";
+import { createMemoryLedger } from "../src/dedupe/ledger.ts";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
 import { createDurableObjectState } from "../src/state/durable-state.ts";
 import { fixture, inOwnDm, seedInbound, signedRequest, withFreshId } from "./helpers.ts";
@@ -18,6 +19,8 @@ function documentedBot(options: { chatUserName: string; userName?: string; envUs
   const imessage = createiMessageAdapter({
     env: { ...(env as unknown as Record<string, unknown>), ...(options.envUserName ? { IMESSAGE_USER_NAME: options.envUserName } : {}) },
     ...(options.userName ? { userName: options.userName } : {}),
+    // Handlers recorded in this isolate: the in-process ledger, not the env's DELIVERY_LEDGER (which runs the demo bot).
+    ledger: createMemoryLedger(),
   });
   const bot = new Chat({
     userName: options.chatUserName,

@@ -2,13 +2,41 @@
  * @module adapter/create
  * `createiMessageAdapter`: options and environment in, a Chat SDK adapter out.
  */
+import type { DeliveryLedgerDurableObject } from "../../durable-objects/delivery-ledger.ts";
+import type { GatewayDurableObject } from "../../durable-objects/gateway.ts";
+import { createDurableLedger } from "../dedupe/durable-ledger.ts";
+import { createGatewaySpaceDirectory } from "../gateway/directory.ts";
 import { MISSING_CREDENTIALS, resolveConfig, type iMessageAdapterOptions } from "./config.ts";
 import { ValidationError } from "./errors.ts";
 import { iMessageAdapter, type AdapterDependencies } from "./imessage-adapter.ts";
 
+function isNamespace<T>(value: unknown): value is DurableObjectNamespace<T extends Rpc.DurableObjectBranded ? T : never> {
+  return typeof value === "object" && value !== null && typeof (value as { idFromName?: unknown }).idFromName === "function";
+}
+
 /**
- * Creates the iMessage adapter. On Workers pass `env` (the Worker binding) so secrets are found.
+ * The durable parts found in a Worker's env by binding name: `DELIVERY_LEDGER` (exactly-once,
+ * durable execution) and `GATEWAY` (persistent group spaces). Explicit options win.
+ */
+function fromBindings(env: Record<string, unknown> | undefined, explicit: AdapterDependencies): AdapterDependencies {
+  const ledgerBinding = env?.DELIVERY_LEDGER;
+  const gatewayBinding = env?.GATEWAY;
+  return {
+    ledger:
+      explicit.ledger ??
+      (isNamespace<DeliveryLedgerDurableObject>(ledgerBinding) ? createDurableLedger({ namespace: ledgerBinding }) : undefined),
+    spaces:
+      explicit.spaces ?? (isNamespace<GatewayDurableObject>(gatewayBinding) ? createGatewaySpaceDirectory(gatewayBinding) : undefined),
+  };
+}
+
+/**
+ * Creates the iMessage adapter. On Workers pass `env` (the Worker binding): secrets are read from it,
+ * and the Durable Objects bound as `DELIVERY_LEDGER` and `GATEWAY` are used for exactly-once durable
+ * delivery handling and persistent group spaces, unless `ledger` / `spaces` are given. Without
+ * them deliveries are handled in the request's `waitUntil` (one isolate, not crash-safe).
  *
+ * @throws ValidationError in local mode (use the local-bridge package on a Mac) or on invalid options.
  * @example
  * ```ts
  * const bot = new Chat({ userName: "bot", adapters: { imessage: createiMessageAdapter({ env }) }, state });
@@ -22,5 +50,5 @@ export function createiMessageAdapter(options: iMessageAdapterOptions & AdapterD
       `local mode reads the macOS Messages database and runs only in Node on a Mac: import createiMessageAdapter from "chat-adapter-imessage-bridge" (the local-bridge package) there. Everywhere else (Cloudflare Workers included): ${MISSING_CREDENTIALS}, and set IMESSAGE_LOCAL=false`,
     );
   }
-  return new iMessageAdapter(config, { ledger, spaces });
+  return new iMessageAdapter(config, fromBindings(rest.env as Record<string, unknown> | undefined, { ledger, spaces }));
 }

@@ -5,8 +5,29 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Adapter, Chat } from "chat";
+import { gatewayStub } from "../gateway/directory.ts";
 import { gatewayRoutes } from "../gateway/routes.ts";
 import { jsonResponse, MAX_DELIVERY_BYTES } from "../webhook/receive.ts";
+
+const armed = new WeakSet<object>();
+
+/**
+ * Once per isolate, makes sure the gateway's alarm runs (token refresh and the reconciliation poll),
+ * so nothing depends on the cron having fired yet — e.g. under `wrangler dev`, which runs no crons.
+ */
+function armGateway(env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }): void {
+  const gateway = (env as Partial<Env>).GATEWAY;
+  if (!gateway || armed.has(gateway)) return;
+  armed.add(gateway);
+  ctx.waitUntil(
+    gatewayStub(gateway)
+      .keepalive()
+      .then(
+        () => undefined,
+        (error: unknown) => console.warn("Could not start the gateway's keepalive; the cron will", error),
+      ),
+  );
+}
 
 /** Builds (or reuses) the bot for a request's environment. */
 export type BotFactory = (env: Env) => Chat<{ imessage: Adapter }>;
@@ -36,6 +57,7 @@ export function createWorkerApp(bot: BotFactory): Hono<{ Bindings: Env }> {
       onError: () => jsonResponse(413, { error: `delivery body is larger than ${MAX_DELIVERY_BYTES} bytes (1 MiB)` }),
     }),
     async (c) => {
+      armGateway(c.env, c.executionCtx);
       const chat = bot(c.env);
       return await chat.webhooks.imessage(c.req.raw, { waitUntil: (task) => c.executionCtx.waitUntil(task) });
     },

@@ -5,6 +5,7 @@
  * Worker's entry; bind the gateway to your bot with `createGatewayDurableObject`).
  */
 export { createWorkerApp, type BotFactory } from "./app.ts";
+export { createiMessageWorker, type iMessageWorker } from "./imessage-worker.ts";
 export { gatewayScheduled } from "../gateway/routes.ts";
 export { createGatewaySpaceDirectory } from "../gateway/directory.ts";
 export { ChatStateDO } from "../../durable-objects/chat-state.ts";
