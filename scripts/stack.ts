@@ -19,8 +19,8 @@ export const DEMO_SECRETS = {
   IMESSAGE_PROJECT_ID: "proj_demo",
   IMESSAGE_PROJECT_SECRET: "secret_demo",
   IMESSAGE_WEBHOOK_SECRET: "whsec_demo",
-  CRON_SECRET: "cron_demo",
-  RELAY_SECRET: "relay_demo",
+  CRON_SECRET: "cron_demo_secret_0123",
+  RELAY_SECRET: "relay_demo_secret_0123",
   IMESSAGE_USER_NAME: "bot",
 } as const;
 
