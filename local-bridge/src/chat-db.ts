@@ -156,10 +156,11 @@ export class ChatDb {
    */
   reopenIfReplaced(): boolean {
     const identity = this.filesIdentity();
-    if (identity === this.identity || identity.startsWith("-|")) return false;
-    const opened = this.open();
+    if ((identity === this.identity && this.db.open) || identity.startsWith("-|")) return false;
+    // Close first: SQLite shares one shared-memory mapping among the connections of a process to the
+    // same file, so a new connection opened beside the old one would inherit the stale mapping.
     this.db.close();
-    ({ db: this.db, statements: this.statements } = opened);
+    ({ db: this.db, statements: this.statements } = this.open());
     this.identity = this.filesIdentity();
     return true;
   }

@@ -19,6 +19,13 @@ export const DEFAULT_POLL_INTERVAL_MS = 1000;
 export const DEFAULT_MAX_MESSAGE_AGE_MS = 15 * 60 * 1000;
 /** How many of the newest rows already read are checked for edits and unsends on each read. */
 export const DEFAULT_EDIT_LOOKBACK_ROWS = 2000;
+/**
+ * A new row without a chat yet (its `chat_message_join` row not written) is waited for this long before
+ * the watermark moves past it: Messages may write the two in separate steps.
+ */
+export const NO_CHAT_GRACE_MS = 5_000;
+/** Only rows this recent (by their date) are waited for; older rows without a chat are skipped at once. */
+const NO_CHAT_RECENT_MS = 60_000;
 /** Journal key of the edit watermark. */
 const EDIT_STAMP_KEY = "editStamp";
 const MIN_POLL_INTERVAL_MS = 50;
@@ -110,6 +117,7 @@ export class ChatDbWatcher {
   private started = false;
   private lastCommitAt = 0;
   private stopping = false;
+  private held: { rowid: number; since: number } | undefined;
 
   constructor(options: WatcherOptions) {
     const startAt = options.startAt ?? "latest";
@@ -206,16 +214,21 @@ export class ChatDbWatcher {
         this.commit();
         return counts.deliver;
       }
+      let waiting = false;
       for (const message of batch) {
         if (this.stopping) break;
         const verdict = admit(message, { ...this.options, seenAt });
+        if (verdict === "no-chat" && this.waitForChat(message, seenAt)) {
+          waiting = true;
+          break;
+        }
         counts[verdict]++;
         if (verdict === "deliver") await this.deliver(message);
         else if (verdict === "stale") this.options.journal?.finish(message.guid, message.rowid, "skipped", message.editStamp);
         this.cursor = message.rowid;
         if (Date.now() - this.lastCommitAt >= this.options.commitIntervalMs) this.commit();
       }
-      if (batch.length < this.options.batchSize || this.stopping) break;
+      if (batch.length < this.options.batchSize || this.stopping || waiting) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
     this.commit();
@@ -225,6 +238,16 @@ export class ChatDbWatcher {
     }
     if (!this.stopping) await this.followEdits(counts);
     return counts.deliver;
+  }
+
+  /** True while a recent row without a chat should be read again before the watermark passes it. */
+  private waitForChat(message: LocalMessage, seenAt: Date): boolean {
+    const now = seenAt.getTime();
+    if (message.dateSource === "database" && now - message.date.getTime() > NO_CHAT_RECENT_MS) return false;
+    if (this.held?.rowid !== message.rowid) this.held = { rowid: message.rowid, since: now };
+    if (now - this.held.since < NO_CHAT_GRACE_MS) return true;
+    this.options.logger?.warn(`Messages row ${message.rowid} has no chat after ${NO_CHAT_GRACE_MS} ms; skipping it`, { guid: message.guid });
+    return false;
   }
 
   private async deliver(message: LocalMessage): Promise<void> {

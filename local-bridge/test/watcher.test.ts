@@ -72,6 +72,38 @@ describe("ChatDbWatcher", () => {
     expect(w.cursor).toBe(b.rowid);
   });
 
+  it("waits for a new row's chat (chat_message_join written after the message) instead of moving past it", async () => {
+    const { path, dir, seen, watcher } = setup();
+    const w = watcher(new ChatDb(path, dir));
+    await w.poll();
+    const before = seen.length;
+    const fixture = new ChatDbFixture(path);
+    const dm = { rowid: 1, guid: `iMessage;-;${ALICE}` };
+    const row = fixture.message({ chat: dm, from: ALICE, text: "joined late", withoutChatJoin: true });
+    await w.poll();
+    expect(seen.length).toBe(before);
+    expect(w.cursor).toBe(row.rowid - 1);
+    fixture.joinChat(row.rowid, dm);
+    fixture.close();
+    await w.poll();
+    expect(seen.slice(before).map((m) => m.text)).toEqual(["joined late"]);
+    expect(w.cursor).toBe(row.rowid);
+  });
+
+  it("moves past an old row that has no chat at all", async () => {
+    const { path, dir, seen, watcher } = setup();
+    const fixture = new ChatDbFixture(path);
+    const dm = { rowid: 1, guid: `iMessage;-;${ALICE}` };
+    const orphan = fixture.message({ chat: dm, from: ALICE, text: "orphan", withoutChatJoin: true, date: new Date(Date.now() - 3_600_000) });
+    fixture.message({ chat: dm, from: ALICE, text: "after the orphan" });
+    fixture.close();
+    const w = watcher(new ChatDb(path, dir));
+    await w.poll();
+    expect(seen.map((m) => m.text)).not.toContain("orphan");
+    expect(seen.at(-1)?.text).toBe("after the orphan");
+    expect(w.cursor).toBeGreaterThan(orphan.rowid);
+  });
+
   it("starts after the newest row on a first run with startAt latest", async () => {
     const { path, dir, seen, watcher } = setup();
     const w = watcher(new ChatDb(path, dir), "latest");
