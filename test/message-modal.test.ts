@@ -122,6 +122,19 @@ describe("message.openModal", () => {
     expect(JSON.stringify(message.toJSON())).not.toContain("openModal");
   });
 
+  it("takes a JSX <Modal> as well as a Modal element", async () => {
+    const { jsx } = await import("chat/jsx-runtime");
+    const { modalElementOf } = await import("../src/adapter/message-modal.ts");
+    const options = [jsx(SelectOption, { label: "Red", value: "red" }), jsx(SelectOption, { label: "Blue", value: "blue" })];
+    const element = jsx(Modal, { callbackId: "fav-color", title: "Color?", children: jsx(Select, { id: "color", label: "Pick", children: options }) } as never);
+    expect(modalElementOf(element as never)).toMatchObject({
+      type: "modal",
+      callbackId: "fav-color",
+      title: "Color?",
+      children: [{ type: "select", id: "color", options: [{ label: "Red", value: "red" }, { label: "Blue", value: "blue" }] }],
+    });
+  });
+
   it("rejects something that is not a Modal with a clear error", async () => {
     const { withOpenModal } = await import("../src/adapter/message-modal.ts");
     const message = withOpenModal(
