@@ -39,7 +39,7 @@ import { withOpenModal } from "./message-modal.ts";
 import { iMessageThreadMethods } from "./thread-methods.ts";
 import { parseInbound, spaceOf, type InboundEvent } from "./inbound.ts";
 import { filesOf } from "./postable.ts";
-import { pollFromModal, savePollBinding } from "./polls.ts";
+import { openPollModal, pollVoteContext } from "./polls.ts";
 import { fromServerMessage } from "./server-message.ts";
 import { createStateSpaceDirectory, type SpaceDirectory } from "./spaces.ts";
 import { tapbackFor } from "./tapbacks.ts";
@@ -401,31 +401,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
 
   /** Opens a modal as a native poll: the first Select's options become the choices, the title the question. */
   async openModal(triggerId: string, modal: ModalElement, contextId?: string): Promise<{ viewId: string }> {
-    const poll = pollFromModal(modal);
-    const { client, chatGuid } = await this.target(triggerId, "openModal");
-    const created = await client.polls.create(
-      chatGuid,
-      poll.title,
-      poll.options.map((o) => o.label),
-      { clientMessageId: this.writeKey(chatGuid) },
-    );
-    const viewId = created.pollMessageGuid;
-    await savePollBinding(
-      this.requireChat().getState(),
-      chatGuid,
-      {
-        callbackId: modal.callbackId,
-        viewId,
-        selectId: poll.selectId,
-        values: Object.fromEntries(poll.options.map((o) => [o.label, o.value])),
-        contextId,
-        privateMetadata: modal.privateMetadata,
-        title: poll.title,
-        optionTitles: Object.fromEntries(created.options.map((o) => [o.optionIdentifier, o.text])),
-      },
-      this.logger,
-    );
-    return { viewId };
+    return await openPollModal(this.outbound, this.requireChat().getState(), this.logger, triggerId, modal, contextId);
   }
 
   /** Sends with an expressive-send effect, e.g. `"confetti"` (the reference adapter's extra; see `adapter/extras`). */
@@ -466,27 +442,6 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
 
   // ── helpers ────────────────────────────────────────────────────────────────
 
-  /**
-   * The Chat SDK consumes a modal context on the first submit, but a poll takes many votes: when the
-   * original context is gone (or the poll was opened outside an action), a fresh one naming the poll's
-   * thread is stored so every vote's handler gets `relatedThread`.
-   */
-  private async modalContextFor(contextId: string | undefined, threadId: string): Promise<string> {
-    const state = this.requireChat().getState();
-    if (contextId && (await state.get(`modal-context:${this.name}:${contextId}`)) !== null) return contextId;
-    const fresh = `poll-vote-${crypto.randomUUID()}`;
-    const thread = {
-      _type: "chat:Thread",
-      id: threadId,
-      channelId: threadId,
-      channelVisibility: "private",
-      isDM: this.isDM(threadId),
-      adapterName: this.name,
-    };
-    await state.set(`modal-context:${this.name}:${fresh}`, { thread }, 60_000);
-    return fresh;
-  }
-
   /** Records the envelope's space when it is new, changed or stale for this isolate (or the directory wants every envelope). */
   private async recordSpace(envelope: SlimEnvelope): Promise<void> {
     const sighting = spaceOf(envelope);
@@ -506,7 +461,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
       chat: this.requireChat(),
       events: this.events,
       logger: this.logger,
-      modalContext: (contextId, threadId) => this.modalContextFor(contextId, threadId),
+      modalContext: (contextId, threadId) => pollVoteContext(this.requireChat().getState(), contextId, threadId),
       optionTitle: async (threadId, pollId, optionId) => {
         const { client } = await this.target(threadId, "poll vote");
         return (await client.polls.get(pollId)).options.find((o) => o.optionIdentifier === optionId)?.text;

@@ -1,11 +1,13 @@
 /**
  * @module adapter/polls
- * Chat SDK modals as native iMessage polls: the first Select becomes the poll, and the poll ↔ modal
+ * Chat SDK modals as native iMessage polls (opened with `openPollModal`): the first Select becomes the poll, and the poll ↔ modal
  * mapping lives in the Chat state so a vote reaching any isolate, hours later, finds its modal — by the
  * poll's message GUID when the vote names it, else by the poll's title in that chat.
  */
 import type { Logger, ModalElement, StateAdapter } from "chat";
 import { ValidationError } from "./errors.ts";
+import type { OutboundContext } from "./outbound.ts";
+import { ADAPTER_NAME, decodeThreadId, isDmGuid } from "./thread-id.ts";
 
 /** What a vote needs to become a modal submission. */
 export interface PollBinding {
@@ -137,4 +139,66 @@ export async function resolveVote(
   }
   if (!label) return null;
   return { binding, value: binding.values[label] ?? label, label, matchedBy: byId ? "id" : "title" };
+}
+
+/**
+ * Opens a modal as a native poll (`POST /v1/polls`): the first Select's options become the choices,
+ * the title the question; the binding its votes are matched by is saved in the Chat state.
+ *
+ * @throws ValidationError for a modal that is not a poll (see {@link pollFromModal}).
+ * @example
+ * ```ts
+ * const { viewId } = await openPollModal(outbound, chat.getState(), logger, threadId, modal);
+ * ```
+ */
+export async function openPollModal(
+  context: OutboundContext,
+  state: StateAdapter,
+  logger: Logger,
+  threadId: string,
+  modal: ModalElement,
+  contextId: string | undefined,
+): Promise<{ viewId: string }> {
+  const poll = pollFromModal(modal);
+  const { client, chatGuid } = await context.target(threadId, "openModal");
+  const key = context.writeKey(chatGuid);
+  const created = await client.polls.create(chatGuid, poll.title, poll.options.map((o) => o.label), key ? { clientMessageId: key } : undefined);
+  const viewId = created.pollMessageGuid;
+  await savePollBinding(
+    state,
+    chatGuid,
+    {
+      callbackId: modal.callbackId,
+      viewId,
+      selectId: poll.selectId,
+      values: Object.fromEntries(poll.options.map((o) => [o.label, o.value])),
+      contextId,
+      privateMetadata: modal.privateMetadata,
+      title: poll.title,
+      optionTitles: Object.fromEntries(created.options.map((o) => [o.optionIdentifier, o.text])),
+    },
+    logger,
+  );
+  return { viewId };
+}
+
+/**
+ * The modal context id a vote's `onModalSubmit` runs with. The Chat SDK consumes a modal context on
+ * the first submit, but a poll takes many votes: when the original context is gone (or the poll was
+ * opened outside an action), a fresh one naming the poll's thread is stored so every vote's handler
+ * gets `relatedThread`.
+ */
+export async function pollVoteContext(state: StateAdapter, contextId: string | undefined, threadId: string): Promise<string> {
+  if (contextId && (await state.get(`modal-context:${ADAPTER_NAME}:${contextId}`)) !== null) return contextId;
+  const fresh = `poll-vote-${crypto.randomUUID()}`;
+  const thread = {
+    _type: "chat:Thread",
+    id: threadId,
+    channelId: threadId,
+    channelVisibility: "private",
+    isDM: isDmGuid(decodeThreadId(threadId).chatGuid),
+    adapterName: ADAPTER_NAME,
+  };
+  await state.set(`modal-context:${ADAPTER_NAME}:${fresh}`, { thread }, 60_000);
+  return fresh;
 }
