@@ -387,5 +387,11 @@ $("resend").addEventListener("click", () => {
   deliver(lastDelivery.body, lastDelivery.webhookId).catch((error) => addItem(active, { kind: "system", text: `resend failed: ${error.message}` }));
 });
 
+// A narrower window makes the transcript scroll: keep the newest message in view.
+window.addEventListener("resize", () => {
+  const transcript = $("transcript");
+  transcript.scrollTop = transcript.scrollHeight;
+});
+
 select(`any;-;${config.contacts[0].address}`);
 connect();
