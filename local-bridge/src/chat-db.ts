@@ -40,9 +40,6 @@ export interface ChatDbOptions {
   ownAddresses?: readonly string[];
 }
 
-/** The services a new DM can be started on with AppleScript (`account whose service type = …`). */
-export type SendService = "iMessage" | "SMS";
-
 interface AttachmentRow {
   message_id: number;
   guid: string;
