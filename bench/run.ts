@@ -166,7 +166,7 @@ try {
       pricesReadOn: PRICES_READ_ON,
     };
   }
-  if (sections.has("size")) results.size = await measureSize(tree.root, scratch);
+  if (sections.has("size")) results.size = await measureSize(tree.root, scratch, settings.runs);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
   tree.dispose();
