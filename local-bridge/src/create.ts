@@ -3,7 +3,7 @@
  * `createiMessageAdapter` for Node: local macOS mode by default, the Worker adapter for cloud and self-host.
  */
 import { readEnv, resolveConfig, type iMessageAdapterOptions } from "../../src/adapter/config.ts";
-import { createiMessageAdapter as createRemoteAdapter } from "../../src/adapter/create.ts";
+import { createRemoteiMessageAdapter as createRemoteAdapter } from "../../src/adapter/create-core.ts";
 import type { AdapterDependencies, iMessageAdapter } from "../../src/adapter/imessage-adapter.ts";
 import { LocalIMessageAdapter, type LocalModeOptions } from "./adapter.ts";
 

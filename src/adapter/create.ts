@@ -6,9 +6,9 @@ import type { DeliveryLedgerDurableObject } from "../../durable-objects/delivery
 import type { GatewayDurableObject } from "../../durable-objects/gateway.ts";
 import { createDurableLedger } from "../dedupe/durable-ledger.ts";
 import { createGatewaySpaceDirectory } from "../gateway/directory.ts";
-import { MISSING_CREDENTIALS, resolveConfig, type iMessageAdapterOptions } from "./config.ts";
-import { ValidationError } from "./errors.ts";
-import { iMessageAdapter, type AdapterDependencies } from "./imessage-adapter.ts";
+import type { iMessageAdapterOptions } from "./config.ts";
+import { createRemoteiMessageAdapter } from "./create-core.ts";
+import type { iMessageAdapter, AdapterDependencies } from "./imessage-adapter.ts";
 
 function isNamespace<T>(value: unknown): value is DurableObjectNamespace<T extends Rpc.DurableObjectBranded ? T : never> {
   return typeof value === "object" && value !== null && typeof (value as { idFromName?: unknown }).idFromName === "function";
@@ -43,12 +43,6 @@ function fromBindings(env: Record<string, unknown> | undefined, explicit: Adapte
  * ```
  */
 export function createiMessageAdapter(options: iMessageAdapterOptions & AdapterDependencies = {}): iMessageAdapter {
-  const { ledger, spaces, ...rest } = options;
-  const config = resolveConfig(rest);
-  if (config.mode === "local") {
-    throw new ValidationError(
-      `local mode reads the macOS Messages database and runs only in Node on a Mac: import createiMessageAdapter from "chat-adapter-imessage-bridge" (the local-bridge package) there. Everywhere else (Cloudflare Workers included): ${MISSING_CREDENTIALS}, and set IMESSAGE_LOCAL=false`,
-    );
-  }
-  return new iMessageAdapter(config, fromBindings(rest.env as Record<string, unknown> | undefined, { ledger, spaces }));
+  const { ledger, spaces } = options;
+  return createRemoteiMessageAdapter({ ...options, ...fromBindings(options.env as Record<string, unknown> | undefined, { ledger, spaces }) });
 }
