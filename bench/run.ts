@@ -5,10 +5,11 @@
  * markers of the README (and `docs/performance.md` when it has them).
  *
  *   npm run bench [-- --ref <commit>] [--runs 3] [--count 3000] [--load 200] [--conversations 10]
- *                 [--only in-process,load,operations,size] [--no-write]
+ *                 [--only in-process,load,operations,size] [--no-write] [--out before.json]
  *
  * `--ref` measures a commit checked out into a temporary directory (before/after on one machine);
- * `--no-write` prints the table without touching results.json or the documents.
+ * `--no-write` prints the table without touching results.json or the documents; `--out` saves the
+ * results there instead, documents untouched.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -43,6 +44,7 @@ const settings = {
 };
 const sections = new Set(option("only", "in-process,load,operations,size").split(","));
 const write = !process.argv.includes("--no-write");
+const out = option("out", "");
 const log = (line: string) => console.error(line);
 const quiet = (line: string) => {
   if (process.env.BENCH_VERBOSE) console.error(line);
@@ -174,7 +176,10 @@ try {
 
 const table = renderTable(results);
 console.log(table);
-if (write) {
+if (out) {
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${out}`);
+} else if (write) {
   writeFileSync(join(REPO_ROOT, "bench/results.json"), `${JSON.stringify(results, null, 2)}\n`);
   const written = writeBetweenMarkers(REPO_ROOT, ["README.md", "docs/performance.md"], table);
   log(`wrote bench/results.json and the table into ${written.join(", ")}`);
