@@ -320,11 +320,17 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     const fault = faults.take({ method: request.method, path, server, authorization: request.headers.get("authorization"), chatGuid });
     const fingerprint = new TextDecoder().decode(bytes);
 
-    const served = !fault
-      ? await serve(request, path, fingerprint)
-      : fault.phase === "after"
-        ? await after(fault, request, path, fingerprint)
-        : await before(fault, request, path, fingerprint);
+    const open = path.startsWith("/v1/") ? sends.begin(chatGuid) : undefined;
+    let served: Served;
+    try {
+      served = !fault
+        ? await serve(request, path, fingerprint)
+        : fault.phase === "after"
+          ? await after(fault, request, path, fingerprint)
+          : await before(fault, request, path, fingerprint);
+    } finally {
+      if (open !== undefined) sends.finish(open);
+    }
     const { response, outcome } = served;
     const dropped = isDropResponse(response);
     const replay = outcome === "replayed" || outcome === "joined";

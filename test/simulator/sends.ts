@@ -24,11 +24,30 @@ export class SendLog {
   private attemptList: SendAttempt[] = [];
   private deliveredList: DeliveredMessage[] = [];
   private readonly byGuid = new Map<string, DeliveredMessage>();
+  private readonly open = new Map<number, string>();
+  private nextOpen = 0;
   private seq = 0;
 
   /** Records what the server put into a chat, from the simulator's event feed. */
   constructor(events: SimulatorEvents) {
     events.on((event) => this.observe(event));
+  }
+
+  /** Notes a request the server has started on (for {@link inFlight}); returns the handle to {@link finish}. */
+  begin(chatGuid: string | undefined): number {
+    this.open.set(++this.nextOpen, chatGuid ?? "");
+    return this.nextOpen;
+  }
+
+  finish(handle: number): void {
+    this.open.delete(handle);
+  }
+
+  /** Requests the server has not answered yet (a hang counts until it ends), in chats with this prefix. */
+  inFlight(chatPrefix = ""): number {
+    let count = 0;
+    for (const chatGuid of this.open.values()) if (chatGuid.startsWith(chatPrefix)) count += 1;
+    return count;
   }
 
   /** Adds one attempt (its `seq` is assigned here). */
