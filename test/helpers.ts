@@ -4,7 +4,7 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { Chat, type Adapter } from "chat";
+import { Chat, type Adapter, type Logger } from "chat";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
 import { createMemoryLedger } from "../src/dedupe/ledger.ts";
 import type { iMessageAdapter } from "../src/adapter/imessage-adapter.ts";
@@ -61,10 +61,36 @@ export interface CallbackRun {
   detail?: Record<string, unknown>;
 }
 
+/** One line the code under test logged: tests assert what is logged on purpose instead of printing it. */
+export interface LoggedLine {
+  level: "debug" | "info" | "warn" | "error";
+  message: string;
+}
+
+/**
+ * A Chat SDK logger that keeps every line in `lines` (children share them) and prints nothing.
+ *
+ * @example
+ * const logger = recordingLogger();
+ * createiMessageAdapter({ env, logger });
+ * expect(logger.lines).toContainEqual({ level: "warn", message: "Rejected webhook delivery (401)" });
+ */
+export function recordingLogger(lines: LoggedLine[] = []): Logger & { lines: LoggedLine[] } {
+  const at =
+    (level: LoggedLine["level"]) =>
+    (message: string): void => {
+      lines.push({ level, message });
+    };
+  const logger = { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: () => logger };
+  return logger;
+}
+
 /** A bot whose handlers record what ran; `failures` makes the next N handler runs throw. */
 export interface RecordingBot {
   chat: Chat<{ imessage: Adapter }>;
   adapter: iMessageAdapter;
+  /** What the adapter logged (nothing is printed). */
+  logs: LoggedLine[];
   runs: CallbackRun[];
   failures: { remaining: number };
   /** Sends a request through the Worker app and waits for its `waitUntil` work. */
@@ -77,7 +103,9 @@ export interface RecordingBot {
  * Object runs the demo bot instead — see `test/dedupe.test.ts`).
  */
 export function createRecordingBot(options: { userName?: string; handlerDelayMs?: number } = {}): RecordingBot {
+  const logger = recordingLogger();
   const adapter = createiMessageAdapter({
+    logger,
     env: env as unknown as Record<string, unknown>,
     // Handlers recorded in this isolate: the in-process ledger, not the env's DELIVERY_LEDGER (which runs the demo bot).
     ledger: createMemoryLedger(),
@@ -138,6 +166,7 @@ export function createRecordingBot(options: { userName?: string; handlerDelayMs?
   return {
     chat,
     adapter,
+    logs: logger.lines,
     runs,
     failures,
     send: (request) => through(app, request),
