@@ -1,7 +1,8 @@
 /**
  * @module local-bridge/chat-db
- * Read-only access to the Messages database (`~/Library/Messages/chat.db`): new rows after a ROWID,
- * with their chat, sender, text and attachments.
+ * Read-only access to the Messages database (`~/Library/Messages/chat.db`): new rows after a ROWID and
+ * rows rewritten (edited, unsent) since an edit stamp, with their chat, sender, text and attachments;
+ * reopened when its files are replaced.
  */
 import Database from "better-sqlite3";
 import { statSync } from "node:fs";

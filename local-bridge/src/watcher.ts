@@ -137,8 +137,9 @@ export class ChatDbWatcher {
     this.cursor = stored ?? (startAt === "latest" ? this.options.db.maxRowid() : 0);
     if (stored === undefined && this.options.autoCommit) this.options.watermark.save(this.cursor);
     const journal = this.options.journal;
-    this.editStamp = journal?.get(EDIT_STAMP_KEY) ?? this.options.db.maxEditStamp();
-    journal?.set(EDIT_STAMP_KEY, this.editStamp);
+    // Edits are followed from now on: a first run starts above every edit already in the database.
+    this.editStamp = journal && options.onUpdate ? (journal.get(EDIT_STAMP_KEY) ?? this.options.db.maxEditStamp()) : "0";
+    if (journal && options.onUpdate) journal.set(EDIT_STAMP_KEY, this.editStamp);
     journal?.prune();
   }
 
