@@ -25,6 +25,8 @@ export interface PerDelivery {
   outboundHttp: number;
   /** Durable Object requests by binding, for the reader who wants to know which object. */
   byBinding: Record<string, number>;
+  /** Per delivery, by Durable Object class and statement: where the rows come from (evidence, not a figure). */
+  sqlByStatement: Record<string, { statements: number; rowsRead: number; rowsWritten: number }>;
 }
 
 /** The three phases of one run. */
@@ -77,6 +79,12 @@ function perDelivery(total: OperationCounts, deliveries: number): PerDelivery {
     sqlRowsWritten: total.sqlRowsWritten / deliveries,
     outboundHttp: sum(total.outbound) / deliveries,
     byBinding: Object.fromEntries(Object.entries(total.durableObjectRequests).map(([name, n]) => [name, n / deliveries])),
+    sqlByStatement: Object.fromEntries(
+      Object.entries(total.sqlByStatement).map(([statement, c]) => [
+        statement,
+        { statements: c.statements / deliveries, rowsRead: c.rowsRead / deliveries, rowsWritten: c.rowsWritten / deliveries },
+      ]),
+    ),
   };
 }
 

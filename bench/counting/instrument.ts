@@ -19,6 +19,7 @@ function zero(): OperationCounts {
     sqlStatements: 0,
     sqlRowsRead: 0,
     sqlRowsWritten: 0,
+    sqlByStatement: {},
     storageCalls: 0,
     alarmsSet: 0,
     outbound: {},
@@ -26,8 +27,8 @@ function zero(): OperationCounts {
 }
 
 let counts = zero();
-/** Cursors whose row counts are read when the counts are taken (they are final once consumed). */
-let cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+/** Cursors whose row counts are read when the counts are taken (they are final once consumed), with their statement. */
+let cursors: { statement: string; cursor: SqlStorageCursor<Record<string, SqlStorageValue>> }[] = [];
 
 /**
  * The counts so far (cursors' rows included), and a fresh start when `reset`.
@@ -36,19 +37,17 @@ let cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
  * const perDelivery = takeCounts(true);
  */
 export function takeCounts(reset: boolean): OperationCounts {
+  for (const { statement, cursor } of cursors) {
+    counts.sqlRowsRead += cursor.rowsRead;
+    counts.sqlRowsWritten += cursor.rowsWritten;
+    const entry = (counts.sqlByStatement[statement] ??= { statements: 0, rowsRead: 0, rowsWritten: 0 });
+    entry.statements++;
+    entry.rowsRead += cursor.rowsRead;
+    entry.rowsWritten += cursor.rowsWritten;
+  }
+  cursors = [];
   const taken: OperationCounts = structuredClone(counts);
-  for (const cursor of cursors) {
-    taken.sqlRowsRead += cursor.rowsRead;
-    taken.sqlRowsWritten += cursor.rowsWritten;
-  }
-  if (reset) {
-    counts = zero();
-    cursors = [];
-  } else {
-    counts.sqlRowsRead = taken.sqlRowsRead;
-    counts.sqlRowsWritten = taken.sqlRowsWritten;
-    cursors = [];
-  }
+  if (reset) counts = zero();
   return taken;
 }
 
@@ -151,13 +150,13 @@ export function countedEnv<E extends object>(env: E): E {
   return counted as E;
 }
 
-function countedSql(sql: SqlStorage): SqlStorage {
+function countedSql(sql: SqlStorage, className: string): SqlStorage {
   return bound(sql, (property) =>
     property === "exec"
       ? (query: string, ...bindings: unknown[]) => {
           counts.sqlStatements++;
           const cursor = sql.exec(query, ...(bindings as SqlStorageValue[]));
-          cursors.push(cursor);
+          cursors.push({ statement: `${className}: ${query.replace(/\s+/g, " ").trim().slice(0, 120)}`, cursor });
           return cursor;
         }
       : undefined,
@@ -168,10 +167,10 @@ function countedSql(sql: SqlStorage): SqlStorage {
  * Counts on the Durable Object's own storage object: the runtime accepts only the real
  * `DurableObjectState`, so its `storage` is patched in place (before the class's constructor runs).
  */
-function countStorage(ctx: DurableObjectState): void {
+function countStorage(ctx: DurableObjectState, className: string): void {
   const storage = ctx.storage;
   const patch = (name: string, value: unknown) => Object.defineProperty(storage, name, { value, configurable: true });
-  patch("sql", countedSql(storage.sql));
+  patch("sql", countedSql(storage.sql, className));
   const setAlarm = storage.setAlarm.bind(storage);
   patch("setAlarm", (...args: Parameters<DurableObjectStorage["setAlarm"]>) => {
     counts.alarmsSet++;
@@ -198,7 +197,7 @@ type DurableObjectClass = new (ctx: DurableObjectState, env: never) => object;
 export function countedDurableObject<T extends DurableObjectClass>(Base: T): T {
   return class extends (Base as unknown as new (ctx: DurableObjectState, env: object) => object) {
     constructor(ctx: DurableObjectState, env: object) {
-      countStorage(ctx);
+      countStorage(ctx, Base.name);
       super(ctx, countedEnv(env));
     }
   } as unknown as T;

@@ -14,6 +14,8 @@ export interface OperationCounts {
   sqlStatements: number;
   sqlRowsRead: number;
   sqlRowsWritten: number;
+  /** Statements, rows read and rows written by Durable Object class and statement (whitespace collapsed). */
+  sqlByStatement: Record<string, { statements: number; rowsRead: number; rowsWritten: number }>;
   /** `ctx.storage.get/put/delete/list` calls (the key-value API of a Durable Object). */
   storageCalls: number;
   alarmsSet: number;
