@@ -354,6 +354,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     if (path.startsWith("/v1/")) {
       const key = request.headers.get("x-idempotency-key") ?? undefined;
       const text = textOf(body);
+      const clientMessageId = (body as { clientMessageId?: unknown } | undefined)?.clientMessageId;
       sends.attempt({
         at: started,
         method: request.method,
@@ -363,6 +364,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
         ...(key ? { idempotencyKey: key } : {}),
         ...(chatGuid ? { chatGuid } : {}),
         ...(text !== undefined ? { text } : {}),
+        ...(typeof clientMessageId === "string" ? { clientMessageId } : {}),
         ...(fault ? { faultId: fault.id } : {}),
         ...(served.conflict ? { keyConflict: true } : {}),
       });

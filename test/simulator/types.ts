@@ -146,6 +146,8 @@ export interface SendAttempt {
   chatGuid?: string;
   /** Text of a send, when it had one. */
   text?: string;
+  /** The body's `clientMessageId` (the per-message idempotency field of sends), when it had one. */
+  clientMessageId?: string;
   /** HTTP status answered (0: connection dropped). */
   status: number;
   outcome: AttemptOutcome;
