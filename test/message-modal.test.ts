@@ -77,6 +77,18 @@ describe("the bot's name", () => {
     expect(imessage.userName).toBe("mybot");
   });
 
+  it("createiMessageAdapter({ env }) takes a Worker's Env interface as it is (no cast) and reads its strings", () => {
+    interface WorkerEnv {
+      IMESSAGE_PROJECT_ID: string;
+      IMESSAGE_PROJECT_SECRET: string;
+      IMESSAGE_USER_NAME: string;
+      CHAT_STATE: DurableObjectNamespace;
+    }
+    const workerEnv: WorkerEnv = { IMESSAGE_PROJECT_ID: "p", IMESSAGE_PROJECT_SECRET: "s", IMESSAGE_USER_NAME: "envbot", CHAT_STATE: env.CHAT_STATE };
+    const imessage = createiMessageAdapter({ env: workerEnv, ledger: createMemoryLedger() });
+    expect(imessage.config).toMatchObject({ mode: "cloud", projectId: "p", userName: "envbot" });
+  });
+
   it("userName and IMESSAGE_USER_NAME still name the bot when set", async () => {
     const byOption = documentedBot({ chatUserName: "mybot", userName: "optbot" });
     await byOption.deliver(groupMessage("@optbot hi"));

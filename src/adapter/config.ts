@@ -41,10 +41,11 @@ export interface iMessageAdapterOptions {
   /** Logger; defaults to a console logger at "info". */
   logger?: Logger;
   /**
-   * Where environment fallbacks come from. On Workers pass the Worker `env` binding;
+   * Where environment fallbacks come from (its string values are read). On Workers pass the Worker
+   * `env` binding as it is, typed `Env` (an interface, which `Record<string, unknown>` would reject);
    * when omitted, `process.env` is read (Node, or Workers with `nodejs_compat`).
    */
-  env?: Readonly<Record<string, unknown>>;
+  env?: object;
   /** Spectrum Cloud API base (`SPECTRUM_CLOUD_URL`, default `https://spectrum.photon.codes`). */
   cloudUrl?: string;
   /** Address of the cloud's HTTP middleware (`IMESSAGE_HTTP_ADDRESS`). */
@@ -106,8 +107,8 @@ export const MISSING_CREDENTIALS =
   "Provide cloud credentials (IMESSAGE_PROJECT_ID + IMESSAGE_PROJECT_SECRET), or a self-host IMESSAGE_SERVER_URL + IMESSAGE_API_KEY";
 
 /** Reads the environment fallbacks: the explicit `env` binding when given, else `process.env` when it exists. */
-export function readEnv(env: Readonly<Record<string, unknown>> | undefined): (name: string) => string | undefined {
-  const source = env ?? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+export function readEnv(env: object | undefined): (name: string) => string | undefined {
+  const source = (env as Readonly<Record<string, unknown>> | undefined) ?? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   return (name) => {
     const value = source?.[name];
     if (typeof value !== "string") return undefined;
