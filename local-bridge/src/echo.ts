@@ -11,10 +11,16 @@
  */
 import type { LocalMessage } from "./message-row.ts";
 
-/** How long after a send (or a first self-chat copy) a matching row counts as its echo (default 30 s). */
+/**
+ * How long after a send (or a first self-chat copy) a row dated then counts as its echo (default 30 s).
+ * Rows are compared by their own `message.date`, so a bot slow to work through a queue still recognises
+ * echoes it reads minutes later.
+ */
 export const DEFAULT_ECHO_WINDOW_MS = 30_000;
 /** A row dated this much before a send cannot be its echo (clock granularity of `message.date`). */
 const EARLIER_TOLERANCE_MS = 2_000;
+/** Sends are remembered this long for rows still queued behind slow handlers. */
+const RETENTION_MS = 15 * 60 * 1000;
 
 interface Entry {
   chat: string;
@@ -34,6 +40,11 @@ export interface EchoGuardOptions {
 function chatKey(chatGuid: string): string {
   const semicolon = chatGuid.indexOf(";");
   return semicolon >= 0 ? chatGuid.slice(semicolon) : chatGuid;
+}
+
+/** When a row was written: its own date, or `now` when it has none. */
+function dateOf(row: LocalMessage, now: number): number {
+  return row.dateSource === "database" ? row.date.getTime() : now;
 }
 
 /** What a row shows: its text, or the name of its single file. */
@@ -96,20 +107,21 @@ export class EchoGuard {
   rememberSelfChat(row: LocalMessage): void {
     if (!row.isSelfChat) return;
     this.prune();
-    this.selfChat.push({ chat: chatKey(row.chatGuid), body: bodyOf(row), at: this.now(), pending: new Set([!row.isFromMe]) });
+    this.selfChat.push({ chat: chatKey(row.chatGuid), body: bodyOf(row), at: dateOf(row, this.now()), pending: new Set([!row.isFromMe]) });
   }
 
   private absorb(entries: Entry[], row: LocalMessage): boolean {
     this.prune();
     const chat = chatKey(row.chatGuid);
     const body = bodyOf(row);
-    const dated = row.dateSource === "database" ? row.date.getTime() : Number.POSITIVE_INFINITY;
+    const dated = dateOf(row, this.now());
     const entry = entries.find(
       (candidate) =>
         candidate.chat === chat &&
         candidate.body === body &&
         candidate.pending.has(row.isFromMe) &&
-        dated >= candidate.at - EARLIER_TOLERANCE_MS,
+        dated >= candidate.at - EARLIER_TOLERANCE_MS &&
+        dated <= candidate.at + this.windowMs,
     );
     if (!entry) return false;
     entry.pending.delete(row.isFromMe);
@@ -117,7 +129,7 @@ export class EchoGuard {
   }
 
   private prune(): void {
-    const horizon = this.now() - this.windowMs;
+    const horizon = this.now() - Math.max(this.windowMs, RETENTION_MS);
     const live = (entry: Entry) => entry.at >= horizon && entry.pending.size > 0;
     this.sends = this.sends.filter(live);
     this.selfChat = this.selfChat.filter(live);

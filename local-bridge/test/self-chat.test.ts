@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { EchoGuard } from "../src/echo.ts";
+import type { LocalMessage } from "../src/chat-db.ts";
 import { testBot } from "./bot.ts";
 
 const OWNER = "+15557654321";
@@ -97,5 +99,30 @@ describe("self-chat (messaging your own number)", () => {
     bot.fixture.message({ chat: self, isFromMe: true, text: "note to self", destinationCallerId: OWNER });
     await bot.poll();
     expect(bot.events).toEqual([expect.objectContaining({ type: "message", text: "note to self", author: "owner@icloud.com", isMe: false })]);
+  });
+});
+
+describe("EchoGuard", () => {
+  const row = (text: string, isFromMe: boolean, date: number): LocalMessage => ({
+    rowid: 1, guid: `G-${text}-${date}`, chatGuid: `iMessage;-;${OWNER}`, isGroup: false, chatName: undefined, sender: OWNER,
+    date: new Date(date), dateSource: "database", isFromMe, isSelfChat: true, text, attachments: [], tapback: undefined,
+    associatedMessageType: 0, dateEdited: undefined, dateRetracted: undefined, editStamp: "0", summary: undefined,
+  });
+
+  it("matches echoes by the rows' own dates, so a bot reading them minutes late (slow handlers) still recognises them", () => {
+    let now = 1_000_000;
+    const guard = new EchoGuard({ now: () => now });
+    guard.recordSend(`any;-;${OWNER}`, "Pong");
+    now += 120_000;
+    expect(guard.isOwnSend(row("Pong", true, 1_001_000))).toBe(true);
+    expect(guard.isOwnSend(row("Pong", false, 1_002_000))).toBe(true);
+    expect(guard.isOwnSend(row("Pong", false, 1_003_000))).toBe(false);
+  });
+
+  it("does not take a row written well after the send (the owner typing the same words) for its echo", () => {
+    const guard = new EchoGuard({ now: () => 1_000_000 });
+    guard.recordSend(`iMessage;-;${OWNER}`, "ok");
+    expect(guard.isOwnSend(row("ok", true, 1_000_000 + 60_000))).toBe(false);
+    expect(guard.isOwnSend(row("ok", true, 1_000_000 - 10_000))).toBe(false);
   });
 });
