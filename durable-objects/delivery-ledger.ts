@@ -16,6 +16,7 @@ import { DurableObject } from "cloudflare:workers";
 import { LockError, type Logger } from "chat";
 import type { AcceptStatus } from "../src/dedupe/ledger.ts";
 import { conversationNameOf } from "../src/delivery/keys.ts";
+import { whileOwned } from "../src/delivery/ownership.ts";
 import { LedgerStore, type DeadLetter } from "../src/delivery/ledger-store.ts";
 import { isPermanentFailure, MAX_DELIVERY_ATTEMPTS, redeliveryDelayMs } from "../src/adapter/redelivery.ts";
 import { readyAdapter, type GatewayBot } from "../src/gateway/gateway-core.ts";
@@ -59,16 +60,25 @@ function describe(error: unknown): string {
 export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: (env: E) => GatewayBot) {
   return class DeliveryLedgerDurableObject extends DurableObject<E> {
     readonly store: LedgerStore;
+    private draining: Promise<void> | undefined;
+    /** When handled deliveries were last pruned by this instance (0: not yet). */
+    private prunedAt = 0;
 
     constructor(ctx: DurableObjectState, env: E) {
       super(ctx, env);
       this.store = new LedgerStore(ctx.storage.sql);
     }
 
-    /** Records a delivery once and makes sure it runs; see {@link AcceptStatus}. */
+    /**
+     * Records a delivery once and starts running it in this object right away, after answering; a
+     * watchdog alarm resumes it should this isolate die first. See {@link AcceptStatus}.
+     */
     async accept(delivery: VerifiedDelivery, key: string): Promise<AcceptStatus> {
       const status = this.store.accept(key, delivery, Date.now());
-      if (status === "accepted") await this.wakeBy(Date.now());
+      if (status === "accepted") {
+        await this.wakeBy(Date.now() + RESUME_AFTER_MS);
+        this.ctx.waitUntil(this.drain());
+      }
       return status;
     }
 
@@ -90,6 +100,18 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
     }
 
     override async alarm(): Promise<void> {
+      await this.drain();
+    }
+
+    /** Runs what is due, one delivery at a time; concurrent callers share the one run in progress. */
+    private drain(): Promise<void> {
+      this.draining ??= this.runDue().finally(() => {
+        this.draining = undefined;
+      });
+      return this.draining;
+    }
+
+    private async runDue(): Promise<void> {
       if (!bot) {
         console.error(`deliveries wait: ${UNBOUND}`);
         await this.ctx.storage.setAlarm(Date.now() + 3600_000);
@@ -107,10 +129,10 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
         }
         this.store.start(due.key, now);
         // The watchdog: should this isolate die inside the handler, the runtime fires the alarm again.
-        await this.ctx.storage.setAlarm(now + RESUME_AFTER_MS);
+        await this.wakeBy(now + RESUME_AFTER_MS);
         const attempt = due.attempts + 1;
         try {
-          await adapter.runDelivery(due.delivery, { key: due.key, attempt });
+          await whileOwned(due.delivery.envelope.message.space.id, () => adapter.runDelivery(due.delivery, { key: due.key, attempt }));
           this.store.finish(due.key, Date.now());
         } catch (error) {
           await this.failed(due.key, due.delivery, attempt, error, adapter.logger);
@@ -121,8 +143,17 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
         await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
         return;
       }
-      if (this.store.prune(Date.now()) > 0) await this.ctx.storage.setAlarm(Date.now() + PRUNE_EVERY_MS);
-      else await this.ctx.storage.deleteAlarm();
+      const now = Date.now();
+      if (now - this.prunedAt > PRUNE_EVERY_MS) {
+        this.prunedAt = now;
+        if (this.store.prune(now) > 0) {
+          await this.ctx.storage.setAlarm(now + PRUNE_EVERY_MS);
+          return;
+        }
+      }
+      // Nothing open: no alarm invocation is billed for a delivery that completed in its own run.
+      const alarm = await this.ctx.storage.getAlarm();
+      if (alarm !== null && alarm - now < PRUNE_EVERY_MS / 2) await this.ctx.storage.deleteAlarm();
     }
 
     private async failed(

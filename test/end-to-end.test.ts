@@ -30,7 +30,7 @@ describe("end to end in workerd: signed delivery → Worker → demo bot → sim
     const calls = await eventually(since, (r) => (r.body as { chatGuid?: string })?.chatGuid === chatGuid, 3);
     expect(calls.map((r) => [r.path, r.body])).toEqual([
       ["/v1/chats:setTyping", { chatGuid, isTyping: true }],
-      ["/v1/messages:sendText", { chatGuid, text: "You said: hey bot, what's up?", clientMessageId: expect.stringMatching(/^d-[0-9a-f]{32}-0$/) }],
+      ["/v1/messages:sendText", { chatGuid, text: "You said: hey bot, what's up?", clientMessageId: expect.stringMatching(/^d-[0-9a-f]{16}-0$/) }],
       ["/v1/chats:setTyping", { chatGuid }],
     ]);
   });

@@ -166,7 +166,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
    */
   async runDelivery(delivery: Pick<VerifiedDelivery, "envelope">, run: { key: string; attempt: number }): Promise<void> {
     const chatGuid = delivery.envelope.message.space.id;
-    const keys = await OutboundKeys.forDelivery(run.key);
+    const keys = OutboundKeys.forDelivery(run.key);
     this.outboundKeys.set(chatGuid, keys);
     try {
       await this.processEnvelope(delivery);

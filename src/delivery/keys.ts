@@ -16,6 +16,18 @@ export async function sha256Hex(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** 64-bit FNV-1a of a string's UTF-16 code units, as 16 hex digits (two 32-bit lanes, different offsets). */
+function fnv1a64Hex(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0xcbf29ce4;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (a >>> 7);
+  }
+  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
+}
+
 async function bounded(prefix: string, id: string): Promise<string> {
   return id.length <= MAX_PLAIN_KEY ? `${prefix}:${id}` : `${prefix}#${await sha256Hex(id)}`;
 }
@@ -59,9 +71,9 @@ export class OutboundKeys {
     this.base = base;
   }
 
-  /** Keys for the delivery stored under `deliveryKey`. */
-  static async forDelivery(deliveryKey: string): Promise<OutboundKeys> {
-    return new OutboundKeys(`d-${(await sha256Hex(deliveryKey)).slice(0, 32)}`);
+  /** Keys for the delivery stored under `deliveryKey` (derived synchronously: no digest on the hot path). */
+  static forDelivery(deliveryKey: string): OutboundKeys {
+    return new OutboundKeys(`d-${fnv1a64Hex(deliveryKey)}`);
   }
 
   /** The key of the next outbound write of this delivery run. */

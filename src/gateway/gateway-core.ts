@@ -55,7 +55,7 @@ async function firstDelivery(response: Response): Promise<boolean> {
 export async function keepalive(
   adapter: iMessageAdapter,
   cursors: CursorStore,
-  options: { catchUp: boolean; onEnvelope?: (envelope: SlimEnvelope) => Promise<void> },
+  options: { catchUp: boolean; onEnvelope?: (envelope: SlimEnvelope) => Promise<void>; signal?: AbortSignal },
 ): Promise<KeepaliveReport> {
   const transport = adapter.remoteTransport();
   if (!transport) return { lines: [], caughtUp: 0, catchUp: false };
@@ -70,6 +70,8 @@ export async function keepalive(
       }
       const { messages, cursor } = await readSince(client, stored);
       for (const message of messages) {
+        // Stopped mid-page: keep the cursor where it was; what was handed on is deduped next time.
+        if (options.signal?.aborted) return { lines: lines.map((l) => l.phone), caughtUp, catchUp: true };
         const envelope = envelopeOf(message, phone);
         if (!envelope) continue;
         const response = await adapter.acceptDelivery(catchUpDelivery(envelope));

@@ -71,7 +71,7 @@ export async function startGatewayListener(
   const listening = (async () => {
     while (!stop.signal.aborted) {
       try {
-        await keepalive(adapter, cursors, { catchUp: true });
+        await keepalive(adapter, cursors, { catchUp: true, signal: stop.signal });
       } catch (error) {
         adapter.logger.warn("Gateway catch-up poll failed; retrying on the next poll", { error });
       }

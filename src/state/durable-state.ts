@@ -4,6 +4,7 @@
  */
 import { Message, type Lock, type QueueEntry, type StateAdapter } from "chat";
 import type { ChatStateDO } from "../../durable-objects/chat-state.ts";
+import { isOwnedThread } from "../delivery/ownership.ts";
 import { shardName } from "./shard.ts";
 
 /** Options of {@link createDurableObjectState}. */
@@ -13,6 +14,9 @@ export interface DurableObjectStateOptions {
   /** Prefix of the Durable Object names, to keep several bots apart in one namespace. */
   name?: string;
 }
+
+/** Token prefix of locks granted without a request (see `delivery/ownership`). */
+const LOCAL_LOCK = "ledger-owned:";
 
 function revive(value: unknown): unknown {
   if (value && typeof value === "object" && (value as { _type?: string })._type === "chat:Message") {
@@ -61,12 +65,16 @@ export function createDurableObjectState(
       return values.map((text) => revive(JSON.parse(text)) as T);
     },
     async acquireLock(threadId, ttlMs) {
+      // The conversation's ledger runs its deliveries one at a time, here: nobody can contend the lock.
+      if (isOwnedThread(threadId)) return { threadId, token: `${LOCAL_LOCK}${crypto.randomUUID()}`, expiresAt: Date.now() + ttlMs };
       return (await stub(threadId).acquireLock(threadId, ttlMs)) as Lock | null;
     },
     async extendLock(lock, ttlMs) {
+      if (lock.token.startsWith(LOCAL_LOCK)) return true;
       return await stub(lock.threadId).extendLock({ ...lock }, ttlMs);
     },
     async releaseLock(lock) {
+      if (lock.token.startsWith(LOCAL_LOCK)) return;
       await stub(lock.threadId).releaseLock({ ...lock });
     },
     async forceReleaseLock(threadId) {
