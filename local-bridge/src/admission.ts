@@ -16,18 +16,21 @@ export type Verdict = "deliver" | "no-chat" | "handled" | "echo" | "own" | "copy
 export interface AdmissionContext {
   journal?: Journal;
   echo: EchoGuard;
-  /** Rows dated more than this before `seenAt` are stale (Infinity: none). */
+  /** Backlog rows dated more than this before `seenAt` are stale (Infinity: none). */
   maxMessageAgeMs: number;
+  /** The backlog: rows up to this ROWID were already in the database when the bridge started or woke. */
+  backlogUpTo: number;
   /** When the batch holding the row was read. */
   seenAt: Date;
 }
 
 /**
- * The verdict for a new row. Rows without a date of their own (`dateSource: "seen"`) are never stale.
+ * The verdict for a new row. Only backlog rows can be stale; rows without a date of their own
+ * (`dateSource: "seen"`) never are.
  *
  * @example
  * ```ts
- * if (admit(row, { journal, echo, maxMessageAgeMs: 900_000, seenAt }) === "deliver") await onMessage(row);
+ * if (admit(row, { journal, echo, maxMessageAgeMs: 900_000, backlogUpTo, seenAt }) === "deliver") await onMessage(row);
  * ```
  */
 export function admit(row: LocalMessage, context: AdmissionContext): Verdict {
@@ -37,6 +40,7 @@ export function admit(row: LocalMessage, context: AdmissionContext): Verdict {
   if (context.echo.isOwnSend(row)) return "echo";
   if (row.isFromMe && !row.isSelfChat) return "own";
   if (context.echo.isSelfChatCopy(row)) return "copy";
-  if (row.dateSource === "database" && context.seenAt.getTime() - row.date.getTime() > context.maxMessageAgeMs) return "stale";
+  const old = row.dateSource === "database" && context.seenAt.getTime() - row.date.getTime() > context.maxMessageAgeMs;
+  if (old && row.rowid <= context.backlogUpTo) return "stale";
   return "deliver";
 }

@@ -26,6 +26,11 @@ export const DEFAULT_EDIT_LOOKBACK_ROWS = 2000;
 export const NO_CHAT_GRACE_MS = 5_000;
 /** Only rows this recent (by their date) are waited for; older rows without a chat are skipped at once. */
 const NO_CHAT_RECENT_MS = 60_000;
+/**
+ * A read that comes this long after the previous one (beyond the polling interval) follows a sleep of
+ * the Mac or a stalled process: the rows found then are a backlog, like those found at start.
+ */
+export const WAKE_GAP_MS = 60_000;
 /** Journal key of the edit watermark. */
 const EDIT_STAMP_KEY = "editStamp";
 const MIN_POLL_INTERVAL_MS = 50;
@@ -52,9 +57,11 @@ export interface WatcherOptions {
   /** Recognises the bot's own sends coming back and self-chat copies (default: a guard of its own). */
   echo?: EchoGuard;
   /**
-   * Backlog fence in ms: rows dated more than this before they are read are journaled as skipped, not
-   * handed over (a first start after a long sleep does not answer hours-old messages). Default 15 min
-   * with `startAt: "latest"`, Infinity (no fence) with `startAt: "beginning"`.
+   * Backlog fence in ms. The backlog is the rows already in the database at the first read and at the
+   * first read after a gap of {@link WAKE_GAP_MS} (the Mac slept); backlog rows dated more than this
+   * before they are read are journaled as skipped, not handed over, so a first start after a long sleep
+   * does not answer hours-old messages. Rows arriving while the bridge runs are never fenced. Default
+   * 15 min with `startAt: "latest"`, Infinity (no fence) with `startAt: "beginning"`.
    */
   maxMessageAgeMs?: number;
   /** Rows below the newest one read that are checked for edits and unsends (default 2000). */
@@ -118,6 +125,8 @@ export class ChatDbWatcher {
   private lastCommitAt = 0;
   private stopping = false;
   private held: { rowid: number; since: number } | undefined;
+  private backlogUpTo = 0;
+  private lastReadAt = 0;
 
   constructor(options: WatcherOptions) {
     const startAt = options.startAt ?? "latest";
@@ -205,8 +214,16 @@ export class ChatDbWatcher {
       this.options.logger?.warn("reopening the Messages database failed; retrying on the next poll", { error });
       return 0;
     }
+    if (Date.now() - this.lastReadAt > this.options.pollIntervalMs + WAKE_GAP_MS) {
+      try {
+        this.backlogUpTo = Math.max(this.backlogUpTo, this.options.db.maxRowid());
+      } catch {
+        // the read below reports the failure
+      }
+    }
     for (;;) {
       const seenAt = new Date();
+      this.lastReadAt = seenAt.getTime();
       let batch: LocalMessage[];
       try {
         batch = this.options.db.readAfter(this.cursor, this.options.batchSize, seenAt);
@@ -218,7 +235,7 @@ export class ChatDbWatcher {
       let waiting = false;
       for (const message of batch) {
         if (this.stopping) break;
-        const verdict = admit(message, { ...this.options, seenAt });
+        const verdict = admit(message, { ...this.options, backlogUpTo: this.backlogUpTo, seenAt });
         if (verdict === "no-chat" && this.waitForChat(message, seenAt)) {
           waiting = true;
           break;
@@ -233,6 +250,7 @@ export class ChatDbWatcher {
       await new Promise((resolve) => setImmediate(resolve));
     }
     this.commit();
+    this.lastReadAt = Date.now();
     if (counts.stale > 0) {
       const minutes = Math.round(this.options.maxMessageAgeMs / 60_000);
       this.options.logger?.info(`skipped ${counts.stale} messages older than ${minutes} min (backlog fence: maxMessageAgeMs)`);

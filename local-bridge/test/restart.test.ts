@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ChatDb, type LocalMessage } from "../src/chat-db.ts";
 import { openJournal } from "../src/journal.ts";
 import { fileWatermark } from "../src/watermark.ts";
@@ -48,6 +48,10 @@ describe("restart safety (journal by message GUID)", () => {
 });
 
 describe("first start after a long sleep (backlog)", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   /** 300 messages, one a minute, the newest 30 s old, arrived while the bot was stopped. */
   function backlog(fixture: ChatDbFixture) {
     const dm = fixture.dm(ALICE);
@@ -86,6 +90,21 @@ describe("first start after a long sleep (backlog)", () => {
     backlog(bot.fixture);
     await bot.poll();
     expect(bot.events.map((e) => e.type === "message" && e.text)).toEqual(Array.from({ length: 300 }, (_, index) => `m${index}`));
+  });
+
+  it("fences only the backlog: an old-dated row arriving while the bridge runs is handed over; rows found on waking are fenced", async () => {
+    const bot = await testBot({ startAt: "latest" });
+    const dm = bot.fixture.dm(ALICE);
+    await bot.poll();
+    const start = Date.now();
+    vi.useFakeTimers({ toFake: ["Date"], now: start });
+    bot.fixture.message({ chat: dm, from: ALICE, text: "delivered late by the network", date: new Date(start - 3_600_000) });
+    await bot.poll();
+    vi.setSystemTime(start + 3 * 3_600_000); // the Mac slept for three hours
+    bot.fixture.message({ chat: dm, from: ALICE, text: "sent during the night", date: new Date(start + 3_600_000) });
+    bot.fixture.message({ chat: dm, from: ALICE, text: "sent just before waking", date: new Date(start + 3 * 3_600_000 - 60_000) });
+    await bot.poll();
+    expect(bot.events.map((e) => e.type === "message" && e.text)).toEqual(["delivered late by the network", "sent just before waking"]);
   });
 
   it("never fences rows without a date of their own", async () => {
