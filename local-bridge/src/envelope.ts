@@ -49,7 +49,7 @@ function reactionContent(message: LocalMessage, tapback: NonNullable<LocalMessag
 }
 
 /** The body of a row: its text and files (one item, or a group), or undefined when it has none. */
-export function contentOf(message: LocalMessage): Content | undefined {
+function contentOf(message: LocalMessage): Content | undefined {
   if (message.tapback) return reactionContent(message, message.tapback);
   if (message.associatedMessageType) return undefined;
   const items: Content[] = [
