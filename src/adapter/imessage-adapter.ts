@@ -19,27 +19,23 @@ import type {
   ThreadInfo,
   WebhookOptions,
 } from "chat";
-import type { SlimEnvelope, SlimMessage } from "@spectrum-ts/core/webhook";
+import type { SlimMessage } from "@spectrum-ts/core/webhook";
 import { createMemoryLedger, type DeliveryLedgerClient } from "../dedupe/ledger.ts";
-import { deliveryKeyOf, OutboundKeys } from "../delivery/keys.ts";
 import { startGatewayListener } from "../gateway/listener.ts";
-import { jsonResponse, receiveDelivery, type VerifiedDelivery } from "../webhook/receive.ts";
 import { createTransport, type Transport } from "../transport/clients.ts";
 import type { ResolvedConfig } from "./config.ts";
 import { notImplemented, ValidationError } from "./errors.ts";
 import type { iMessageEffectId, iMessageEffectName } from "./effects.ts";
-import { routeLifecycle, routeVote, type EventRouteContext } from "./event-routes.ts";
 import * as extras from "./extras.ts";
 import type { MediaOptions } from "./media-input.ts";
 import type { AppUrl, MiniAppCard } from "./mini-app.ts";
 import { postToThread, type OutboundContext } from "./outbound.ts";
-import { iMessageEventHub, type iMessageEventHandler } from "./space-events.ts";
+import type { iMessageEventHandler } from "./space-events.ts";
 import { renderStyled, type StyledText } from "./styled-text.ts";
-import { withOpenModal } from "./message-modal.ts";
-import { iMessageThreadMethods } from "./thread-methods.ts";
-import { parseInbound, spaceOf, type InboundEvent } from "./inbound.ts";
+import { iMessageDeliveries } from "./deliveries.ts";
+import { parseInbound } from "./inbound.ts";
 import { filesOf } from "./postable.ts";
-import { openPollModal, pollVoteContext } from "./polls.ts";
+import { openPollModal } from "./polls.ts";
 import { fromServerMessage } from "./server-message.ts";
 import { createStateSpaceDirectory, type SpaceDirectory } from "./spaces.ts";
 import { tapbackFor } from "./tapbacks.ts";
@@ -63,9 +59,6 @@ export interface AdapterDependencies {
   spaces?: SpaceDirectory;
 }
 
-/** A space is recorded again after this long, or when what is known about it changes. */
-const SPACE_REFRESH_MS = 6 * 3600 * 1000;
-
 const ADDRESS = /^(\+?[0-9][0-9 ().-]{4,}|[^\s@]+@[^\s@]+\.[^\s@]+)$/;
 
 function isCard(message: AdapterPostableMessage): boolean {
@@ -75,7 +68,7 @@ function isCard(message: AdapterPostableMessage): boolean {
 /**
  * iMessage for the Chat SDK. Create it with {@link createiMessageAdapter}.
  */
-export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iMessageThreadId, iMessageRawMessage> {
+export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMessageThreadId, iMessageRawMessage> {
   /**
    * The bot's name, matched by `@name` mentions in groups: `userName` / `IMESSAGE_USER_NAME` when set,
    * else the Chat instance's `userName` (taken in `initialize`).
@@ -83,12 +76,10 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
   userName: string;
   readonly logger: Logger;
   readonly config: ResolvedConfig;
-  private chat: ChatInstance | undefined;
+  protected chat: ChatInstance | undefined;
   private transport: Transport | undefined;
-  private readonly ledger: DeliveryLedgerClient;
   private spaceDirectory: SpaceDirectory | undefined;
   private readonly typing = new Set<string>();
-  private readonly events = new iMessageEventHub();
   /** What the outbound operations (`adapter/outbound`, `adapter/extras`) use of this adapter. */
   private readonly outbound: OutboundContext = {
     target: (threadId, operation) => this.target(threadId, operation),
@@ -99,17 +90,12 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
       await client.chats.setTyping(chatGuid, false).catch((error: unknown) => this.logger.debug("Could not clear the typing indicator", { error }));
     },
   };
-  private readonly outboundKeys = new Map<string, OutboundKeys>();
-  private readonly inOrder = new Map<string, Promise<void>>();
-  /** Spaces this isolate recorded lately (chat GUID → when, and what was recorded). */
-  private readonly recordedSpaces = new Map<string, { at: number; what: string }>();
 
   constructor(config: ResolvedConfig, dependencies: AdapterDependencies = {}) {
-    super();
+    super(dependencies.ledger ?? createMemoryLedger());
     this.config = config;
     this.userName = config.userName;
     this.logger = config.logger;
-    this.ledger = dependencies.ledger ?? createMemoryLedger();
     this.spaceDirectory = dependencies.spaces;
   }
 
@@ -117,143 +103,6 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     this.chat = chat;
     if (this.config.userNameFromChat) this.userName = chat.getUserName();
     this.spaceDirectory ??= createStateSpaceDirectory(() => chat.getState());
-  }
-
-  // ── inbound ────────────────────────────────────────────────────────────────
-
-  /**
-   * Verifies a Spectrum delivery and records it in the ledger, then answers 200 — with a durable
-   * ledger nothing else happens in the request: the ledger's Durable Object runs the bot's handlers.
-   * Every copy of a message is answered 200 (`accepted`, `duplicate`, `in-flight` or `dead-letter`):
-   * a 4xx would be final for the sender, and the message is safe in the ledger either way.
-   */
-  async handleWebhook(request: Request, options?: WebhookOptions): Promise<Response> {
-    const outcome = await receiveDelivery(request, this.config.webhookSecret);
-    if (!outcome.ok) {
-      if (outcome.response.status >= 400) this.logger.warn(`Rejected webhook delivery (${outcome.response.status})`);
-      return outcome.response;
-    }
-    return await this.acceptDelivery(outcome.delivery, options);
-  }
-
-  /**
-   * Records a verified delivery once per message id (whatever channel or webhook registration brought
-   * it) and, with a non-durable ledger, runs it in `options.waitUntil`; shared by webhooks, the relay
-   * and the catch-up poll.
-   */
-  async acceptDelivery(delivery: VerifiedDelivery, options?: WebhookOptions): Promise<Response> {
-    const key = await deliveryKeyOf(delivery.messageId);
-    const status = await this.ledger.accept(delivery, key);
-    if (status === "accepted" && !this.ledger.durable) {
-      const task = this.runInOrder(delivery.envelope.message.space.id, () => this.runDelivery(delivery, { key, attempt: 1 })).then(
-        async () => await this.ledger.settle(key, "done"),
-        async (error: unknown) => {
-          await this.ledger.settle(key, "failed");
-          this.logger.error("Delivery failed; the sender's next retry of this delivery will process it", { key, error });
-        },
-      );
-      if (options?.waitUntil) options.waitUntil(task);
-      else await task;
-    }
-    return jsonResponse(200, { status, key });
-  }
-
-  /**
-   * Runs one delivery's handlers to completion (the ledger's Durable Object calls this). Every
-   * outbound write made meanwhile in the delivery's conversation carries an idempotency key derived
-   * from `run.key` and the write's position, so a later attempt of the same delivery cannot send twice.
-   * Throws what the handlers threw.
-   */
-  async runDelivery(delivery: Pick<VerifiedDelivery, "envelope">, run: { key: string; attempt: number }): Promise<void> {
-    const chatGuid = delivery.envelope.message.space.id;
-    const keys = OutboundKeys.forDelivery(run.key);
-    this.outboundKeys.set(chatGuid, keys);
-    try {
-      await this.processEnvelope(delivery);
-    } finally {
-      if (this.outboundKeys.get(chatGuid) === keys) this.outboundKeys.delete(chatGuid);
-    }
-  }
-
-  /**
-   * The idempotency key (`clientMessageId`) of the next outbound write in a conversation: derived from
-   * the delivery being run there, else a fresh random key for this one logical write.
-   */
-  writeKey(chatGuid: string): string {
-    return this.outboundKeys.get(chatGuid)?.take() ?? crypto.randomUUID();
-  }
-
-  /** Runs `task` after the earlier tasks of the same conversation (in-process ledgers: one delivery per chat at a time). */
-  private async runInOrder(chatGuid: string, task: () => Promise<void>): Promise<void> {
-    const previous = this.inOrder.get(chatGuid) ?? Promise.resolve();
-    const current = previous.then(task, task);
-    const tail = current.catch(() => undefined);
-    this.inOrder.set(chatGuid, tail);
-    try {
-      await current;
-    } finally {
-      if (this.inOrder.get(chatGuid) === tail) this.inOrder.delete(chatGuid);
-    }
-  }
-
-  /** Routes a verified envelope into the Chat SDK, resolving when every handler has finished. */
-  async processEnvelope(delivery: Pick<VerifiedDelivery, "envelope">, options?: WebhookOptions): Promise<void> {
-    this.requireChat();
-    const { envelope } = delivery;
-    await this.recordSpace(envelope);
-    const event = parseInbound(envelope, {
-      userName: this.userName,
-      fetchAttachment: (id, threadId) => this.downloadAttachment(id, threadId),
-    });
-    // Handlers' errors must reach us (to release the claim), and our ledger replaces the SDK's 10-minute dedupe.
-    // The SDK's own background tasks are awaited here, inside the caller's single waitUntil.
-    const background: Promise<unknown>[] = [];
-    const routed = {
-      ...options,
-      waitUntil: (task: Promise<unknown>) => void background.push(task),
-      deduplicate: false,
-      propagateHandlerErrors: true,
-    } as WebhookOptions;
-    try {
-      await this.routeEvent(event, routed);
-    } finally {
-      await Promise.allSettled(background);
-    }
-  }
-
-  private async routeEvent(event: InboundEvent, routed: WebhookOptions): Promise<void> {
-    const chat = this.requireChat();
-    switch (event.kind) {
-      case "ignored":
-        this.logger.debug(`Skipped delivery: ${event.reason}`);
-        return;
-      case "message":
-        await chat.processMessage(this, event.threadId, withOpenModal(event.message as Message, (id, modal) => this.openModal(id, modal)), routed);
-        return;
-      case "reaction":
-        await chat.processReaction(
-          {
-            adapter: this,
-            threadId: event.threadId,
-            messageId: event.messageId,
-            emoji: event.emoji,
-            rawEmoji: event.rawEmoji,
-            added: event.added,
-            user: event.user,
-            raw: event.raw,
-          },
-          routed,
-        );
-        return;
-      case "poll-vote":
-        await routeVote(this.eventRoutes(), event, routed);
-        return;
-      case "edit":
-      case "unsend":
-      case "space-event":
-        await routeLifecycle(this.eventRoutes(), event, routed);
-        return;
-    }
   }
 
   parseMessage(raw: iMessageRawMessage): Message<iMessageRawMessage> {
@@ -442,39 +291,12 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
 
   // ── helpers ────────────────────────────────────────────────────────────────
 
-  /** Records the envelope's space when it is new, changed or stale for this isolate (or the directory wants every envelope). */
-  private async recordSpace(envelope: SlimEnvelope): Promise<void> {
-    const sighting = spaceOf(envelope);
-    const directory = this.spaces();
-    const what = JSON.stringify(sighting);
-    const known = this.recordedSpaces.get(sighting.chatGuid);
-    const now = Date.now();
-    if (!directory.streamsEnvelopes && known && known.what === what && now - known.at < SPACE_REFRESH_MS) return;
-    await directory.record(sighting, envelope);
-    this.recordedSpaces.set(sighting.chatGuid, { at: now, what });
-    if (this.recordedSpaces.size > 10_000) this.recordedSpaces.delete(this.recordedSpaces.keys().next().value as string);
-  }
-
-  private eventRoutes(): EventRouteContext {
-    return {
-      adapter: this,
-      chat: this.requireChat(),
-      events: this.events,
-      logger: this.logger,
-      modalContext: (contextId, threadId) => pollVoteContext(this.requireChat().getState(), contextId, threadId),
-      optionTitle: async (threadId, pollId, optionId) => {
-        const { client } = await this.target(threadId, "poll vote");
-        return (await client.polls.get(pollId)).options.find((o) => o.optionIdentifier === optionId)?.text;
-      },
-    };
-  }
-
-  private requireChat(): ChatInstance {
+  protected requireChat(): ChatInstance {
     if (!this.chat) throw new ValidationError("adapter is not initialized: register it in new Chat({ adapters: { imessage } })");
     return this.chat;
   }
 
-  private spaces(): SpaceDirectory {
+  protected spaces(): SpaceDirectory {
     if (!this.spaceDirectory) this.requireChat();
     return this.spaceDirectory as SpaceDirectory;
   }
@@ -501,7 +323,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
   }
 
   /** The client and chat GUID of a thread; groups must be known to this bot (seen inbound, or found on the server). */
-  private async target(threadId: string, operation: string): Promise<{ client: AdvancedIMessage; chatGuid: string }> {
+  protected async target(threadId: string, operation: string): Promise<{ client: AdvancedIMessage; chatGuid: string }> {
     const { chatGuid, phone } = decodeThreadId(threadId);
     assertChatGuid(chatGuid);
     if (isDmGuid(chatGuid)) return { client: await this.client(phone, operation), chatGuid };

@@ -1,0 +1,213 @@
+/**
+ * @module adapter/deliveries
+ * The inbound half of the iMessage adapter: webhook deliveries in, the ledger (exactly once), and the
+ * run of a delivery's handlers — with idempotency keys for every write it makes — through the Chat SDK.
+ */
+import type { AdvancedIMessage } from "@photon-ai/advanced-imessage/http";
+import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
+import type { Adapter, ChatInstance, Logger, Message, ModalElement, WebhookOptions } from "chat";
+import type { DeliveryLedgerClient } from "../dedupe/ledger.ts";
+import { deliveryKeyOf, OutboundKeys } from "../delivery/keys.ts";
+import { jsonResponse, receiveDelivery, type VerifiedDelivery } from "../webhook/receive.ts";
+import type { ResolvedConfig } from "./config.ts";
+import { routeLifecycle, routeVote, type EventRouteContext } from "./event-routes.ts";
+import { parseInbound, spaceOf, type InboundEvent } from "./inbound.ts";
+import { withOpenModal } from "./message-modal.ts";
+import { pollVoteContext } from "./polls.ts";
+import { iMessageEventHub } from "./space-events.ts";
+import type { SpaceDirectory } from "./spaces.ts";
+import { iMessageThreadMethods } from "./thread-methods.ts";
+
+/** A space is recorded again after this long, or when what is known about it changes. */
+const SPACE_REFRESH_MS = 6 * 3600 * 1000;
+
+/** The inbound delivery handling every remote iMessage adapter shares; see `iMessageAdapter`. */
+export abstract class iMessageDeliveries extends iMessageThreadMethods {
+  abstract userName: string;
+  abstract readonly logger: Logger;
+  abstract readonly config: ResolvedConfig;
+  protected readonly ledger: DeliveryLedgerClient;
+  protected readonly events = new iMessageEventHub();
+  private readonly outboundKeys = new Map<string, OutboundKeys>();
+  private readonly inOrder = new Map<string, Promise<void>>();
+  /** Spaces this isolate recorded lately (chat GUID → when, and what was recorded). */
+  private readonly recordedSpaces = new Map<string, { at: number; what: string }>();
+
+  constructor(ledger: DeliveryLedgerClient) {
+    super();
+    this.ledger = ledger;
+  }
+
+  /** This object as the Chat SDK adapter it is (the concrete class implements `Adapter`). */
+  private asAdapter(): Adapter {
+    return this as unknown as Adapter;
+  }
+
+  protected abstract requireChat(): ChatInstance;
+  protected abstract spaces(): SpaceDirectory;
+  protected abstract target(threadId: string, operation: string): Promise<{ client: AdvancedIMessage; chatGuid: string }>;
+  abstract openModal(triggerId: string, modal: ModalElement, contextId?: string): Promise<{ viewId: string }>;
+  abstract downloadAttachment(attachmentId: string, threadId: string): Promise<ArrayBuffer>;
+
+  /**
+   * Verifies a Spectrum delivery and records it in the ledger, then answers 200 — with a durable
+   * ledger nothing else happens in the request: the ledger's Durable Object runs the bot's handlers.
+   * Every copy of a message is answered 200 (`accepted`, `duplicate`, `in-flight` or `dead-letter`):
+   * a 4xx would be final for the sender, and the message is safe in the ledger either way.
+   */
+  async handleWebhook(request: Request, options?: WebhookOptions): Promise<Response> {
+    const outcome = await receiveDelivery(request, this.config.webhookSecret);
+    if (!outcome.ok) {
+      if (outcome.response.status >= 400) this.logger.warn(`Rejected webhook delivery (${outcome.response.status})`);
+      return outcome.response;
+    }
+    return await this.acceptDelivery(outcome.delivery, options);
+  }
+
+  /**
+   * Records a verified delivery once per message id (whatever channel or webhook registration brought
+   * it) and, with a non-durable ledger, runs it in `options.waitUntil`; shared by webhooks, the relay
+   * and the catch-up poll.
+   */
+  async acceptDelivery(delivery: VerifiedDelivery, options?: WebhookOptions): Promise<Response> {
+    const key = await deliveryKeyOf(delivery.messageId);
+    const status = await this.ledger.accept(delivery, key);
+    if (status === "accepted" && !this.ledger.durable) {
+      const task = this.runInOrder(delivery.envelope.message.space.id, () => this.runDelivery(delivery, { key, attempt: 1 })).then(
+        async () => await this.ledger.settle(key, "done"),
+        async (error: unknown) => {
+          await this.ledger.settle(key, "failed");
+          this.logger.error("Delivery failed; the sender's next retry of this delivery will process it", { key, error });
+        },
+      );
+      if (options?.waitUntil) options.waitUntil(task);
+      else await task;
+    }
+    return jsonResponse(200, { status, key });
+  }
+
+  /**
+   * Runs one delivery's handlers to completion (the ledger's Durable Object calls this). Every
+   * outbound write made meanwhile in the delivery's conversation carries an idempotency key derived
+   * from `run.key` and the write's position, so a later attempt of the same delivery cannot send twice.
+   * Throws what the handlers threw.
+   */
+  async runDelivery(delivery: Pick<VerifiedDelivery, "envelope">, run: { key: string; attempt: number }): Promise<void> {
+    const chatGuid = delivery.envelope.message.space.id;
+    const keys = OutboundKeys.forDelivery(run.key);
+    this.outboundKeys.set(chatGuid, keys);
+    try {
+      await this.processEnvelope(delivery);
+    } finally {
+      if (this.outboundKeys.get(chatGuid) === keys) this.outboundKeys.delete(chatGuid);
+    }
+  }
+
+  /**
+   * The idempotency key (`clientMessageId`) of the next outbound write in a conversation: derived from
+   * the delivery being run there, else a fresh random key for this one logical write.
+   */
+  writeKey(chatGuid: string): string {
+    return this.outboundKeys.get(chatGuid)?.take() ?? crypto.randomUUID();
+  }
+
+  /** Runs `task` after the earlier tasks of the same conversation (in-process ledgers: one delivery per chat at a time). */
+  private async runInOrder(chatGuid: string, task: () => Promise<void>): Promise<void> {
+    const previous = this.inOrder.get(chatGuid) ?? Promise.resolve();
+    const current = previous.then(task, task);
+    const tail = current.catch(() => undefined);
+    this.inOrder.set(chatGuid, tail);
+    try {
+      await current;
+    } finally {
+      if (this.inOrder.get(chatGuid) === tail) this.inOrder.delete(chatGuid);
+    }
+  }
+
+  /** Routes a verified envelope into the Chat SDK, resolving when every handler has finished. */
+  async processEnvelope(delivery: Pick<VerifiedDelivery, "envelope">, options?: WebhookOptions): Promise<void> {
+    this.requireChat();
+    const { envelope } = delivery;
+    await this.recordSpace(envelope);
+    const event = parseInbound(envelope, {
+      userName: this.userName,
+      fetchAttachment: (id, threadId) => this.downloadAttachment(id, threadId),
+    });
+    // Handlers' errors must reach us (to release the claim), and our ledger replaces the SDK's 10-minute dedupe.
+    // The SDK's own background tasks are awaited here, inside the caller's single waitUntil.
+    const background: Promise<unknown>[] = [];
+    const routed = {
+      ...options,
+      waitUntil: (task: Promise<unknown>) => void background.push(task),
+      deduplicate: false,
+      propagateHandlerErrors: true,
+    } as WebhookOptions;
+    try {
+      await this.routeEvent(event, routed);
+    } finally {
+      await Promise.allSettled(background);
+    }
+  }
+
+  private async routeEvent(event: InboundEvent, routed: WebhookOptions): Promise<void> {
+    const chat = this.requireChat();
+    switch (event.kind) {
+      case "ignored":
+        this.logger.debug(`Skipped delivery: ${event.reason}`);
+        return;
+      case "message":
+        await chat.processMessage(this.asAdapter(), event.threadId, withOpenModal(event.message as Message, (id, modal) => this.openModal(id, modal)), routed);
+        return;
+      case "reaction":
+        await chat.processReaction(
+          {
+            adapter: this.asAdapter(),
+            threadId: event.threadId,
+            messageId: event.messageId,
+            emoji: event.emoji,
+            rawEmoji: event.rawEmoji,
+            added: event.added,
+            user: event.user,
+            raw: event.raw,
+          },
+          routed,
+        );
+        return;
+      case "poll-vote":
+        await routeVote(this.eventRoutes(), event, routed);
+        return;
+      case "edit":
+      case "unsend":
+      case "space-event":
+        await routeLifecycle(this.eventRoutes(), event, routed);
+        return;
+    }
+  }
+
+  /** Records the envelope's space when it is new, changed or stale for this isolate (or the directory wants every envelope). */
+  private async recordSpace(envelope: SlimEnvelope): Promise<void> {
+    const sighting = spaceOf(envelope);
+    const directory = this.spaces();
+    const what = JSON.stringify(sighting);
+    const known = this.recordedSpaces.get(sighting.chatGuid);
+    const now = Date.now();
+    if (!directory.streamsEnvelopes && known && known.what === what && now - known.at < SPACE_REFRESH_MS) return;
+    await directory.record(sighting, envelope);
+    this.recordedSpaces.set(sighting.chatGuid, { at: now, what });
+    if (this.recordedSpaces.size > 10_000) this.recordedSpaces.delete(this.recordedSpaces.keys().next().value as string);
+  }
+
+  private eventRoutes(): EventRouteContext {
+    return {
+      adapter: this.asAdapter(),
+      chat: this.requireChat(),
+      events: this.events,
+      logger: this.logger,
+      modalContext: (contextId, threadId) => pollVoteContext(this.requireChat().getState(), contextId, threadId),
+      optionTitle: async (threadId, pollId, optionId) => {
+        const { client } = await this.target(threadId, "poll vote");
+        return (await client.polls.get(pollId)).options.find((o) => o.optionIdentifier === optionId)?.text;
+      },
+    };
+  }
+}
