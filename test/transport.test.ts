@@ -31,6 +31,21 @@ describe("cloud transport", () => {
     expect((await sim.tokenIssuances()).byProject[w.projectId as string]).toBe(2);
   });
 
+  it("a token the server rejects before its expiry (401 tokenExpired) is replaced and the write made once, with the same idempotency key", async () => {
+    const w = await cloud({ expiresIn: 3600 });
+    await w.adapter.postMessage(DM, "before");
+    const before = await lastToken(w);
+    expect(await sim.expireTokens(w.projectId)).toBe(1);
+    await w.mark();
+    await w.adapter.postMessage(DM, "after the server expired the token");
+    const sends = await w.requests("/v1/messages:sendText");
+    expect(sends.map((r) => r.status)).toEqual([401, 200]);
+    const keys = sends.map((r) => (r.body as { clientMessageId: string }).clientMessageId);
+    expect(keys[0]).toBe(keys[1]);
+    expect(await lastToken(w)).not.toBe(before);
+    expect((await sim.tokenIssuances()).byProject[w.projectId as string]).toBe(2);
+  });
+
   it("a token cached in the Chat state serves a fresh adapter instance (another isolate)", async () => {
     const w = await cloud();
     await w.adapter.postMessage(DM, "warm");

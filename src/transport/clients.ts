@@ -9,6 +9,7 @@ import { SHARED_PHONE } from "../adapter/config.ts";
 import { ValidationError } from "../adapter/errors.ts";
 import { httpOrigin } from "./address.ts";
 import { createCloudTokenSource } from "./cloud-token.ts";
+import { withTokenRenewal } from "./reauth.ts";
 
 /** Retries of calls the server marks retryable (429, 5xx), with backoff between attempts. */
 export const RETRY = { maxAttempts: 4, initialDelay: 250, maxDelay: 4000 } as const;
@@ -65,14 +66,17 @@ export function createTransport(config: CloudConfig | SelfHostConfig, state: () 
     projectSecret: config.projectSecret,
     state,
   });
-  const shared = httpClient(
-    config.httpAddress,
-    async () => {
-      const grant = await tokens.grant();
-      if (grant.type !== "shared") throw new ValidationError("project switched to dedicated numbers; restart the bot");
-      return grant.token;
-    },
-    config.timeoutMs,
+  const shared = withTokenRenewal(
+    httpClient(
+      config.httpAddress,
+      async () => {
+        const grant = await tokens.grant();
+        if (grant.type !== "shared") throw new ValidationError("project switched to dedicated numbers; restart the bot");
+        return grant.token;
+      },
+      config.timeoutMs,
+    ),
+    tokens,
   );
   const dedicated = new Map<string, Line>();
   const { httpAddress, timeoutMs } = config;
@@ -89,7 +93,7 @@ export function createTransport(config: CloudConfig | SelfHostConfig, state: () 
           if (!match) throw new ValidationError(`dedicated instance "${instance}" is no longer granted to this project`);
           return match.token;
         };
-        line = { phone, client: httpClient(httpAddress, token, timeoutMs, instance) };
+        line = { phone, client: withTokenRenewal(httpClient(httpAddress, token, timeoutMs, instance), tokens) };
         dedicated.set(instance, line);
       }
       return line;
