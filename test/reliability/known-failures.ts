@@ -8,8 +8,7 @@ import { it, type TestAPI } from "vitest";
 
 /** Scenario name → why it fails today (shown in the report to the lead; keep it short). */
 export const KNOWN_FAILURES: Record<string, string> = {
-  "token expiry mid-flight":
-    "the cloud token cache (chat state, ~59 min) keeps a token the server answered 401 tokenExpired for: nothing calls CloudTokenSource.invalidate(), so every later send fails until the cache expires",
+  // Empty against the code at 10:25 UTC on 2026-11-29 (token expiry passes with src/transport/reauth.ts).
 };
 
 /**

@@ -169,12 +169,31 @@ export function reportCounts(name: string, counts: Counts): void {
   appendFileSync(COUNTS_FILE, `${new Date().toISOString()} ${line}\n`);
 }
 
-/** Sends, settles, counts and prints one line. */
+/**
+ * For up to `limit` doubled and lost messages, what the server saw of their sends (outcome, status,
+ * `clientMessageId`, header key): the evidence to start from when a scenario fails.
+ */
+export function explainFailures(storm: Storm, sim: RunningSimulator, limit = 5): string {
+  const attempts = sim.sends.attempts({ chatPrefix: storm.chatPrefix }).filter((a) => a.text !== undefined);
+  const replies = repliesByToken(sim.sends.delivered({ chatPrefix: storm.chatPrefix }));
+  const describe = (token: string): string =>
+    attempts
+      .filter((a) => a.text?.includes(token))
+      .map((a) => `${new Date(a.at).toISOString().slice(11, 23)} ${a.outcome} ${a.status} cmid=${a.clientMessageId ?? "-"} key=${a.idempotencyKey ?? "-"}`)
+      .join(" | ") || "no send reached the server";
+  const tokens = [...storm.tokens.values()];
+  const doubled = tokens.filter((t) => (replies.get(t) ?? 0) > 1).slice(0, limit);
+  const lost = tokens.filter((t) => (replies.get(t) ?? 0) === 0).slice(0, limit);
+  return [...doubled.map((t) => `  doubled ${t}: ${describe(t)}`), ...lost.map((t) => `  lost ${t}: ${describe(t)}`)].join("\n");
+}
+
+/** Sends, settles, counts and prints one line (and, when messages were lost or doubled, their sends). */
 export async function runScenario(name: string, storm: Storm, options: RunOptions & { settle?: SettleOptions }): Promise<Counts> {
   const startedAt = Date.now();
   const reports = await sendStorm(storm, options);
   await settle(storm, options.sim, options.settle);
   const counts = countStorm(storm, options.sim, reports, startedAt);
   reportCounts(name, counts);
+  if (counts.lost > 0 || counts.doubled > 0) process.stdout.write(`${explainFailures(storm, options.sim)}\n`);
   return counts;
 }

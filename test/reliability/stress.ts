@@ -10,6 +10,7 @@
 import type { FaultSpec } from "../simulator/types.ts";
 import { FAST_REDELIVERY, failureReport, startReliabilityStack } from "./fixture.ts";
 import { countStorm, planStorm, reportCounts, sendStorm, settle } from "./scenario.ts";
+import type { DeliveryReport } from "./sender.ts";
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -39,15 +40,22 @@ const started = Date.now();
 const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 console.log(`stress: starting the simulator and wrangler dev…`);
 const stack = await startReliabilityStack("stress", { vars: FAST_REDELIVERY });
+const storm = planStorm({ code: "900", count, duplicateRate: 0.3 });
+let reports: DeliveryReport[] = [];
+const stormStart = Date.now();
 const stop = async (code: number): Promise<never> => {
   await stack.stop();
   process.exit(code);
 };
-process.on("SIGINT", () => void stop(130));
-process.on("SIGTERM", () => void stop(143));
+/** Interrupted (Ctrl-C, a CI timeout): print what was measured so far, then stop wrangler. */
+const interrupted = (code: number): void => {
+  reportCounts("stress (interrupted; deliveries still running count as not accepted)", countStorm(storm, stack.sim, reports, stormStart));
+  void stop(code);
+};
+process.on("SIGINT", () => interrupted(130));
+process.on("SIGTERM", () => interrupted(143));
 
 try {
-  const storm = planStorm({ code: "900", count, duplicateRate: 0.3 });
   if (withFaults) for (const fault of ALL_FAULTS) stack.sim.faults.arm({ match: "/v1/messages:send*", chatPrefix: storm.chatPrefix, seed: 900, ...fault });
   console.log(`stress: ${storm.deliveries.length} deliveries of ${count} messages, ${withFaults ? "every fault at once" : "no faults"}, ${kill ? "one SIGKILL + restart at 40%" : "no kill"} (log: ${stack.logFile})`);
   let restarted: Promise<void> | undefined;
@@ -55,8 +63,7 @@ try {
     const delivered = stack.sim.sends.delivered({ chatPrefix: storm.chatPrefix }).length;
     console.log(`stress: ${elapsed()}: ${delivered} replies delivered`);
   }, 30_000);
-  const stormStart = Date.now();
-  const reports = await sendStorm(storm, {
+  const pending = sendStorm(storm, {
     sim: stack.sim,
     sender: stack.sender({ concurrency }),
     onDeliveryEnded: (ended, total) => {
@@ -69,9 +76,10 @@ try {
       })();
     },
   });
+  reports = await pending;
   await restarted;
   console.log(`stress: ${elapsed()}: every delivery ended; waiting for the replies`);
-  await settle(storm, stack.sim, { timeoutMs: 600_000, quietMs: 20_000 });
+  await settle(storm, stack.sim, { timeoutMs: 120_000 + count * 20, quietMs: 20_000 });
   clearInterval(progress);
   const counts = countStorm(storm, stack.sim, reports, stormStart);
   reportCounts("stress", counts);
