@@ -140,7 +140,8 @@ async function measureOperations(sourceRoot: string, scratch: string): Promise<N
     const runs = [];
     for (let r = 0; r < settings.runs; r++) {
       runs.push(await countOperations(stack, `r${r + 1}`, settings.opsConversations));
-      log(`operations run ${r + 1}: unique ${JSON.stringify(runs.at(-1)!.unique)}`);
+      const { sqlByStatement: _evidence, ...unique } = runs.at(-1)!.unique;
+      log(`operations run ${r + 1}: unique ${JSON.stringify(unique)}`);
     }
     return {
       firstOfConversation: medianPerDelivery(runs.map((r) => r.firstOfConversation)),
