@@ -56,6 +56,19 @@ function secretAuth(name: "CRON_SECRET" | "RELAY_SECRET", how: string, allowQuer
 }
 
 /**
+ * Middleware that lets a request through only with `Authorization: Bearer $CRON_SECRET` (timing-safe;
+ * 500 with what to set when the secret is missing or shorter than 16 characters, 401 otherwise).
+ *
+ * @example
+ * ```ts
+ * worker.app.get("/api/imessage/listen", cronAuth(), async (c) => …);
+ * ```
+ */
+export function cronAuth(): MiddlewareHandler<{ Bindings: GatewayBindings }> {
+  return secretAuth("CRON_SECRET", "call this route with Authorization: Bearer <secret>");
+}
+
+/**
  * Routes to mount under `/api/imessage`.
  *
  * @example
@@ -65,20 +78,20 @@ function secretAuth(name: "CRON_SECRET" | "RELAY_SECRET", how: string, allowQuer
  */
 export function gatewayRoutes(): Hono<{ Bindings: GatewayBindings }> {
   const routes = new Hono<{ Bindings: GatewayBindings }>();
+  const cron = cronAuth();
 
-  routes.get("/gateway", secretAuth("CRON_SECRET", "call this route with Authorization: Bearer <secret>"), async (c: GatewayContext) => {
+  routes.get("/gateway", cron, async (c: GatewayContext) => {
     const status = await gatewayStub(c.env.GATEWAY).keepalive();
     return c.json({ status: "ok", ...status });
   });
 
-  const cronAuth = secretAuth("CRON_SECRET", "call this route with Authorization: Bearer <secret>");
 
-  routes.get("/dead-letters", cronAuth, async (c: GatewayContext) => {
+  routes.get("/dead-letters", cron, async (c: GatewayContext) => {
     const deadLetters = await gatewayStub(c.env.GATEWAY).deadLetters();
     return c.json({ count: deadLetters.length, deadLetters });
   });
 
-  routes.post("/dead-letters", cronAuth, async (c: GatewayContext) => {
+  routes.post("/dead-letters", cron, async (c: GatewayContext) => {
     const body = (await c.req.json().catch(() => null)) as { key?: unknown } | null;
     if (!body || typeof body.key !== "string" || body.key.length === 0 || body.key.length > 300) {
       return c.json({ error: 'send {"key":"<key of a dead letter from GET /api/imessage/dead-letters>"}' }, 400);

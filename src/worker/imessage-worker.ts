@@ -6,7 +6,7 @@
 import type { Hono } from "hono";
 import { ChatStateDO } from "../../durable-objects/chat-state.ts";
 import { createDeliveryLedgerDurableObject } from "../../durable-objects/delivery-ledger.ts";
-import { createGatewayDurableObject } from "../../durable-objects/gateway.ts";
+import { createGatewayDurableObject, type GatewayOptions } from "../../durable-objects/gateway.ts";
 import type { GatewayBot } from "../gateway/gateway-core.ts";
 import { gatewayScheduled, type GatewayBindings } from "../gateway/routes.ts";
 import { createWorkerApp, type BotFactory } from "./app.ts";
@@ -17,18 +17,21 @@ export interface iMessageWorker<E extends GatewayBindings> {
   handler: { fetch: Hono<{ Bindings: E }>["fetch"]; scheduled: typeof gatewayScheduled };
   /** The Hono app behind `handler.fetch`, to add routes of your own. */
   app: Hono<{ Bindings: E }>;
+  /** The bot of an env (built on first use, then the same `Chat` for that env). */
+  bot: (env: E) => GatewayBot;
   /** Export each of these from the Worker's entry under the `class_name` its wrangler config binds. */
   durableObjects: {
     DeliveryLedger: ReturnType<typeof createDeliveryLedgerDurableObject<E>>;
-    GatewayDO: ReturnType<typeof createGatewayDurableObject<E>>;
+    GatewayDO: ReturnType<typeof createGatewayDurableObject<E, unknown>>;
     ChatStateDO: typeof ChatStateDO;
   };
 }
 
 /**
- * Turns a bot factory into a user's whole Worker. `createBot(env)` is called once per env (isolate)
- * and must return the same `Chat` each time it runs for that env; its handlers run in the
- * `DeliveryLedger` Durable Object of each conversation.
+ * Turns a bot factory into a user's whole Worker. `createBot(env)` is called once per env (isolate);
+ * the bot's handlers run in the `DeliveryLedger` Durable Object of each conversation. `options.gateway`
+ * configures the gateway Durable Object (e.g. `{ spectrum: gatewaySpectrum() }` from
+ * `chat-adapter-imessage/spectrum`).
  *
  * @example
  * ```ts
@@ -41,7 +44,10 @@ export interface iMessageWorker<E extends GatewayBindings> {
  * export default handler;
  * ```
  */
-export function createiMessageWorker<E extends GatewayBindings>(createBot: (env: E) => GatewayBot): iMessageWorker<E> {
+export function createiMessageWorker<E extends GatewayBindings>(
+  createBot: (env: E) => GatewayBot,
+  options: { gateway?: GatewayOptions<E, unknown> } = {},
+): iMessageWorker<E> {
   const bots = new WeakMap<object, GatewayBot>();
   const botFor = (env: E): GatewayBot => {
     let bot = bots.get(env);
@@ -52,9 +58,10 @@ export function createiMessageWorker<E extends GatewayBindings>(createBot: (env:
   return {
     handler: { fetch: app.fetch, scheduled: gatewayScheduled },
     app,
+    bot: botFor,
     durableObjects: {
       DeliveryLedger: class DeliveryLedger extends createDeliveryLedgerDurableObject<E>(botFor) {},
-      GatewayDO: class GatewayDO extends createGatewayDurableObject<E>(botFor) {},
+      GatewayDO: class GatewayDO extends createGatewayDurableObject<E, unknown>(botFor, options.gateway) {},
       ChatStateDO,
     },
   };
