@@ -14,14 +14,37 @@ import {
 export type MarkdownNode = Parameters<BaseFormatConverter["fromAst"]>[0]["children"][number];
 type Node = MarkdownNode;
 
+/** Letters, digits, emoji and everyday punctuation only: nothing CommonMark or GFM would turn into markup. */
+const PROSE = /^[\p{L}\p{N}\p{M}\p{Extended_Pictographic}\u200d\ufe0f ,.'"?!:;()’‘“”\n]*$/u;
+
+/**
+ * True when `text` parses to plain paragraphs: prose characters only, no line that starts or ends
+ * with a space (indented code, hard breaks), no ordered-list marker, no bare domain (GFM autolinks).
+ */
+function isPlainProse(text: string): boolean {
+  if (text.length === 0 || text.length > 2000 || !PROSE.test(text)) return false;
+  if (/(^|\n) | (\n|$)|(^|\n)\d+[.)]|^\n|\n$/.test(text)) return false;
+  return !/\w\.\w/.test(text);
+}
+
 /** Renders Chat SDK content as iMessage plain text: emphasis markers dropped, links as "text (url)", lists kept. */
 export class iMessageFormatConverter extends BaseFormatConverter {
   fromAst(ast: FormattedContent): string {
     return this.fromAstWithNodeConverter(ast, (node) => this.nodeToText(node as Node)).trim();
   }
 
+  /**
+   * The markdown tree of inbound text. Most iMessages are plain sentences: text without any character
+   * markdown gives meaning to becomes its paragraphs directly (what the parser would produce, minus
+   * source positions); anything else goes through the Chat SDK's parser.
+   */
   toAst(text: string): FormattedContent {
-    return parseMarkdown(text);
+    if (!isPlainProse(text)) return parseMarkdown(text);
+    const paragraphs = text.split(/\n{2,}/).filter((p) => p.length > 0);
+    return {
+      type: "root",
+      children: paragraphs.map((value) => ({ type: "paragraph", children: [{ type: "text", value }] })),
+    } as FormattedContent;
   }
 
   /** Plain text of one node; subclasses may mark spans (see `adapter/styled-text`). */

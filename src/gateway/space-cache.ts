@@ -38,6 +38,9 @@ function toRecord(row: SpaceRow): SpaceRecord {
  * ```
  */
 export class SpaceCache {
+  /** Rows in the table, as last counted and kept since (undefined until the first sighting). */
+  private count: number | undefined;
+
   constructor(
     private readonly sql: SqlStorage,
     readonly limit: number = DEFAULT_SPACE_LIMIT,
@@ -54,6 +57,7 @@ export class SpaceCache {
 
   /** Remembers (or refreshes) a space and evicts the least recently seen beyond the bound; returns how many were evicted. */
   record(sighting: SpaceSighting, now = Date.now()): number {
+    const known = this.sql.exec("SELECT 1 FROM spaces WHERE chat_guid = ?", sighting.chatGuid).toArray().length > 0;
     this.sql.exec(
       `INSERT INTO spaces (chat_guid, type, phone, display_name, last_seen) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (chat_guid) DO UPDATE SET
@@ -67,6 +71,9 @@ export class SpaceCache {
       sighting.displayName ?? null,
       now,
     );
+    // The count is read once per instance, then kept: a COUNT(*) per sighting reads every row.
+    if (this.count === undefined) this.count = this.size();
+    else if (!known) this.count++;
     return this.evict();
   }
 
@@ -80,8 +87,9 @@ export class SpaceCache {
   }
 
   private evict(): number {
-    const excess = this.size() - this.limit;
+    const excess = (this.count ?? this.size()) - this.limit;
     if (excess <= 0) return 0;
+    this.count = this.limit;
     this.sql.exec(
       "DELETE FROM spaces WHERE chat_guid IN (SELECT chat_guid FROM spaces ORDER BY last_seen ASC, chat_guid ASC LIMIT ?)",
       excess,

@@ -47,6 +47,12 @@ function isJsonMediaType(contentType: string | null): boolean {
 /** Reads at most `limit` bytes; undefined when the body is larger. */
 export async function readLimited(request: Request, limit: number): Promise<Uint8Array | undefined> {
   if (!request.body) return new Uint8Array(0);
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (Number.isInteger(declared) && declared >= 0 && declared <= limit) {
+    // A declared length within the limit: one read (the runtime holds the body to that length).
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    return bytes.byteLength > limit ? undefined : bytes;
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
