@@ -187,3 +187,18 @@ describe("startGatewayListener", () => {
     expect((await adapter.startGatewayListener({}, 100)).status).toBe(500);
   });
 });
+
+describe("cronAuth on a route of your own", () => {
+  it("401 without the cron secret, 200 with it (not a 500 from the app's error handler)", async () => {
+    const { createiMessageWorker } = await import("../src/worker/imessage-worker.ts");
+    const { cronAuth } = await import("../src/gateway/routes.ts");
+    const { createDemoBot } = await import("../src/worker/bot.ts");
+    const worker = createiMessageWorker(createDemoBot);
+    worker.app.get("/api/imessage/listen", cronAuth(), (c) => c.json({ ok: true }));
+    const request = (authorization?: string) =>
+      new Request("https://bot.example/api/imessage/listen", { headers: authorization ? { authorization } : {} });
+    expect((await through(worker.handler, request())).status).toBe(401);
+    expect((await through(worker.handler, request("Bearer wrong"))).status).toBe(401);
+    expect((await through(worker.handler, request(`Bearer ${env.CRON_SECRET}`))).status).toBe(200);
+  });
+});

@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
 import type { Adapter, Chat } from "chat";
 import { gatewayStub } from "../gateway/directory.ts";
 import { gatewayRoutes } from "../gateway/routes.ts";
@@ -67,6 +68,8 @@ export function createWorkerApp(bot: BotFactory): Hono<{ Bindings: Env }> {
 
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
   app.onError((error, c) => {
+    // Middleware answers (bearerAuth's 401, bodyLimit's 413) are thrown as HTTPException.
+    if (error instanceof HTTPException) return error.getResponse();
     console.error("Unhandled error", error);
     // Never echo internal error text: say what the operator can do. A 5xx makes Spectrum retry.
     return c.json({ error: "the Worker failed to take this delivery; it will be retried. `npx wrangler tail` shows the cause" }, 500);
