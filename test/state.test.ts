@@ -124,3 +124,31 @@ describe("Chat SDK state on SQLite Durable Objects", () => {
     expect(await fresh.isSubscribed(thread)).toBe(true);
   });
 });
+
+describe("state of a conversation its ledger is running", () => {
+  it("the thread lock is granted without a request, and the subscription is read once a minute, not per message", async () => {
+    const { whileOwned } = await import("../src/delivery/ownership.ts");
+    const { shardName } = await import("../src/state/shard.ts");
+    const chatGuid = `any;-;+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
+    const threadId = `imessage:${chatGuid}`;
+    const state = createDurableObjectState(env.CHAT_STATE);
+    const shard = env.CHAT_STATE.get(env.CHAT_STATE.idFromName(shardName("chat-state", threadId, 4)));
+    await whileOwned(chatGuid, async () => {
+      const lock = await state.acquireLock(threadId, 30_000);
+      expect(lock?.token).toMatch(/^ledger-owned:/);
+      // Nothing was stored: another holder could still take the real lock (there is none: the ledger is the only runner).
+      const real = await shard.acquireLock(threadId, 1000);
+      expect(real).not.toBeNull();
+      if (real) await shard.releaseLock(real);
+      expect(await state.isSubscribed(threadId)).toBe(false);
+      await shard.subscribe(threadId); // a change made elsewhere
+      expect(await state.isSubscribed(threadId)).toBe(false); // cached for up to a minute
+      await state.subscribe(threadId); // a change made here is seen at once
+      expect(await state.isSubscribed(threadId)).toBe(true);
+      await shard.unsubscribe(threadId);
+    });
+    // Outside a ledger run nothing is cached.
+    expect(await state.isSubscribed(threadId)).toBe(false);
+    expect((await state.acquireLock(threadId, 30_000))?.token).not.toMatch(/^ledger-owned:/);
+  });
+});

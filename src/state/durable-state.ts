@@ -15,6 +15,30 @@ export interface DurableObjectStateOptions {
   name?: string;
 }
 
+/**
+ * How long the ledger running a conversation trusts what it last read or wrote of that thread's
+ * subscription. A change made elsewhere (another isolate, a cron) is seen after at most this long.
+ */
+export const SUBSCRIPTION_CACHE_MS = 60_000;
+
+/** Subscriptions of conversations this isolate's ledger runs (see `delivery/ownership`), cached for {@link SUBSCRIPTION_CACHE_MS}. */
+const subscriptions = {
+  entries: new Map<string, { subscribed: boolean; at: number }>(),
+  recall(threadId: string): boolean | undefined {
+    if (!isOwnedThread(threadId)) return undefined;
+    const entry = this.entries.get(threadId);
+    return entry && Date.now() - entry.at < SUBSCRIPTION_CACHE_MS ? entry.subscribed : undefined;
+  },
+  remember(threadId: string, subscribed: boolean): void {
+    if (!isOwnedThread(threadId)) {
+      this.entries.delete(threadId);
+      return;
+    }
+    this.entries.set(threadId, { subscribed, at: Date.now() });
+    if (this.entries.size > 10_000) this.entries.delete(this.entries.keys().next().value as string);
+  },
+};
+
 /** Token prefix of locks granted without a request (see `delivery/ownership`). */
 const LOCAL_LOCK = "ledger-owned:";
 
@@ -82,12 +106,18 @@ export function createDurableObjectState(
     },
     async subscribe(threadId) {
       await stub(threadId).subscribe(threadId);
+      subscriptions.remember(threadId, true);
     },
     async unsubscribe(threadId) {
       await stub(threadId).unsubscribe(threadId);
+      subscriptions.remember(threadId, false);
     },
     async isSubscribed(threadId) {
-      return await stub(threadId).isSubscribed(threadId);
+      const cached = subscriptions.recall(threadId);
+      if (cached !== undefined) return cached;
+      const subscribed = await stub(threadId).isSubscribed(threadId);
+      subscriptions.remember(threadId, subscribed);
+      return subscribed;
     },
     async enqueue(threadId, entry, maxSize) {
       return await stub(threadId).enqueue(threadId, JSON.stringify(entry), entry.expiresAt, maxSize);
