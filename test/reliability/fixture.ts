@@ -2,7 +2,7 @@
  * @module reliability/fixture
  * One reliability stack: the Spectrum simulator in this process, the real Worker under `wrangler dev`
  * on a fresh persisted state, and Spectrum-like senders pointed at it. wrangler's output goes to
- * `test-results/reliability/<name>.log`.
+ * `test-results/reliability/<name>-<pid>.log` (the pid keeps concurrent runs in one checkout apart).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -39,8 +39,7 @@ export interface ReliabilityStack {
 export async function startReliabilityStack(name: string, options: { vars?: Record<string, string> } = {}): Promise<ReliabilityStack> {
   const sim = await startSimulator({ port: 0 });
   const persistTo = mkdtempSync(join(tmpdir(), `imessage-reliability-${name}-`));
-  const logFile = join(OUTPUT_DIR, `${name}.log`);
-  rmSync(logFile, { force: true });
+  const logFile = join(OUTPUT_DIR, `${name}-${process.pid}.log`);
   const worker = new WorkerProcess({ simulatorUrl: sim.url, persistTo, logFile, vars: options.vars });
   try {
     await worker.start();
