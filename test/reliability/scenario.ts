@@ -96,6 +96,8 @@ export interface RunOptions {
   onDeliveryEnded?: (ended: number, total: number) => void;
   /** Real time between the start of two consecutive deliveries (default 0: as fast as the sender's slots allow). */
   spacingMs?: number;
+  /** Receives each delivery's report as it ends (to count a run that is interrupted). */
+  ended?: DeliveryReport[];
 }
 
 /** Sends a storm and returns the sender's reports (all deliveries ended: accepted, refused or out of attempts). */
@@ -111,6 +113,7 @@ export async function sendStorm(storm: Storm, options: RunOptions): Promise<Deli
     running.push(
       options.sender.deliver(delivery.body, delivery.webhookId, delivery.messageId).then((report) => {
         ended += 1;
+        options.ended?.push(report);
         options.onDeliveryEnded?.(ended, storm.deliveries.length);
         return report;
       }),

@@ -41,7 +41,7 @@ const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 console.log(`stress: starting the simulator and wrangler dev…`);
 const stack = await startReliabilityStack("stress", { vars: FAST_REDELIVERY });
 const storm = planStorm({ code: "900", count, duplicateRate: 0.3 });
-let reports: DeliveryReport[] = [];
+const reports: DeliveryReport[] = [];
 const stormStart = Date.now();
 const stop = async (code: number): Promise<never> => {
   await stack.stop();
@@ -49,7 +49,7 @@ const stop = async (code: number): Promise<never> => {
 };
 /** Interrupted (Ctrl-C, a CI timeout): print what was measured so far, then stop wrangler. */
 const interrupted = (code: number): void => {
-  reportCounts("stress (interrupted; deliveries still running count as not accepted)", countStorm(storm, stack.sim, reports, stormStart));
+  reportCounts("stress (interrupted; sent counts ended deliveries only)", countStorm(storm, stack.sim, reports, stormStart));
   void stop(code);
 };
 process.on("SIGINT", () => interrupted(130));
@@ -66,6 +66,7 @@ try {
   const pending = sendStorm(storm, {
     sim: stack.sim,
     sender: stack.sender({ concurrency }),
+    ended: reports,
     onDeliveryEnded: (ended, total) => {
       if (!kill || restarted || ended < total * 0.4) return;
       console.log(`stress: ${elapsed()}: SIGKILL of wrangler dev after ${ended} of ${total} deliveries, restarting`);
@@ -76,7 +77,7 @@ try {
       })();
     },
   });
-  reports = await pending;
+  await pending;
   await restarted;
   console.log(`stress: ${elapsed()}: every delivery ended; waiting for the replies`);
   await settle(storm, stack.sim, { timeoutMs: 120_000 + count * 20, quietMs: 20_000 });
