@@ -202,3 +202,34 @@ describe("cronAuth on a route of your own", () => {
     expect((await through(worker.handler, request(`Bearer ${env.CRON_SECRET}`))).status).toBe(200);
   });
 });
+
+describe("reconciliation cursor", () => {
+  it("never moves past a message it has not handed on: more than one run's page budget is read over several runs", async () => {
+    const { readSince, startCursor } = await import("../src/gateway/catch-up.ts");
+    const { selfHosted } = await import("./outbound-helpers.ts");
+    const w = await selfHosted();
+    const client = await w.adapter.remoteTransport()!.clientFor(undefined);
+    const start = Date.now() + 60_000;
+    const address = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
+    const seeded: string[] = [];
+    for (let i = 0; i < 23; i++) {
+      const envelope = JSON.parse(withFreshId(fixture("dm-text")));
+      envelope.message.sender = { id: address };
+      envelope.message.space = { ...envelope.message.space, id: `any;-;${address}` };
+      envelope.message.timestamp = new Date(start + 1000 + i * 10).toISOString();
+      const stored = await sim.inbound(envelope);
+      seeded.push(stored.guid ?? envelope.message.id);
+    }
+    let cursor = startCursor(start);
+    const handedOn: string[] = [];
+    for (let run = 0; run < 10; run++) {
+      const result = await readSince(client, cursor, { maxPages: 2, pageSize: 5 });
+      handedOn.push(...result.messages.map((m) => m.guid));
+      cursor = result.cursor;
+      if (!cursor.backlog && result.messages.length === 0) break;
+    }
+    expect(new Set(handedOn.filter((guid) => seeded.includes(guid)))).toEqual(new Set(seeded));
+    expect(cursor.backlog).toBeUndefined();
+    expect(cursor.after).toBeGreaterThanOrEqual(start + 1000 + 22 * 10);
+  });
+});

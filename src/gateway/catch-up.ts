@@ -10,18 +10,30 @@ import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import { wireEmojiOf, type TapbackKind } from "../adapter/tapbacks.ts";
 import type { VerifiedDelivery } from "../webhook/receive.ts";
 
-/** Where a catch-up resumes: messages created after `after` (ms since epoch); `seen` holds the ids at exactly that instant. */
+/**
+ * Where a catch-up resumes: messages created after `after` (ms since epoch); `seen` holds the ids at
+ * exactly that instant. `backlog` is set while a run could not read everything after `after` within
+ * its page budget: the server pages newest first, so the next runs walk on backward from
+ * `backlog.before` until they meet `after`, and only then move `after` up to `backlog.newest`.
+ */
 export interface CatchUpCursor {
   after: number;
   seen: string[];
+  backlog?: { before: number; newest: number; newestSeen: string[] };
+}
+
+/** Page budget of one catch-up run. */
+export interface CatchUpBudget {
+  maxPages: number;
+  pageSize: number;
 }
 
 /** The dedupe namespace of catch-up deliveries (`deliveryKey("catch-up", messageGuid)`). */
 export const CATCH_UP_DELIVERY_ID = "catch-up";
 
 const TAPBACKS = new Set<string>(["love", "like", "dislike", "laugh", "emphasize", "question"]);
-const MAX_PAGES = 10;
-const PAGE_SIZE = 100;
+/** One run reads at most 10 pages of 100 messages; more waits for the next run (see {@link CatchUpCursor}). */
+const DEFAULT_BUDGET: CatchUpBudget = { maxPages: 10, pageSize: 100 };
 
 type SlimContent = SlimEnvelope["message"]["content"];
 
@@ -73,19 +85,30 @@ export function catchUpDelivery(envelope: SlimEnvelope): VerifiedDelivery {
 }
 
 /**
- * Reads every inbound message created after the cursor (oldest first, at most 1,000 per call) and
- * returns them with the cursor to persist once they are handled.
+ * Reads the messages created after the cursor (oldest first; at most `budget` pages per call) and
+ * returns them with the cursor to persist once they are handed on. A cursor never moves past a
+ * message it has not returned: when the budget runs out, the rest is read by the next calls.
  *
  * @example
  * ```ts
  * const { messages, cursor } = await readSince(client, stored ?? startCursor());
  * ```
  */
-export async function readSince(client: AdvancedIMessage, cursor: CatchUpCursor): Promise<{ messages: ServerMessage[]; cursor: CatchUpCursor }> {
+export async function readSince(
+  client: AdvancedIMessage,
+  cursor: CatchUpCursor,
+  budget: CatchUpBudget = DEFAULT_BUDGET,
+): Promise<{ messages: ServerMessage[]; cursor: CatchUpCursor }> {
   const found: ServerMessage[] = [];
   let pageToken: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const result = await client.messages.listRecent({ after: new Date(cursor.after - 1), pageSize: PAGE_SIZE, pageToken });
+  const before = cursor.backlog ? new Date(cursor.backlog.before + 1) : undefined;
+  for (let page = 0; page < budget.maxPages; page++) {
+    const result = await client.messages.listRecent({
+      after: new Date(cursor.after - 1),
+      ...(before ? { before } : {}),
+      pageSize: budget.pageSize,
+      pageToken,
+    });
     found.push(...result.messages);
     pageToken = result.nextPageToken;
     if (!pageToken) break;
@@ -94,10 +117,16 @@ export async function readSince(client: AdvancedIMessage, cursor: CatchUpCursor)
   const fresh = found
     .filter((m) => new Date(m.dateCreated).getTime() >= cursor.after && !seen.has(m.guid))
     .sort((a, b) => new Date(a.dateCreated).getTime() - new Date(b.dateCreated).getTime());
-  return { messages: fresh, cursor: advance(cursor, fresh) };
+  const newest = advance({ after: cursor.backlog?.newest ?? cursor.after, seen: cursor.backlog?.newestSeen ?? cursor.seen }, fresh);
+  if (pageToken && fresh.length > 0) {
+    // Budget spent with older messages left: keep `after`, walk on backward from the oldest read.
+    const oldest = new Date((fresh[0] as ServerMessage).dateCreated).getTime();
+    return { messages: fresh, cursor: { after: cursor.after, seen: cursor.seen, backlog: { before: oldest, newest: newest.after, newestSeen: newest.seen } } };
+  }
+  return { messages: fresh, cursor: { after: newest.after, seen: newest.seen } };
 }
 
-function advance(cursor: CatchUpCursor, messages: ServerMessage[]): CatchUpCursor {
+function advance(cursor: { after: number; seen: string[] }, messages: ServerMessage[]): { after: number; seen: string[] } {
   let { after, seen } = cursor;
   for (const message of messages) {
     const at = new Date(message.dateCreated).getTime();
@@ -105,7 +134,7 @@ function advance(cursor: CatchUpCursor, messages: ServerMessage[]): CatchUpCurso
       after = at;
       seen = [];
     }
-    seen = [...seen, message.guid];
+    if (at === after) seen = [...seen, message.guid];
   }
   return { after, seen };
 }
