@@ -9,6 +9,7 @@ import type { iMessageAdapter } from "../adapter/imessage-adapter.ts";
 import { createDurableLedger } from "../dedupe/durable-ledger.ts";
 import { createGatewaySpaceDirectory } from "../gateway/directory.ts";
 import { createDurableObjectState } from "../state/durable-state.ts";
+import { createLineLogger } from "./line-logger.ts";
 
 const bots = new WeakMap<Env, Chat<{ imessage: iMessageAdapter }>>();
 
@@ -65,8 +66,10 @@ async function answer(imessage: iMessageAdapter, thread: Thread, message: Messag
 export function createDemoBot(env: Env): Chat<{ imessage: iMessageAdapter }> {
   const existing = bots.get(env);
   if (existing) return existing;
+  const logger = createLineLogger("info");
   const imessage = createiMessageAdapter({
     env: env as unknown as Record<string, unknown>,
+    logger: logger.child("imessage"),
     ledger: createDurableLedger({ namespace: env.DELIVERY_LEDGER }),
     spaces: createGatewaySpaceDirectory(env.GATEWAY, { streamEnvelopes: true }),
   });
@@ -74,7 +77,7 @@ export function createDemoBot(env: Env): Chat<{ imessage: iMessageAdapter }> {
     userName: imessage.userName,
     adapters: { imessage },
     state: createDurableObjectState(env.CHAT_STATE),
-    logger: "info",
+    logger,
   });
   bot.onNewMention(async (thread, message) => {
     await thread.subscribe();

@@ -6,6 +6,7 @@
  */
 export { createWorkerApp, type BotFactory } from "./app.ts";
 export { createiMessageWorker, type iMessageWorker } from "./imessage-worker.ts";
+export { createLineLogger, type LineLogLevel } from "./line-logger.ts";
 export { cronAuth, gatewayScheduled } from "../gateway/routes.ts";
 export { createGatewaySpaceDirectory } from "../gateway/directory.ts";
 export { ChatStateDO } from "../../durable-objects/chat-state.ts";

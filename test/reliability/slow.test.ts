@@ -10,7 +10,7 @@ import { FAST_REDELIVERY, failureReport, startReliabilityStack, type Reliability
 import { knownFailure } from "./known-failures.ts";
 import { planStorm, runScenario } from "./scenario.ts";
 
-const SLOW_MS = 35_000;
+const SLOW_MS = 90_000;
 let stack: ReliabilityStack;
 
 beforeAll(async () => {
