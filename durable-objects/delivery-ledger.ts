@@ -30,6 +30,27 @@ export const RESUME_AFTER_MS = 10_000;
 const DRAIN_BUDGET_MS = 10 * 60_000;
 /** A delivery whose thread lock is still held (by a run that died) waits this long before the next try. */
 const LOCK_RETRY_MS = 2_000;
+/**
+ * Deliveries run at once in one isolate, across its conversations. Each conversation runs one at a
+ * time already; this bounds a burst of thousands of new conversations (every one a Durable Object,
+ * many sharing an isolate) so their outbound calls queue here instead of timing out downstream.
+ */
+export const RUNS_PER_ISOLATE = 24;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function inRunSlot<T>(task: () => Promise<T>): Promise<T> {
+  if (running >= RUNS_PER_ISOLATE) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running++;
+  try {
+    return await task();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
 /** How often handled deliveries past their retention are pruned. */
 const PRUNE_EVERY_MS = 24 * 3600 * 1000;
 
@@ -132,7 +153,7 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
         await this.wakeBy(now + RESUME_AFTER_MS);
         const attempt = due.attempts + 1;
         try {
-          await whileOwned(due.delivery.envelope.message.space.id, () => adapter.runDelivery(due.delivery, { key: due.key, attempt }));
+          await inRunSlot(() => whileOwned(due.delivery.envelope.message.space.id, () => adapter.runDelivery(due.delivery, { key: due.key, attempt })));
           this.store.finish(due.key, Date.now());
         } catch (error) {
           await this.failed(due.key, due.delivery, attempt, error, adapter.logger);
