@@ -7,14 +7,17 @@
  * saved: acquire and release).
  */
 
+import { decodeThreadId } from "../adapter/thread-id.ts";
+
 const owned = new Map<string, number>();
 
-/** The chat GUID of a Chat SDK thread id (`imessage:<chat GUID>[~<phone>]`), or undefined. */
+/** The chat GUID of a Chat SDK thread id, or undefined when it is not an iMessage thread id. */
 function chatGuidOf(threadId: string): string | undefined {
-  if (!threadId.startsWith("imessage:")) return undefined;
-  const rest = threadId.slice("imessage:".length);
-  const tilde = rest.lastIndexOf("~");
-  return tilde > 0 ? rest.slice(0, tilde) : rest;
+  try {
+    return decodeThreadId(threadId).chatGuid;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
