@@ -1,9 +1,10 @@
 /**
  * @module durable-objects/delivery-ledger
- * Durable execution of deliveries, one Durable Object per conversation (chat GUID). The webhook
- * route records a delivery here (one request) and answers 200; this object then runs it to
- * completion on its alarm, one delivery at a time in arrival order, retrying with backoff and
- * keeping what fails for good as a dead letter. Whatever dies — the isolate, the Worker on a
+ * Durable execution of deliveries. Conversations are spread by chat GUID over `LEDGER_SHARDS`
+ * Durable Objects; the webhook route records a delivery in its conversation's ledger (one request)
+ * and answers 200; the ledger then runs it to completion, many conversations at once but each
+ * conversation one delivery at a time in arrival order, retrying with backoff and keeping what
+ * fails for good as a dead letter. Whatever dies — the isolate, the Worker on a
  * deploy, the 30 s `waitUntil` budget — a delivery recorded here is run again until it is done.
  *
  * The handlers belong to a bot, so a Worker binds the class to its own bot factory:
@@ -15,9 +16,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { LockError, type Logger } from "chat";
 import type { AcceptStatus } from "../src/dedupe/ledger.ts";
-import { conversationNameOf } from "../src/delivery/keys.ts";
+import { ledgerNameOf } from "../src/delivery/keys.ts";
 import { whileOwned } from "../src/delivery/ownership.ts";
-import { LedgerStore, type DeadLetter } from "../src/delivery/ledger-store.ts";
+import { LedgerStore, type DeadLetter, type DueDelivery } from "../src/delivery/ledger-store.ts";
 import { isPermanentFailure, MAX_DELIVERY_ATTEMPTS, redeliveryDelayMs } from "../src/adapter/redelivery.ts";
 import { readyAdapter, type GatewayBot } from "../src/gateway/gateway-core.ts";
 import { gatewayStub } from "../src/gateway/directory.ts";
@@ -26,14 +27,16 @@ import type { VerifiedDelivery } from "../src/webhook/receive.ts";
 
 /** If this isolate dies while a handler runs, the alarm resumes the delivery this long afterwards. */
 export const RESUME_AFTER_MS = 10_000;
-/** One alarm run handles deliveries for at most this long, then hands over to a fresh alarm (alarms may run 15 min). */
+/** One drain starts deliveries for at most this long, then hands over to a fresh alarm (alarms may run 15 min). */
 const DRAIN_BUDGET_MS = 10 * 60_000;
 /** A delivery whose thread lock is still held (by a run that died) waits this long before the next try. */
 const LOCK_RETRY_MS = 2_000;
+/** Conversations one ledger runs at once, each one delivery at a time (at most 90: see `LedgerStore.nextDue`). */
+export const RUNS_PER_LEDGER = 24;
 /**
- * Deliveries run at once in one isolate, across its conversations. Each conversation runs one at a
- * time already; this bounds a burst of thousands of new conversations (every one a Durable Object,
- * many sharing an isolate) so their outbound calls queue here instead of timing out downstream.
+ * Deliveries run at once in one isolate, across its ledgers. Each conversation runs one at a
+ * time already; this bounds a burst of thousands of new conversations (ledgers share isolates) so
+ * their outbound calls queue here instead of timing out downstream.
  */
 export const RUNS_PER_ISOLATE = 24;
 let running = 0;
@@ -82,6 +85,10 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
   return class DeliveryLedgerDurableObject extends DurableObject<E> {
     readonly store: LedgerStore;
     private draining: Promise<void> | undefined;
+    /** Conversations (chat GUIDs) with a delivery running in this instance. */
+    private readonly busy = new Set<string>();
+    /** Wakes a drain that waits for its running deliveries, so a new arrival starts at once. */
+    private nudge: (() => void) | undefined;
     /** When handled deliveries were last pruned by this instance (0: not yet). */
     private prunedAt = 0;
 
@@ -103,7 +110,7 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
       return status;
     }
 
-    /** This conversation's dead letters. */
+    /** This ledger's dead letters. */
     async deadLetters(): Promise<DeadLetter[]> {
       return this.store.deadLetters();
     }
@@ -111,7 +118,10 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
     /** Runs a dead letter again with a fresh attempt budget; false when `key` is not a dead letter here. */
     async replay(key: string): Promise<boolean> {
       const revived = this.store.revive(key, Date.now());
-      if (revived) await this.wakeBy(Date.now());
+      if (revived) {
+        await this.wakeBy(Date.now() + RESUME_AFTER_MS);
+        this.ctx.waitUntil(this.drain());
+      }
       return revived;
     }
 
@@ -124,9 +134,13 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
       await this.drain();
     }
 
-    /** Runs what is due, one delivery at a time; concurrent callers share the one run in progress. */
+    /** Runs what is due; concurrent callers share the one drain in progress (and wake it). */
     private drain(): Promise<void> {
-      this.draining ??= this.runDue().finally(() => {
+      if (this.draining) {
+        this.nudge?.();
+        return this.draining;
+      }
+      this.draining = this.runDue().finally(() => {
         this.draining = undefined;
       });
       return this.draining;
@@ -140,31 +154,44 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
       }
       const adapter = await readyAdapter(bot(this.env));
       const started = Date.now();
+      const runs = new Set<Promise<void>>();
       for (;;) {
         const now = Date.now();
-        const due = this.store.nextDue(now);
-        if (!due) break;
-        if (now - started > DRAIN_BUDGET_MS) {
-          await this.ctx.storage.setAlarm(now);
-          return;
+        const starting: DueDelivery[] = [];
+        if (now - started <= DRAIN_BUDGET_MS) {
+          while (this.busy.size < RUNS_PER_LEDGER) {
+            const due = this.store.nextDue(now, this.busy);
+            if (!due) break;
+            this.busy.add(due.chat);
+            this.store.start(due.key, now);
+            starting.push(due);
+          }
         }
-        this.store.start(due.key, now);
-        // The watchdog: should this isolate die inside the handler, the runtime fires the alarm again.
-        await this.wakeBy(now + RESUME_AFTER_MS);
-        const attempt = due.attempts + 1;
-        try {
-          await inRunSlot(() => whileOwned(due.delivery.envelope.message.space.id, () => adapter.runDelivery(due.delivery, { key: due.key, attempt })));
-          this.store.finish(due.key, Date.now());
-        } catch (error) {
-          await this.failed(due.key, due.delivery, attempt, error, adapter.logger);
+        // The watchdog: should this isolate die inside a handler, the runtime fires the alarm again.
+        if (starting.length > 0) await this.wakeBy(now + RESUME_AFTER_MS);
+        for (const due of starting) {
+          const run: Promise<void> = this.runOne(adapter, due).finally(() => {
+            this.busy.delete(due.chat);
+            runs.delete(run);
+          });
+          runs.add(run);
         }
+        if (runs.size === 0) break;
+        const nudged = new Promise<void>((resolve) => (this.nudge = resolve));
+        await Promise.race([...runs, nudged]);
+        this.nudge = undefined;
+      }
+      const now = Date.now();
+      if (now - started > DRAIN_BUDGET_MS && this.store.nextDue(now)) {
+        // One alarm run handles deliveries for a bounded time, then hands over to a fresh alarm.
+        await this.ctx.storage.setAlarm(now);
+        return;
       }
       const next = this.store.nextDueAt();
       if (next !== undefined) {
-        await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+        await this.ctx.storage.setAlarm(Math.max(next, now));
         return;
       }
-      const now = Date.now();
       if (now - this.prunedAt > PRUNE_EVERY_MS) {
         this.prunedAt = now;
         if (this.store.prune(now) > 0) {
@@ -175,6 +202,25 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
       // Nothing open: no alarm invocation is billed for a delivery that completed in its own run.
       const alarm = await this.ctx.storage.getAlarm();
       if (alarm !== null && alarm - now < PRUNE_EVERY_MS / 2) await this.ctx.storage.deleteAlarm();
+    }
+
+    /** One attempt of one delivery (already marked running); never rejects. */
+    private async runOne(adapter: Awaited<ReturnType<typeof readyAdapter>>, due: DueDelivery): Promise<void> {
+      const attempt = due.attempts + 1;
+      try {
+        await inRunSlot(() => whileOwned(due.chat, () => adapter.runDelivery(due.delivery, { key: due.key, attempt })));
+        this.store.finish(due.key, Date.now());
+      } catch (error) {
+        try {
+          await this.failed(due.key, due.delivery, attempt, error, adapter.logger);
+        } catch (bookkeeping) {
+          // The row stays `running`: the watchdog alarm runs the delivery again.
+          adapter.logger.error(`Delivery ${due.key} failed and could not be rescheduled; the watchdog resumes it`, {
+            key: due.key,
+            error: describe(bookkeeping),
+          });
+        }
+      }
     }
 
     private async failed(
@@ -200,9 +246,8 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
         );
         const gateway = (this.env as DeliveryLedgerEnv).GATEWAY;
         if (letter && gateway) {
-          const conversation = await conversationNameOf(delivery.envelope.message.space.id);
           await gatewayStub(gateway)
-            .recordDeadLetter(conversation, letter)
+            .recordDeadLetter(ledgerNameOf(delivery.envelope.message.space.id), letter)
             .catch((indexError: unknown) => logger.warn("Could not index a dead letter in the gateway", { key, error: describe(indexError) }));
         }
         return;

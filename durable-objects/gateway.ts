@@ -48,7 +48,7 @@ export interface GatewayEnv {
   IMESSAGE_GATEWAY_CATCH_UP?: string;
   /** Number of spaces remembered (default 10,000). */
   IMESSAGE_GATEWAY_SPACE_LIMIT?: string;
-  /** The per-conversation delivery ledgers, for replaying dead letters. */
+  /** The delivery ledgers, for replaying dead letters. */
   DELIVERY_LEDGER?: DurableObjectNamespace<DeliveryLedgerDurableObject>;
 }
 
@@ -200,9 +200,9 @@ export function createGatewayDurableObject<E extends object = Env, App = never>(
       await this.runKeepalive();
     }
 
-    /** Indexes a dead letter of the conversation `conversation` (called by its ledger). */
-    async recordDeadLetter(conversation: string, letter: DeadLetter): Promise<void> {
-      this.deadLetterIndex.put(conversation, letter);
+    /** Indexes a dead letter held by the ledger named `ledger` (called by that ledger). */
+    async recordDeadLetter(ledger: string, letter: DeadLetter): Promise<void> {
+      this.deadLetterIndex.put(ledger, letter);
     }
 
     /** Every dead letter, oldest failure first. */
@@ -211,14 +211,14 @@ export function createGatewayDurableObject<E extends object = Env, App = never>(
     }
 
     /**
-     * Runs a dead letter again through its conversation's ledger (fresh attempt budget).
+     * Runs a dead letter again through the ledger holding it (fresh attempt budget).
      * @returns false when no dead letter has that key
      */
     async replayDeadLetter(key: string): Promise<boolean> {
       const letter = this.deadLetterIndex.get(key);
       const ledgers = (this.env as GatewayEnv).DELIVERY_LEDGER;
       if (!letter || !ledgers) return false;
-      const replayed = await ledgers.get(ledgers.idFromName(letter.conversation)).replay(key);
+      const replayed = await ledgers.get(ledgers.idFromName(letter.ledger)).replay(key);
       this.deadLetterIndex.delete(key);
       return replayed;
     }

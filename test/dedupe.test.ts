@@ -6,7 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { conversationNameOf, deliveryKeyOf } from "../src/delivery/keys.ts";
+import { deliveryKeyOf, ledgerNameOf } from "../src/delivery/keys.ts";
 import { createMemoryLedger } from "../src/dedupe/ledger.ts";
 import { createDemoBot } from "../src/worker/bot.ts";
 import worker, { DeliveryLedger } from "../src/worker/index.ts";
@@ -41,7 +41,7 @@ async function waitForReplies(chatGuid: string, count = 1): Promise<string[]> {
 const settle = (ms = 800) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function ledgerOf(chatGuid: string) {
-  return conversationNameOf(chatGuid).then((name) => env.DELIVERY_LEDGER.get(env.DELIVERY_LEDGER.idFromName(name)));
+  return Promise.resolve(env.DELIVERY_LEDGER.get(env.DELIVERY_LEDGER.idFromName(ledgerNameOf(chatGuid))));
 }
 
 describe("durable execution in the conversation's ledger", () => {
@@ -150,6 +150,40 @@ describe("durable execution in the conversation's ledger", () => {
     await waitForReplies(dm.chatGuid);
     await settle();
     expect(await delivered(dm.chatGuid)).toHaveLength(1);
+  });
+});
+
+describe("one ledger, many conversations", () => {
+  /** A DM from a new address whose conversation lives in ledger `name`. */
+  async function knownDmIn(name: string, text: string) {
+    for (;;) {
+      const dm = await knownDm(text);
+      if (ledgerNameOf(dm.chatGuid) === name) return dm;
+    }
+  }
+
+  it("runs conversations that share a ledger side by side: a slow send in one does not hold up another", async () => {
+    const slow = await knownDm(`slow ${crypto.randomUUID().slice(0, 8)}`);
+    const quick = await knownDmIn(ledgerNameOf(slow.chatGuid), `quick ${crypto.randomUUID().slice(0, 8)}`);
+    await sim.fault({ match: "/v1/messages:sendText", chatPrefix: slow.chatGuid, delayMs: 3000, times: 1 });
+    await through(worker, await signedRequest(slow.body));
+    await through(worker, await signedRequest(quick.body));
+    expect(await waitForReplies(quick.chatGuid)).toEqual([quick.reply]);
+    expect(await delivered(slow.chatGuid)).toEqual([]);
+    expect(await waitForReplies(slow.chatGuid)).toEqual([slow.reply]);
+  });
+
+  it("runs one conversation's deliveries one at a time, in arrival order, even when the first is slow", async () => {
+    const first = await knownDm(`first ${crypto.randomUUID().slice(0, 8)}`);
+    const envelope = JSON.parse(first.body);
+    envelope.message.id = crypto.randomUUID();
+    envelope.message.content = { type: "text", text: "second" };
+    const second = JSON.stringify(envelope);
+    await seedInbound(env.SIMULATOR_URL, second);
+    await sim.fault({ match: "/v1/messages:sendText", chatPrefix: first.chatGuid, delayMs: 1500, times: 1 });
+    await through(worker, await signedRequest(first.body));
+    await through(worker, await signedRequest(second));
+    expect(await waitForReplies(first.chatGuid, 2)).toEqual([first.reply, "You said: second"]);
   });
 });
 

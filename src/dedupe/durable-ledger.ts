@@ -1,10 +1,10 @@
 /**
  * @module dedupe/durable-ledger
- * The Workers ledger: each delivery is recorded in the `DeliveryLedger` Durable Object of its
- * conversation, which dedupes it atomically and runs it to completion on its alarm.
+ * The Workers ledger: each delivery is recorded in the `DeliveryLedger` Durable Object that owns its
+ * conversation (one of `LEDGER_SHARDS`, by chat GUID), which dedupes it atomically and runs it to completion on its alarm.
  */
 import type { DeliveryLedgerDurableObject } from "../../durable-objects/delivery-ledger.ts";
-import { conversationNameOf } from "../delivery/keys.ts";
+import { ledgerNameOf } from "../delivery/keys.ts";
 import type { DeliveryLedgerClient } from "./ledger.ts";
 
 /** Options of {@link createDurableLedger}. */
@@ -14,7 +14,7 @@ export interface DurableLedgerOptions {
 }
 
 /**
- * A ledger on Durable Objects, one per conversation: one request per delivery records and claims it
+ * A ledger on Durable Objects, each owning a fixed share of the conversations: one request per delivery records and claims it
  * (SQLite `INSERT … ON CONFLICT DO NOTHING`), and the object runs it outside the webhook request.
  *
  * @example
@@ -27,7 +27,7 @@ export function createDurableLedger(options: DurableLedgerOptions): DeliveryLedg
   return {
     durable: true,
     async accept(delivery, key) {
-      const name = await conversationNameOf(delivery.envelope.message.space.id);
+      const name = ledgerNameOf(delivery.envelope.message.space.id);
       return await namespace.get(namespace.idFromName(name)).accept(delivery, key);
     },
     async settle() {

@@ -4,6 +4,7 @@
  * calls a delivery makes. Identifiers from the wire are never used as keys unbounded: anything
  * longer than {@link MAX_PLAIN_KEY} characters is replaced by its SHA-256.
  */
+import { shardName } from "../state/shard.ts";
 
 /** Identifiers up to this many characters are kept as they are (readable in logs and dead letters). */
 export const MAX_PLAIN_KEY = 200;
@@ -46,15 +47,25 @@ export async function deliveryKeyOf(messageId: string): Promise<string> {
 }
 
 /**
- * The name of the ledger Durable Object that owns a conversation (its chat GUID, bounded).
+ * Ledger Durable Objects the conversations are spread over. Fixed: a message must always reach the
+ * ledger that already knows it (its key is deduplicated there), so changing this would let a
+ * redelivery straddling a deploy run twice. Each ledger runs many conversations at once, each one
+ * delivery at a time, so 64 give ample throughput (an iMessage bot's traffic is bounded by Apple's
+ * sending limits long before) while `wrangler dev` keeps 64 SQLite files open, not one per chat.
+ */
+export const LEDGER_SHARDS = 64;
+
+/**
+ * The name of the ledger Durable Object that owns a conversation: `ledger-<n>`, n in
+ * [0, {@link LEDGER_SHARDS}), by a stable hash of the chat GUID.
  *
  * @example
  * ```ts
- * namespace.idFromName(await conversationNameOf("any;-;+15551234567"));
+ * namespace.idFromName(ledgerNameOf("any;-;+15551234567")); // e.g. "ledger-41"
  * ```
  */
-export async function conversationNameOf(chatGuid: string): Promise<string> {
-  return await bounded("chat", chatGuid);
+export function ledgerNameOf(chatGuid: string): string {
+  return shardName("ledger", chatGuid, LEDGER_SHARDS);
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * @module delivery/ledger-store
- * The SQLite tables of one conversation's delivery ledger: every accepted delivery with what is
- * needed to run it again, its state, attempts and errors. Plain SQL over `ctx.storage.sql`; the
+ * The SQLite table of one delivery ledger (the conversations one `DeliveryLedger` Durable Object
+ * owns): every accepted delivery with its chat GUID, what is needed to run it again, its state,
+ * attempts and errors. Plain SQL over `ctx.storage.sql`; the
  * Durable Object (`durable-objects/delivery-ledger.ts`) decides when to run what.
  */
 import type { VerifiedDelivery } from "../webhook/receive.ts";
@@ -13,6 +14,8 @@ export type DeliveryState = "pending" | "running" | "done" | "dead";
 /** A delivery due to run. */
 export interface DueDelivery {
   key: string;
+  /** The conversation's chat GUID: its deliveries run one at a time, oldest first. */
+  chat: string;
   delivery: VerifiedDelivery;
   /** Attempts made before this one. */
   attempts: number;
@@ -33,6 +36,7 @@ export interface DeadLetter {
 
 interface Row extends Record<string, SqlStorageValue> {
   key: string;
+  chat: string;
   state: DeliveryState;
   delivery: string | null;
   attempts: number;
@@ -43,7 +47,7 @@ export const DONE_RETENTION_MS = 7 * 24 * 3600 * 1000;
 /** Dead letters are kept this long for a replay. */
 export const DEAD_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
-/** The ledger tables of one conversation. */
+/** The ledger table of one `DeliveryLedger` Durable Object. */
 export class LedgerStore {
   private readonly sql: SqlStorage;
 
@@ -52,6 +56,7 @@ export class LedgerStore {
     sql.exec(`CREATE TABLE IF NOT EXISTS deliveries (
       seq INTEGER PRIMARY KEY,
       key TEXT NOT NULL UNIQUE,
+      chat TEXT NOT NULL,
       state TEXT NOT NULL,
       delivery TEXT,
       channel TEXT NOT NULL,
@@ -72,9 +77,10 @@ export class LedgerStore {
     if (known) return known.state === "done" ? "duplicate" : known.state === "dead" ? "dead-letter" : "in-flight";
     const inserted = this.sql
       .exec(
-        `INSERT INTO deliveries (key, state, delivery, channel, webhook_id, next_at, received_at, updated_at)
-         VALUES (?, 'pending', ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING RETURNING seq`,
+        `INSERT INTO deliveries (key, chat, state, delivery, channel, webhook_id, next_at, received_at, updated_at)
+         VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING RETURNING seq`,
         key,
+        delivery.envelope.message.space.id,
         JSON.stringify(delivery),
         delivery.channel ?? "webhook",
         delivery.webhookId?.slice(0, 256) ?? null,
@@ -88,16 +94,23 @@ export class LedgerStore {
     return state === "done" ? "duplicate" : state === "dead" ? "dead-letter" : "in-flight";
   }
 
-  /** The oldest delivery due by `now` (pending, or running when a handler died mid-run). */
-  nextDue(now: number): DueDelivery | undefined {
+  /**
+   * The oldest delivery due by `now` (pending, or running when a handler died mid-run) in a
+   * conversation not in `busy` (those already have a delivery running in this object). At most
+   * 90 busy conversations (SQLite's bound-parameter limit in Durable Objects is 100).
+   */
+  nextDue(now: number, busy: ReadonlySet<string> = new Set()): DueDelivery | undefined {
+    const chats = [...busy];
     const row = this.sql
       .exec<Row>(
-        "SELECT key, state, delivery, attempts FROM deliveries WHERE state IN ('pending', 'running') AND next_at <= ? ORDER BY seq LIMIT 1",
+        `SELECT key, chat, state, delivery, attempts FROM deliveries WHERE state IN ('pending', 'running') AND next_at <= ?
+         ${chats.length > 0 ? `AND chat NOT IN (${chats.map(() => "?").join(", ")})` : ""} ORDER BY seq LIMIT 1`,
         now,
+        ...chats,
       )
       .toArray()[0];
     if (!row?.delivery) return undefined;
-    return { key: row.key, delivery: JSON.parse(row.delivery) as VerifiedDelivery, attempts: row.attempts };
+    return { key: row.key, chat: row.chat, delivery: JSON.parse(row.delivery) as VerifiedDelivery, attempts: row.attempts };
   }
 
   /** When the next open delivery is due, if any. */
@@ -134,14 +147,16 @@ export class LedgerStore {
   /** Moves a delivery to the dead letters. */
   bury(key: string, error: string, now: number): DeadLetter | undefined {
     this.sql.exec("UPDATE deliveries SET state = 'dead', last_error = ?, updated_at = ? WHERE key = ?", error.slice(0, 1000), now, key);
-    return this.deadLetters().find((letter) => letter.key === key);
+    return this.deadLetters(key)[0];
   }
 
-  /** Every dead letter of this conversation. */
-  deadLetters(): DeadLetter[] {
+  /** Every dead letter of this ledger, or only the one stored under `key`. */
+  deadLetters(key?: string): DeadLetter[] {
     return this.sql
       .exec<{ key: string; delivery: string; channel: string; webhook_id: string | null; attempts: number; last_error: string | null; received_at: number; updated_at: number }>(
-        "SELECT key, delivery, channel, webhook_id, attempts, last_error, received_at, updated_at FROM deliveries WHERE state = 'dead' ORDER BY seq",
+        `SELECT key, delivery, channel, webhook_id, attempts, last_error, received_at, updated_at FROM deliveries
+         WHERE state = 'dead' ${key === undefined ? "" : "AND key = ?"} ORDER BY seq`,
+        ...(key === undefined ? [] : [key]),
       )
       .toArray()
       .map((row) => {

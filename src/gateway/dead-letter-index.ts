@@ -1,14 +1,15 @@
 /**
  * @module gateway/dead-letter-index
- * The index of dead letters across conversations, in the gateway Durable Object's SQLite: each
- * conversation's ledger keeps its own failed deliveries (with the payload to replay), and reports
- * them here so one route can list them all.
+ * The index of dead letters across ledgers, in the gateway Durable Object's SQLite: each
+ * `DeliveryLedger` keeps its own failed deliveries (with the payload to replay), and reports them
+ * here so one route can list them all.
  */
 import type { DeadLetter } from "../delivery/ledger-store.ts";
 
-/** A dead letter and the ledger (conversation) that holds it. */
+/** A dead letter and the ledger that holds it. */
 export interface IndexedDeadLetter extends DeadLetter {
-  conversation: string;
+  /** Name of the `DeliveryLedger` Durable Object holding the letter (`ledger-<n>`, see `ledgerNameOf`). */
+  ledger: string;
 }
 
 /** Dead letters indexed by delivery key. */
@@ -19,17 +20,17 @@ export class DeadLetterIndex {
     this.sql = sql;
     sql.exec(`CREATE TABLE IF NOT EXISTS dead_letters (
       key TEXT PRIMARY KEY,
-      conversation TEXT NOT NULL,
+      conversation TEXT NOT NULL, -- the ledger's name
       letter TEXT NOT NULL,
       failed_at INTEGER NOT NULL
     )`);
   }
 
-  put(conversation: string, letter: DeadLetter): void {
+  put(ledger: string, letter: DeadLetter): void {
     this.sql.exec(
       "INSERT OR REPLACE INTO dead_letters (key, conversation, letter, failed_at) VALUES (?, ?, ?, ?)",
       letter.key,
-      conversation,
+      ledger,
       JSON.stringify(letter),
       letter.failedAt,
     );
@@ -37,7 +38,7 @@ export class DeadLetterIndex {
 
   get(key: string): IndexedDeadLetter | undefined {
     const row = this.sql.exec<{ conversation: string; letter: string }>("SELECT conversation, letter FROM dead_letters WHERE key = ?", key).toArray()[0];
-    return row ? { ...(JSON.parse(row.letter) as DeadLetter), conversation: row.conversation } : undefined;
+    return row ? { ...(JSON.parse(row.letter) as DeadLetter), ledger: row.conversation } : undefined;
   }
 
   /** At most `limit` letters, oldest failure first. */
@@ -45,7 +46,7 @@ export class DeadLetterIndex {
     return this.sql
       .exec<{ conversation: string; letter: string }>("SELECT conversation, letter FROM dead_letters ORDER BY failed_at LIMIT ?", limit)
       .toArray()
-      .map((row) => ({ ...(JSON.parse(row.letter) as DeadLetter), conversation: row.conversation }));
+      .map((row) => ({ ...(JSON.parse(row.letter) as DeadLetter), ledger: row.conversation }));
   }
 
   delete(key: string): void {
