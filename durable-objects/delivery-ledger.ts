@@ -163,12 +163,9 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
             const due = this.store.nextDue(now, this.busy);
             if (!due) break;
             this.busy.add(due.chat);
-            this.store.start(due.key, now);
             starting.push(due);
           }
         }
-        // The watchdog: should this isolate die inside a handler, the runtime fires the alarm again.
-        if (starting.length > 0) await this.wakeBy(now + RESUME_AFTER_MS);
         for (const due of starting) {
           const run: Promise<void> = this.runOne(adapter, due).finally(() => {
             this.busy.delete(due.chat);
@@ -204,11 +201,20 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
       if (alarm !== null && alarm - now < PRUNE_EVERY_MS / 2) await this.ctx.storage.deleteAlarm();
     }
 
-    /** One attempt of one delivery (already marked running); never rejects. */
+    /**
+     * One attempt of one delivery (its conversation marked busy); never rejects. The attempt is
+     * counted once the isolate has a run slot for it, so a crash while it waits costs no attempt.
+     */
     private async runOne(adapter: Awaited<ReturnType<typeof readyAdapter>>, due: DueDelivery): Promise<void> {
       const attempt = due.attempts + 1;
       try {
-        await inRunSlot(() => whileOwned(due.chat, () => adapter.runDelivery(due.delivery, { key: due.key, attempt })));
+        await inRunSlot(async () => {
+          const now = Date.now();
+          this.store.start(due.key, now);
+          // The watchdog: should this isolate die inside the handler, the runtime fires the alarm again.
+          await this.wakeBy(now + RESUME_AFTER_MS);
+          await whileOwned(due.chat, () => adapter.runDelivery(due.delivery, { key: due.key, attempt }));
+        });
         this.store.finish(due.key, Date.now());
       } catch (error) {
         try {

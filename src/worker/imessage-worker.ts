@@ -29,7 +29,7 @@ export interface iMessageWorker<E extends GatewayBindings> {
 
 /**
  * Turns a bot factory into a user's whole Worker. `createBot(env)` is called once per env (isolate);
- * the bot's handlers run in the `DeliveryLedger` Durable Object of each conversation. `options.gateway`
+ * the bot's handlers run in the `DeliveryLedger` Durable Object that owns each conversation. `options.gateway`
  * configures the gateway Durable Object (e.g. `{ spectrum: gatewaySpectrum() }` from
  * `chat-adapter-imessage/spectrum`).
  *
