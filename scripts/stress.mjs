@@ -1,6 +1,6 @@
 // `npm run stress`: 10,000 messages, 30% duplicates, every send fault at once, one SIGKILL + restart of
 // wrangler dev mid-storm → sent / unique / accepted / handled / delivered / lost / doubled.
-// Options: --count N, --concurrency N, --no-kill, --quiet-faults. See test/reliability/README.md.
+// Options: --count N, --per-chat N, --concurrency N, --no-kill, --quiet-faults. See test/reliability/README.md.
 import process from "node:process";
 
 const [major, minor] = process.versions.node.split(".").map(Number);

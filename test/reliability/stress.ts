@@ -5,7 +5,10 @@
  * mid-storm; prints `sent / unique / accepted / handled / delivered / lost / doubled` and exits 1
  * unless 0 lost and 0 doubled.
  *
- *   npm run stress -- [--count 10000] [--concurrency 32] [--no-kill] [--quiet-faults]
+ *   npm run stress -- [--count 10000] [--per-chat 1] [--concurrency 32] [--no-kill] [--quiet-faults]
+ *
+ * `--per-chat N` puts N consecutive messages in each conversation (default 1: every message in a DM of
+ * its own); a conversation's messages are handled one at a time, in order.
  */
 import type { FaultSpec } from "../simulator/types.ts";
 import { FAST_REDELIVERY, failureReport, startReliabilityStack } from "./fixture.ts";
@@ -20,6 +23,7 @@ function option(name: string, fallback: number): number {
 }
 
 const count = option("count", 10_000);
+const perChat = option("per-chat", 1);
 const concurrency = option("concurrency", 32);
 const kill = !process.argv.includes("--no-kill");
 const withFaults = !process.argv.includes("--quiet-faults");
@@ -40,7 +44,7 @@ const started = Date.now();
 const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 console.log(`stress: starting the simulator and wrangler dev…`);
 const stack = await startReliabilityStack("stress", { vars: FAST_REDELIVERY });
-const storm = planStorm({ code: "900", count, duplicateRate: 0.3 });
+const storm = planStorm({ code: "900", count, duplicateRate: 0.3, perChat });
 const reports: DeliveryReport[] = [];
 const stormStart = Date.now();
 const stop = async (code: number): Promise<never> => {
@@ -57,7 +61,7 @@ process.on("SIGTERM", () => interrupted(143));
 
 try {
   if (withFaults) for (const fault of ALL_FAULTS) stack.sim.faults.arm({ match: "/v1/messages:send*", chatPrefix: storm.chatPrefix, seed: 900, ...fault });
-  console.log(`stress: ${storm.deliveries.length} deliveries of ${count} messages, ${withFaults ? "every fault at once" : "no faults"}, ${kill ? "one SIGKILL + restart at 40%" : "no kill"} (log: ${stack.logFile})`);
+  console.log(`stress: ${storm.deliveries.length} deliveries of ${count} messages in ${Math.ceil(count / perChat)} conversations, ${withFaults ? "every fault at once" : "no faults"}, ${kill ? "one SIGKILL + restart at 40%" : "no kill"} (log: ${stack.logFile})`);
   let restarted: Promise<void> | undefined;
   const progress = setInterval(() => {
     const delivered = stack.sim.sends.delivered({ chatPrefix: storm.chatPrefix }).length;
