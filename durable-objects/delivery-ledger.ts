@@ -27,8 +27,11 @@ import type { VerifiedDelivery } from "../src/webhook/receive.ts";
 
 /** If this isolate dies while a handler runs, the alarm resumes the delivery this long afterwards. */
 export const RESUME_AFTER_MS = 10_000;
-/** One drain starts deliveries for at most this long, then hands over to a fresh alarm (alarms may run 15 min). */
-const DRAIN_BUDGET_MS = 10 * 60_000;
+/**
+ * An alarm waits this long for the drain it joined, then re-arms the watchdog and returns: an alarm
+ * may run 15 minutes, a busy ledger's drain runs as long as deliveries keep coming.
+ */
+const ALARM_WAIT_MS = 10 * 60_000;
 /** A delivery whose thread lock is still held (by a run that died) waits this long before the next try. */
 const LOCK_RETRY_MS = 2_000;
 /** Conversations one ledger runs at once, each one delivery at a time (at most 90: see `LedgerStore.nextDue`). */
@@ -131,7 +134,12 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
     }
 
     override async alarm(): Promise<void> {
-      await this.drain();
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      const waited = new Promise<"waiting">((resolve) => (timer = setTimeout(() => resolve("waiting"), ALARM_WAIT_MS)));
+      const outcome = await Promise.race([this.drain().then(() => "drained" as const), waited]);
+      clearTimeout(timer);
+      // Still running: the next watchdog alarm joins the drain again, or resumes it should this isolate die.
+      if (outcome === "waiting") await this.ctx.storage.setAlarm(Date.now() + RESUME_AFTER_MS);
     }
 
     /** Runs what is due; concurrent callers share the one drain in progress (and wake it). */
@@ -153,18 +161,15 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
         return;
       }
       const adapter = await readyAdapter(bot(this.env));
-      const started = Date.now();
       const runs = new Set<Promise<void>>();
       for (;;) {
         const now = Date.now();
         const starting: DueDelivery[] = [];
-        if (now - started <= DRAIN_BUDGET_MS) {
-          while (this.busy.size < RUNS_PER_LEDGER) {
-            const due = this.store.nextDue(now, this.busy);
-            if (!due) break;
-            this.busy.add(due.chat);
-            starting.push(due);
-          }
+        while (this.busy.size < RUNS_PER_LEDGER) {
+          const due = this.store.nextDue(now, this.busy);
+          if (!due) break;
+          this.busy.add(due.chat);
+          starting.push(due);
         }
         for (const due of starting) {
           const run: Promise<void> = this.runOne(adapter, due).finally(() => {
@@ -179,11 +184,6 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
         this.nudge = undefined;
       }
       const now = Date.now();
-      if (now - started > DRAIN_BUDGET_MS && this.store.nextDue(now)) {
-        // One alarm run handles deliveries for a bounded time, then hands over to a fresh alarm.
-        await this.ctx.storage.setAlarm(now);
-        return;
-      }
       const next = this.store.nextDueAt();
       if (next !== undefined) {
         await this.ctx.storage.setAlarm(Math.max(next, now));
