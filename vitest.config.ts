@@ -76,6 +76,9 @@ export default defineConfig({
           name: "reliability",
           environment: "node",
           include: ["test/reliability/**/*.test.ts"],
+          // Two files at a time: the 90 s handler scenario mostly waits, beside the fault storms (each file
+          // runs its own simulator and wrangler dev on free ports).
+          maxWorkers: 2,
           testTimeout: 300_000,
           hookTimeout: 120_000,
         },
