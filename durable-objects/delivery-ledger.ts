@@ -19,6 +19,7 @@ import type { AcceptStatus } from "../src/dedupe/ledger.ts";
 import { ledgerNameOf } from "../src/delivery/keys.ts";
 import { whileOwned } from "../src/delivery/ownership.ts";
 import { LedgerStore, type DeadLetter, type DueDelivery } from "../src/delivery/ledger-store.ts";
+import { RunSlots } from "../src/delivery/run-slots.ts";
 import { isPermanentFailure, MAX_DELIVERY_ATTEMPTS, redeliveryDelayMs } from "../src/adapter/redelivery.ts";
 import { readyAdapter, type GatewayBot } from "../src/gateway/gateway-core.ts";
 import { gatewayStub } from "../src/gateway/directory.ts";
@@ -42,20 +43,11 @@ export const RUNS_PER_LEDGER = 24;
  * their outbound calls queue here instead of timing out downstream.
  */
 export const RUNS_PER_ISOLATE = 24;
-let running = 0;
-const waiting: (() => void)[] = [];
-
-async function inRunSlot<T>(task: () => Promise<T>): Promise<T> {
-  if (running >= RUNS_PER_ISOLATE) await new Promise<void>((resolve) => waiting.push(resolve));
-  else running++;
-  try {
-    return await task();
-  } finally {
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
-  }
-}
+/** A run slot is considered abandoned (its Durable Object reset mid-run) after this long. */
+const RUN_SLOT_LEASE_MS = 15 * 60_000;
+const slots = new RunSlots({ limit: RUNS_PER_ISOLATE, leaseMs: RUN_SLOT_LEASE_MS, recheckMs: 10_000 });
+/** A drain that failed before running anything (e.g. the bot factory threw) is tried again this much later. */
+const DRAIN_FAILED_RETRY_MS = 60_000;
 
 /** How often handled deliveries past their retention are pruned. */
 const PRUNE_EVERY_MS = 24 * 3600 * 1000;
@@ -70,6 +62,14 @@ export interface DeliveryLedgerEnv {
 
 const UNBOUND =
   "this DeliveryLedger is not bound to a bot: export class DeliveryLedger extends createDeliveryLedgerDurableObject(createBot) {} from your Worker";
+
+/** A delivery whose every attempt was cut off by the isolate dying (e.g. a handler that exhausts memory). */
+class InterruptedError extends Error {
+  override readonly name = "InterruptedError";
+  constructor(attempts: number) {
+    super(`${attempts} attempt(s) started and none finished: the isolate died during each`);
+  }
+}
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -109,6 +109,9 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
       if (status === "accepted") {
         await this.wakeBy(Date.now() + RESUME_AFTER_MS);
         this.ctx.waitUntil(this.drain());
+      } else if (status === "in-flight") {
+        // A copy of an open delivery: make sure a watchdog stands behind it whatever happened to the first.
+        await this.wakeBy(Date.now() + RESUME_AFTER_MS);
       }
       return status;
     }
@@ -148,9 +151,14 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
         this.nudge?.();
         return this.draining;
       }
-      this.draining = this.runDue().finally(() => {
-        this.draining = undefined;
-      });
+      this.draining = this.runDue()
+        .catch(async (error: unknown) => {
+          console.error(`Deliveries could not be run (${describe(error)}); trying again in ${DRAIN_FAILED_RETRY_MS / 1000} s`);
+          await this.ctx.storage.setAlarm(Date.now() + DRAIN_FAILED_RETRY_MS);
+        })
+        .finally(() => {
+          this.draining = undefined;
+        });
       return this.draining;
     }
 
@@ -180,7 +188,12 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
         }
         if (runs.size === 0) break;
         const nudged = new Promise<void>((resolve) => (this.nudge = resolve));
-        await Promise.race([...runs, nudged]);
+        // A retry falling due while the running handlers take long starts on time.
+        const dueAt = this.busy.size < RUNS_PER_LEDGER ? this.store.nextDueAt(this.busy) : undefined;
+        let timer: ReturnType<typeof setTimeout> | null = null;
+        const retryDue = dueAt !== undefined && dueAt > now ? new Promise<void>((resolve) => (timer = setTimeout(resolve, dueAt - now))) : nudged;
+        await Promise.race([...runs, nudged, retryDue]);
+        clearTimeout(timer);
         this.nudge = undefined;
       }
       const now = Date.now();
@@ -208,8 +221,12 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
     private async runOne(adapter: Awaited<ReturnType<typeof readyAdapter>>, due: DueDelivery): Promise<void> {
       const attempt = due.attempts + 1;
       try {
-        await inRunSlot(async () => {
+        await slots.run(async () => {
           const now = Date.now();
+          if (due.attempts >= MAX_DELIVERY_ATTEMPTS) {
+            // Every attempt so far was cut off (the isolate died each time): stop, keep it as a dead letter.
+            throw new InterruptedError(due.attempts);
+          }
           this.store.start(due.key, now);
           // The watchdog: should this isolate die inside the handler, the runtime fires the alarm again.
           await this.wakeBy(now + RESUME_AFTER_MS);
@@ -220,11 +237,12 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
         try {
           await this.failed(due.key, due.delivery, attempt, error, adapter.logger);
         } catch (bookkeeping) {
-          // The row stays `running`: the watchdog alarm runs the delivery again.
+          // The row stays `running`; its conversation stays busy here until the watchdog's time.
           adapter.logger.error(`Delivery ${due.key} failed and could not be rescheduled; the watchdog resumes it`, {
             key: due.key,
             error: describe(bookkeeping),
           });
+          await new Promise((resolve) => setTimeout(resolve, RESUME_AFTER_MS));
         }
       }
     }
@@ -244,7 +262,7 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
         this.store.retryAt(key, now + LOCK_RETRY_MS, text, now, false);
         return;
       }
-      if (isPermanentFailure(error) || attempt >= MAX_DELIVERY_ATTEMPTS) {
+      if (isPermanentFailure(error) || error instanceof InterruptedError || attempt >= MAX_DELIVERY_ATTEMPTS) {
         const letter = this.store.bury(key, text, now);
         logger.error(
           `Delivery ${key} failed for good after ${attempt} attempt(s) and is kept as a dead letter: list with GET /api/imessage/dead-letters, replay with POST /api/imessage/dead-letters`,

@@ -86,6 +86,22 @@ describe("durable execution in the conversation's ledger", () => {
     expect(await copy.json()).toMatchObject({ status: "duplicate" });
   });
 
+  it("a delivery whose every attempt was cut off by the isolate dying becomes a dead letter instead of looping", async () => {
+    const dm = await knownDm();
+    const delivery: VerifiedDelivery = { envelope: JSON.parse(dm.body), messageId: dm.messageId, webhookId: "wh_crashing", scheme: "spectrum" };
+    const key = await deliveryKeyOf(dm.messageId);
+    const stub = await ledgerOf(dm.chatGuid);
+    await runInDurableObject(stub, async (instance: InstanceType<typeof DeliveryLedger>, state) => {
+      instance.store.accept(key, delivery, Date.now());
+      for (let i = 0; i < 6; i++) instance.store.start(key, Date.now());
+      await state.storage.setAlarm(Date.now() + 200);
+    });
+    await vi.waitFor(async () => expect(await stub.inspect(key)).toMatchObject({ state: "dead", attempts: 6, lastError: expect.stringMatching(/Interrupted/) }), {
+      timeout: 5000,
+    });
+    expect(await delivered(dm.chatGuid)).toEqual([]);
+  });
+
   it("a second attempt of a delivery whose first already sent (response lost) sends nothing new: same idempotency keys", async () => {
     const dm = await knownDm();
     const bot = createDemoBot(env);
@@ -169,6 +185,18 @@ describe("one ledger, many conversations", () => {
     await through(worker, await signedRequest(slow.body));
     await through(worker, await signedRequest(quick.body));
     expect(await waitForReplies(quick.chatGuid)).toEqual([quick.reply]);
+    expect(await delivered(slow.chatGuid)).toEqual([]);
+    expect(await waitForReplies(slow.chatGuid)).toEqual([slow.reply]);
+  });
+
+  it("a retry that falls due while another conversation's handler is still running starts on time", async () => {
+    const slow = await knownDm(`slow ${crypto.randomUUID().slice(0, 8)}`);
+    const failing = await knownDmIn(ledgerNameOf(slow.chatGuid), `failing ${crypto.randomUUID().slice(0, 8)}`);
+    await sim.fault({ match: "/v1/messages:sendText", chatPrefix: slow.chatGuid, delayMs: 8000, times: 1 });
+    await sim.fault({ match: "/v1/messages:sendText", chatPrefix: failing.chatGuid, status: 503, times: 4 });
+    await through(worker, await signedRequest(slow.body));
+    await through(worker, await signedRequest(failing.body));
+    expect(await waitForReplies(failing.chatGuid)).toEqual([failing.reply]);
     expect(await delivered(slow.chatGuid)).toEqual([]);
     expect(await waitForReplies(slow.chatGuid)).toEqual([slow.reply]);
   });

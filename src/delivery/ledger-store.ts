@@ -113,10 +113,15 @@ export class LedgerStore {
     return { key: row.key, chat: row.chat, delivery: JSON.parse(row.delivery) as VerifiedDelivery, attempts: row.attempts };
   }
 
-  /** When the next open delivery is due, if any. */
-  nextDueAt(): number | undefined {
+  /** When the next open delivery is due, if any, leaving out the conversations in `busy` (at most 90). */
+  nextDueAt(busy: ReadonlySet<string> = new Set()): number | undefined {
+    const chats = [...busy];
     const at = this.sql
-      .exec<{ at: number | null }>("SELECT MIN(next_at) AS at FROM deliveries WHERE state IN ('pending', 'running')")
+      .exec<{ at: number | null }>(
+        `SELECT MIN(next_at) AS at FROM deliveries WHERE state IN ('pending', 'running')
+         ${chats.length > 0 ? `AND chat NOT IN (${chats.map(() => "?").join(", ")})` : ""}`,
+        ...chats,
+      )
       .one().at;
     return at ?? undefined;
   }
