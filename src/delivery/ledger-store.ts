@@ -47,6 +47,12 @@ export const DONE_RETENTION_MS = 7 * 24 * 3600 * 1000;
 /** Dead letters are kept this long for a replay. */
 export const DEAD_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
+/** `AND chat NOT IN (?, …)` for the conversations in `busy` (nothing when empty), with its parameters. */
+function notIn(busy: ReadonlySet<string>): { sql: string; params: string[] } {
+  const params = [...busy];
+  return { sql: params.length > 0 ? `AND chat NOT IN (${params.map(() => "?").join(", ")})` : "", params };
+}
+
 /** The ledger table of one `DeliveryLedger` Durable Object. */
 export class LedgerStore {
   private readonly sql: SqlStorage;
@@ -100,13 +106,13 @@ export class LedgerStore {
    * 90 busy conversations (SQLite's bound-parameter limit in Durable Objects is 100).
    */
   nextDue(now: number, busy: ReadonlySet<string> = new Set()): DueDelivery | undefined {
-    const chats = [...busy];
+    const skip = notIn(busy);
     const row = this.sql
       .exec<Row>(
-        `SELECT key, chat, state, delivery, attempts FROM deliveries WHERE state IN ('pending', 'running') AND next_at <= ?
-         ${chats.length > 0 ? `AND chat NOT IN (${chats.map(() => "?").join(", ")})` : ""} ORDER BY seq LIMIT 1`,
+        `SELECT key, chat, state, delivery, attempts FROM deliveries WHERE state IN ('pending', 'running') AND next_at <= ? ${skip.sql}
+         ORDER BY seq LIMIT 1`,
         now,
-        ...chats,
+        ...skip.params,
       )
       .toArray()[0];
     if (!row?.delivery) return undefined;
@@ -115,13 +121,9 @@ export class LedgerStore {
 
   /** When the next open delivery is due, if any, leaving out the conversations in `busy` (at most 90). */
   nextDueAt(busy: ReadonlySet<string> = new Set()): number | undefined {
-    const chats = [...busy];
+    const skip = notIn(busy);
     const at = this.sql
-      .exec<{ at: number | null }>(
-        `SELECT MIN(next_at) AS at FROM deliveries WHERE state IN ('pending', 'running')
-         ${chats.length > 0 ? `AND chat NOT IN (${chats.map(() => "?").join(", ")})` : ""}`,
-        ...chats,
-      )
+      .exec<{ at: number | null }>(`SELECT MIN(next_at) AS at FROM deliveries WHERE state IN ('pending', 'running') ${skip.sql}`, ...skip.params)
       .one().at;
     return at ?? undefined;
   }
