@@ -20,6 +20,7 @@ import { ledgerNameOf } from "../src/delivery/keys.ts";
 import { whileOwned } from "../src/delivery/ownership.ts";
 import { LedgerStore, type DeadLetter, type DueDelivery } from "../src/delivery/ledger-store.ts";
 import { RunSlots } from "../src/delivery/run-slots.ts";
+import { sleep } from "../src/delivery/sleep.ts";
 import { isPermanentFailure, MAX_DELIVERY_ATTEMPTS, redeliveryDelayMs } from "../src/adapter/redelivery.ts";
 import { readyAdapter, type GatewayBot } from "../src/gateway/gateway-core.ts";
 import { gatewayStub } from "../src/gateway/directory.ts";
@@ -137,10 +138,10 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
     }
 
     override async alarm(): Promise<void> {
-      let timer: ReturnType<typeof setTimeout> | null = null;
-      const waited = new Promise<"waiting">((resolve) => (timer = setTimeout(() => resolve("waiting"), ALARM_WAIT_MS)));
+      const stop = new AbortController();
+      const waited = sleep(ALARM_WAIT_MS, stop.signal).then(() => "waiting" as const);
       const outcome = await Promise.race([this.drain().then(() => "drained" as const), waited]);
-      clearTimeout(timer);
+      stop.abort();
       // Still running: the next watchdog alarm joins the drain again, or resumes it should this isolate die.
       if (outcome === "waiting") await this.ctx.storage.setAlarm(Date.now() + RESUME_AFTER_MS);
     }
@@ -190,10 +191,10 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
         const nudged = new Promise<void>((resolve) => (this.nudge = resolve));
         // A retry falling due while the running handlers take long starts on time.
         const dueAt = this.busy.size < RUNS_PER_LEDGER ? this.store.nextDueAt(this.busy) : undefined;
-        let timer: ReturnType<typeof setTimeout> | null = null;
-        const retryDue = dueAt !== undefined && dueAt > now ? new Promise<void>((resolve) => (timer = setTimeout(resolve, dueAt - now))) : nudged;
+        const stop = new AbortController();
+        const retryDue = dueAt !== undefined && dueAt > now ? sleep(dueAt - now, stop.signal) : nudged;
         await Promise.race([...runs, nudged, retryDue]);
-        clearTimeout(timer);
+        stop.abort();
         this.nudge = undefined;
       }
       const now = Date.now();
@@ -242,7 +243,7 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
             key: due.key,
             error: describe(bookkeeping),
           });
-          await new Promise((resolve) => setTimeout(resolve, RESUME_AFTER_MS));
+          await sleep(RESUME_AFTER_MS);
         }
       }
     }

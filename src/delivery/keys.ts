@@ -1,8 +1,8 @@
 /**
  * @module delivery/keys
- * Bounded storage keys for deliveries and conversations, and the idempotency keys of the outbound
- * calls a delivery makes. Identifiers from the wire are never used as keys unbounded: anything
- * longer than {@link MAX_PLAIN_KEY} characters is replaced by its SHA-256.
+ * Bounded storage keys of deliveries, the ledger that owns a conversation, and the idempotency
+ * keys of the outbound calls a delivery makes. Identifiers from the wire are never used as keys
+ * unbounded: anything longer than {@link MAX_PLAIN_KEY} characters is replaced by its SHA-256.
  */
 import { shardName } from "../state/shard.ts";
 
@@ -29,10 +29,6 @@ function fnv1a64Hex(text: string): string {
   return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
 }
 
-async function bounded(prefix: string, id: string): Promise<string> {
-  return id.length <= MAX_PLAIN_KEY ? `${prefix}:${id}` : `${prefix}#${await sha256Hex(id)}`;
-}
-
 /**
  * The ledger key of a message: one per message id, whatever channel (webhook, relay, catch-up) or
  * webhook registration brought it — so one bot acts once per message.
@@ -43,7 +39,7 @@ async function bounded(prefix: string, id: string): Promise<string> {
  * ```
  */
 export async function deliveryKeyOf(messageId: string): Promise<string> {
-  return await bounded("msg", messageId);
+  return messageId.length <= MAX_PLAIN_KEY ? `msg:${messageId}` : `msg#${await sha256Hex(messageId)}`;
 }
 
 /**

@@ -10,6 +10,7 @@ import type { ChatInstance, WebhookOptions } from "chat";
 import type { iMessageAdapter } from "../adapter/imessage-adapter.ts";
 import type { CatchUpCursor } from "./catch-up.ts";
 import { keepalive, type CursorStore } from "./gateway-core.ts";
+import { sleep } from "../delivery/sleep.ts";
 
 /** Default listening time, as in the reference adapter (3 minutes). */
 export const DEFAULT_LISTEN_MS = 180_000;
@@ -23,18 +24,6 @@ function stateCursors(chat: ChatInstance): CursorStore {
     get: async (line) => (await chat.getState().get<CatchUpCursor>(key(line))) ?? undefined,
     put: async (line, cursor) => await chat.getState().set(key(line), cursor, CURSOR_TTL_MS),
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /**
