@@ -28,7 +28,7 @@ export interface CatchUpBudget {
   pageSize: number;
 }
 
-/** The dedupe namespace of catch-up deliveries (`deliveryKey("catch-up", messageGuid)`). */
+/** The webhook id recorded with catch-up deliveries, for tracing (the ledger key is the message id: `deliveryKeyOf`). */
 export const CATCH_UP_DELIVERY_ID = "catch-up";
 
 const TAPBACKS = new Set<string>(["love", "like", "dislike", "laugh", "emphasize", "question"]);

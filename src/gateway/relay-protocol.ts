@@ -38,7 +38,7 @@ export type RelayFrame =
 
 const encoder = new TextEncoder();
 
-/** The dedupe namespace of relayed events: `deliveryKey("relay:<event id>", messageId)`. */
+/** The webhook id recorded with a relayed event, for tracing (the ledger key is the message id: `deliveryKeyOf`). */
 export function relayDeliveryId(eventId: string): string {
   return `relay:${eventId}`;
 }
