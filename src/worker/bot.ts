@@ -6,7 +6,6 @@
 import { Chat, type Message, type Thread } from "chat";
 import { createiMessageAdapter } from "../adapter/create.ts";
 import type { iMessageAdapter } from "../adapter/imessage-adapter.ts";
-import { createDurableLedger } from "../dedupe/durable-ledger.ts";
 import { createGatewaySpaceDirectory } from "../gateway/directory.ts";
 import { createDurableObjectState } from "../state/durable-state.ts";
 import { createLineLogger } from "./line-logger.ts";
@@ -70,7 +69,6 @@ export function createDemoBot(env: Env): Chat<{ imessage: iMessageAdapter }> {
   const imessage = createiMessageAdapter({
     env: env as unknown as Record<string, unknown>,
     logger: logger.child("imessage"),
-    ledger: createDurableLedger({ namespace: env.DELIVERY_LEDGER }),
     spaces: createGatewaySpaceDirectory(env.GATEWAY, { streamEnvelopes: true }),
   });
   const bot = new Chat({
