@@ -22,7 +22,7 @@ import process from "node:process";
 import { postSigned } from "../test/fixtures/sign.mjs";
 
 const USAGE = `usage: npm run smoke -- https://<worker>.<account>.workers.dev [--secret WEBHOOK_SECRET] [--cron-secret CRON_SECRET]
-  --secret       the webhook signing secret you stored with \`wrangler secret put IMESSAGE_WEBHOOK_SECRET\` (default: $IMESSAGE_WEBHOOK_SECRET)
+  --secret       the webhook signing secret(s) you stored with \`wrangler secret put IMESSAGE_WEBHOOK_SECRET\`, comma-separated (default: $IMESSAGE_WEBHOOK_SECRET); each is checked alone in its scheme
   --cron-secret  the CRON_SECRET you stored (default: $CRON_SECRET); without it the gateway checks are skipped`;
 
 const args = process.argv.slice(2);
@@ -102,6 +102,23 @@ report(
     ? "the secret you passed is not the Worker's: `npx wrangler secret put IMESSAGE_WEBHOOK_SECRET` with the one from the Spectrum dashboard, then pass that one here"
     : "see the status and body",
 );
+
+// Which of the given secrets the Worker accepts, each alone in its own scheme (what Spectrum may send).
+const kindOf = (entry) => (/^[0-9a-f]{64}$/i.test(entry) ? "64-hex signingSecret" : entry.startsWith("whsec_") ? "whsec_ secret" : "secret");
+for (const [index, entry] of secret.split(/[\s,]+/).filter(Boolean).entries()) {
+  const label = `secret ${index + 1} (${kindOf(entry)}, ${entry.slice(0, 8)}…)`;
+  const probes = [["native", "X-Spectrum-Signature (v0)"]];
+  if (/^whsec_[A-Za-z0-9+/]{32,}/.test(entry)) probes.push(["standard", "webhook-signature (v1, Standard Webhooks)"]);
+  for (const [schemes, scheme] of probes) {
+    const probe = await postSigned(webhook, { secret: entry, body: envelope, schemes });
+    report(
+      probe.status === 200,
+      `accepts ${scheme} signed with ${label}`,
+      `${probe.status} ${short(probe.body)}`,
+      "add this secret to the Worker's IMESSAGE_WEBHOOK_SECRET (comma-separated beside the others), or pass only the secrets it holds",
+    );
+  }
+}
 
 if (cronSecret) {
   const auth = { headers: { authorization: `Bearer ${cronSecret}` } };

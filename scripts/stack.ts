@@ -18,7 +18,8 @@ const HOST = "127.0.0.1";
 export const DEMO_SECRETS = {
   IMESSAGE_PROJECT_ID: "proj_demo",
   IMESSAGE_PROJECT_SECRET: "secret_demo",
-  IMESSAGE_WEBHOOK_SECRET: "whsec_demo",
+  // The two secrets a webhook registration returns (signingSecret, standardSigningSecret), as users store them.
+  IMESSAGE_WEBHOOK_SECRET: "f5551891557aca20dbfa4f43cd34eaca5e16668f9fd5bc06a1f49507a2640572,whsec_HcUVB/nB6XWx7cOw8lIlHULEp/BRziyPWeLJnkCLgTE=",
   CRON_SECRET: "cron_demo_secret_0123",
   RELAY_SECRET: "relay_demo_secret_0123",
   IMESSAGE_USER_NAME: "bot",

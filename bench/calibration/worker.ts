@@ -42,7 +42,10 @@ async function verified(request: Request, body: Uint8Array, secret: string): Pro
   const signed = new Uint8Array(prefix.length + body.length);
   signed.set(prefix);
   signed.set(body, prefix.length);
-  return await crypto.subtle.verify("HMAC", await hmacKey(secret), signature, signed);
+  // A registration's secrets, comma-separated: X-Spectrum-Signature is keyed with the 64-hex one (else the first).
+  const secrets = secret.split(/[\s,]+/).filter(Boolean);
+  const native = secrets.find((entry) => /^[0-9a-f]{64}$/i.test(entry)) ?? secrets[0] ?? "";
+  return await crypto.subtle.verify("HMAC", await hmacKey(native), signature, signed);
 }
 
 /** One Durable Object per conversation; a claim is one row. */

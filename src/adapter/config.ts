@@ -31,8 +31,12 @@ export interface iMessageAdapterOptions {
   clients?: iMessageClientConfig[];
   /** Phone to send from (`IMESSAGE_PHONE`, default `"shared"`). */
   phone?: string;
-  /** Signing secret of the Spectrum webhook (`IMESSAGE_WEBHOOK_SECRET`). */
-  webhookSecret?: string;
+  /**
+   * Signing secret(s) of the Spectrum webhook (`IMESSAGE_WEBHOOK_SECRET`): the 64-hex `signingSecret`, the
+   * `whsec_…` `standardSigningSecret`, or both — and, while rotating, the previous one too. Several are
+   * given as an array or comma-separated; a delivery is accepted when any signature verifies under any of them.
+   */
+  webhookSecret?: string | readonly string[];
   /**
    * The bot's name, used to detect `@name` mentions in groups (`IMESSAGE_USER_NAME`). When neither is
    * set the adapter takes the Chat instance's `userName` (`new Chat({ userName })`) on initialize.
@@ -67,7 +71,7 @@ export type TextFormatting = "plain" | "styled";
 /** Settings every mode shares. */
 interface CommonConfig {
   phone: string;
-  webhookSecret: string | undefined;
+  webhookSecret: string | readonly string[] | undefined;
   userName: string;
   /** True when neither `userName` nor `IMESSAGE_USER_NAME` named the bot: the Chat's `userName` replaces `userName` on initialize. */
   userNameFromChat?: boolean;
@@ -152,6 +156,13 @@ export function assertServerAddress(serverUrl: string, source = "IMESSAGE_SERVER
   return serverUrl;
 }
 
+/** The option's secrets, or undefined when it names none (then the env fallback applies). */
+function nonEmptySecrets(value: string | readonly string[] | undefined): string | readonly string[] | undefined {
+  if (typeof value === "string") return value.trim() || undefined;
+  const list = value?.map((secret) => secret.trim()).filter(Boolean);
+  return list && list.length > 0 ? list : undefined;
+}
+
 /**
  * Merges options, environment fallbacks and defaults, and detects the mode.
  * Local unless `local: false`, `IMESSAGE_LOCAL=false`, or remote credentials are given.
@@ -166,7 +177,7 @@ export function resolveConfig(options: iMessageAdapterOptions = {}): ResolvedCon
   const env = readEnv(options.env);
   const common: CommonConfig = {
     phone: options.phone ?? env("IMESSAGE_PHONE") ?? SHARED_PHONE,
-    webhookSecret: options.webhookSecret?.trim() || env("IMESSAGE_WEBHOOK_SECRET"),
+    webhookSecret: nonEmptySecrets(options.webhookSecret) ?? env("IMESSAGE_WEBHOOK_SECRET"),
     userName: options.userName ?? env("IMESSAGE_USER_NAME") ?? "bot",
     userNameFromChat: (options.userName ?? env("IMESSAGE_USER_NAME")) === undefined,
     logger: options.logger ?? new ConsoleLogger("info").child("imessage"),

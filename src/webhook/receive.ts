@@ -25,7 +25,9 @@ export interface VerifiedDelivery {
 export type DeliveryChannel = "webhook" | "relay" | "catch-up";
 
 /** Outcome of {@link receiveDelivery}: a delivery to process, or the response to send right away. */
-export type ReceiveOutcome = { ok: true; delivery: VerifiedDelivery } | { ok: false; response: Response };
+export type ReceiveOutcome =
+  | { ok: true; delivery: VerifiedDelivery }
+  | { ok: false; response: Response; /** Why an authentic delivery was acknowledged without a message (200 ignored). */ ignored?: string };
 
 /**
  * A JSON error body: `{ "error": "<what is wrong and what to do>" }`.
@@ -75,6 +77,11 @@ export async function readLimited(request: Request, limit: number): Promise<Uint
   return bytes;
 }
 
+/** An authentic delivery that carries no message for the bot: 200, so Spectrum does not retry it. */
+function ignoredOutcome(reason: string): ReceiveOutcome {
+  return { ok: false, response: jsonResponse(200, { status: "ignored", reason }), ignored: reason };
+}
+
 const tooLarge = () =>
   jsonResponse(413, { error: `delivery body is larger than ${MAX_DELIVERY_BYTES} bytes (1 MiB); Spectrum envelopes never are` });
 
@@ -89,7 +96,11 @@ const tooLarge = () =>
  * if (!outcome.ok) return outcome.response;
  * ```
  */
-export async function receiveDelivery(request: Request, secret: string | undefined, now?: number): Promise<ReceiveOutcome> {
+export async function receiveDelivery(
+  request: Request,
+  secret: string | readonly string[] | undefined,
+  now?: number,
+): Promise<ReceiveOutcome> {
   if (request.method !== "POST") {
     return {
       ok: false,
@@ -106,14 +117,6 @@ export async function receiveDelivery(request: Request, secret: string | undefin
   }
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_DELIVERY_BYTES) return { ok: false, response: tooLarge() };
-  if (!secret) {
-    return {
-      ok: false,
-      response: jsonResponse(500, {
-        error: "IMESSAGE_WEBHOOK_SECRET is not configured: set it (wrangler secret put IMESSAGE_WEBHOOK_SECRET) to the signing secret from the Spectrum dashboard",
-      }),
-    };
-  }
   const rawBody = await readLimited(request, MAX_DELIVERY_BYTES);
   if (!rawBody) return { ok: false, response: tooLarge() };
 
@@ -121,14 +124,10 @@ export async function receiveDelivery(request: Request, secret: string | undefin
   if (!verified.ok) return { ok: false, response: jsonResponse(verified.status, { error: verified.error }) };
 
   const eventHeader = request.headers.get("x-spectrum-event");
-  if (eventHeader && eventHeader !== "messages") {
-    return { ok: false, response: jsonResponse(200, { status: "ignored", reason: `event "${eventHeader}" is not handled` }) };
-  }
+  if (eventHeader && eventHeader !== "messages") return ignoredOutcome(`event "${eventHeader.slice(0, 60)}" is not handled`);
   const parsed = parseDelivery(rawBody);
   if (parsed.kind === "invalid") return { ok: false, response: jsonResponse(400, { error: parsed.error }) };
-  if (parsed.kind === "ignored") {
-    return { ok: false, response: jsonResponse(200, { status: "ignored", reason: parsed.reason }) };
-  }
+  if (parsed.kind === "ignored") return ignoredOutcome(parsed.reason);
   return {
     ok: true,
     delivery: {

@@ -1,13 +1,17 @@
 /**
  * @module webhook/verify
- * Verifies a Spectrum delivery's signature over the exact received bytes, in both schemes:
- * native (`X-Spectrum-Signature: v0=<hex>`) and Standard Webhooks (`webhook-signature: v1,<base64>`).
+ * Verifies a Spectrum delivery's signature over the exact received bytes. The configured secrets decide
+ * the scheme, never the headers: a delivery is authentic when any signature it carries verifies under any
+ * configured secret in that secret's own scheme — native (`X-Spectrum-Signature: v0=<hex>`, HMAC keyed with
+ * the secret's UTF-8 bytes) or Standard Webhooks (`webhook-signature: v1,<base64>`, keyed with the
+ * base64-decoded `whsec_…` secret). Spectrum may send both header sets on one delivery.
  */
+import { parseWebhookSecrets, type WebhookSecret } from "./secrets.ts";
 
 /** Deliveries older or newer than this are rejected as replays. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-/** Which signing scheme a delivery used. */
+/** Which signing scheme a delivery was verified with. */
 export type SignatureScheme = "spectrum" | "standard";
 
 /** Outcome of {@link verifyDelivery}; a failure carries the HTTP status and a message saying what to fix. */
@@ -20,10 +24,13 @@ export type VerifyOutcome =
  * body with dots), at most 256 characters (spectrum-ts `webhook/standard.ts` rejects ids with dots).
  */
 const STANDARD_WEBHOOK_ID = /^[\x21-\x2d\x2f-\x7e]{1,256}$/;
-/** Standard Webhooks secrets decode to 24–64 bytes (spectrum-ts `webhook/standard.ts`). */
-const STANDARD_SECRET_BYTES = { min: 24, max: 64 } as const;
+/** At most this many `v1,` entries are checked (a rotation has two or three; more is hostile). */
+const MAX_STANDARD_SIGNATURES = 8;
 
 const encoder = new TextEncoder();
+
+/** One header set's verdict: authentic, or why not (400 malformed headers, 401 stale or no match). */
+type SetOutcome = { ok: true; timestamp: number } | { ok: false; status: 400 | 401; error: string };
 
 function lowercaseHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
@@ -40,13 +47,15 @@ function parseTimestamp(raw: string, header: string): number | string {
   return Number(raw.trim());
 }
 
-function staleMessage(timestamp: number, now: number): string | undefined {
-  const skew = Math.round(now / 1000 - timestamp);
+/** The replay window, floored to whole seconds as spectrum-ts's verifier does (`⌊now⌋`). */
+function staleMessage(header: string, timestamp: number, now: number): string | undefined {
+  const skew = Math.floor(now / 1000) - timestamp;
   if (Math.abs(skew) <= SIGNATURE_TOLERANCE_SECONDS) return undefined;
-  return `timestamp is ${Math.abs(skew)} s ${skew > 0 ? "old" : "in the future"}; deliveries must be within ${SIGNATURE_TOLERANCE_SECONDS} s of now (check the sender's clock, or this is a replay)`;
+  return `${header} is ${Math.abs(skew)} s ${skew > 0 ? "old" : "in the future"}; deliveries must be within ${SIGNATURE_TOLERANCE_SECONDS} s of now (check the sender's clock, or this is a replay)`;
 }
 
 function base64ToBytes(value: string): Uint8Array<ArrayBuffer> | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined;
   try {
     const binary = atob(value);
     const bytes = new Uint8Array(binary.length);
@@ -57,89 +66,6 @@ function base64ToBytes(value: string): Uint8Array<ArrayBuffer> | undefined {
   }
 }
 
-function bytesToBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-/**
- * The HMAC key of a Standard Webhooks secret: the canonical base64 after an optional `whsec_` prefix,
- * decoding to 24–64 bytes. Anything else is a configuration error, reported with what to set — never
- * silently replaced by the secret's UTF-8 bytes.
- *
- * @returns the key bytes, or a message saying what is wrong with the secret
- */
-export function standardSecretKey(secret: string): Uint8Array<ArrayBuffer> | string {
-  const stripped = secret.startsWith("whsec_") ? secret.slice(6) : secret;
-  const decoded = base64ToBytes(stripped);
-  const fix = "set IMESSAGE_WEBHOOK_SECRET to the whsec_… signing secret exactly as the Spectrum dashboard shows it";
-  if (!decoded || bytesToBase64(decoded) !== stripped) {
-    return `IMESSAGE_WEBHOOK_SECRET is not a Standard Webhooks secret (whsec_ + canonical base64): ${fix}`;
-  }
-  if (decoded.length < STANDARD_SECRET_BYTES.min || decoded.length > STANDARD_SECRET_BYTES.max) {
-    return `IMESSAGE_WEBHOOK_SECRET decodes to ${decoded.length} bytes; Standard Webhooks secrets are ${STANDARD_SECRET_BYTES.min}–${STANDARD_SECRET_BYTES.max} bytes: ${fix}`;
-  }
-  return decoded;
-}
-
-async function verifyStandard(
-  headers: Record<string, string>,
-  rawBody: Uint8Array,
-  secret: string,
-  now: number,
-): Promise<VerifyOutcome> {
-  const webhookId = headers["webhook-id"] ?? "";
-  const signatures = headers["webhook-signature"] ?? "";
-  const timestampHeader = headers["webhook-timestamp"];
-  if (!webhookId || !timestampHeader || !signatures) {
-    return { ok: false, status: 400, error: "missing webhook-id, webhook-timestamp or webhook-signature header" };
-  }
-  if (!STANDARD_WEBHOOK_ID.test(webhookId)) {
-    return { ok: false, status: 400, error: "webhook-id must be 1–256 printable ASCII characters without dots or spaces" };
-  }
-  const timestamp = parseTimestamp(timestampHeader, "webhook-timestamp");
-  if (typeof timestamp === "string") return { ok: false, status: 400, error: timestamp };
-  const stale = staleMessage(timestamp, now);
-  if (stale) return { ok: false, status: 401, error: stale };
-  const secretKey = standardSecretKey(secret);
-  if (typeof secretKey === "string") return { ok: false, status: 500, error: secretKey };
-
-  const key = await crypto.subtle.importKey(
-    "raw",
-    secretKey,
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["verify"],
-  );
-  const prefix = encoder.encode(`${webhookId}.${timestamp}.`);
-  const signed = new Uint8Array(prefix.length + rawBody.length);
-  signed.set(prefix);
-  signed.set(rawBody, prefix.length);
-  for (const entry of signatures.split(" ")) {
-    const [version, value] = entry.split(",", 2);
-    if (version !== "v1" || !value) continue;
-    const mac = base64ToBytes(value);
-    if (mac && (await crypto.subtle.verify("HMAC", key, mac, signed))) {
-      return { ok: true, scheme: "standard", webhookId, timestamp };
-    }
-  }
-  return { ok: false, status: 401, error: "webhook-signature does not match: check IMESSAGE_WEBHOOK_SECRET" };
-}
-
-/** HMAC keys of native secrets, imported once per secret (an import per delivery was 1/15 of its CPU). */
-const nativeKeys = new Map<string, Promise<CryptoKey>>();
-
-function nativeKey(secret: string): Promise<CryptoKey> {
-  let key = nativeKeys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
-    if (nativeKeys.size >= 8) nativeKeys.delete(nativeKeys.keys().next().value as string);
-    nativeKeys.set(secret, key);
-  }
-  return key;
-}
-
 function hexBytes(hex: string): Uint8Array<ArrayBuffer> | undefined {
   if (hex.length !== 64 || !/^[0-9a-fA-F]+$/.test(hex)) return undefined;
   const bytes = new Uint8Array(32);
@@ -147,52 +73,113 @@ function hexBytes(hex: string): Uint8Array<ArrayBuffer> | undefined {
   return bytes;
 }
 
-/**
- * The native scheme (as spectrum-ts's `verifySpectrumSignature` defines it): lowercase hex of
- * HMAC-SHA256 keyed with the secret's UTF-8 bytes over `"v0:" + timestamp + ":" + rawBody`, `v0=`
- * prefix optional, compared in constant time by `crypto.subtle.verify`.
- */
-async function nativeSignatureMatches(header: string, timestamp: string, rawBody: Uint8Array, secret: string): Promise<boolean> {
-  const mac = hexBytes(header.trim().replace(/^v0=/, ""));
-  if (!mac) return false;
-  const prefix = encoder.encode(`v0:${timestamp}:`);
-  const signed = new Uint8Array(prefix.length + rawBody.length);
-  signed.set(prefix);
-  signed.set(rawBody, prefix.length);
-  return await crypto.subtle.verify("HMAC", await nativeKey(secret), mac, signed);
+/** HMAC keys imported once per key material (an import per delivery was 1/15 of its CPU). */
+const importedKeys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(cacheKey: string, material: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  let key = importedKeys.get(cacheKey);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", material, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+    if (importedKeys.size >= 16) importedKeys.delete(importedKeys.keys().next().value as string);
+    importedKeys.set(cacheKey, key);
+  }
+  return key;
 }
 
-async function verifyNative(
+function joined(prefix: string, rawBody: Uint8Array): Uint8Array<ArrayBuffer> {
+  const head = encoder.encode(prefix);
+  const signed = new Uint8Array(head.length + rawBody.length);
+  signed.set(head);
+  signed.set(rawBody, head.length);
+  return signed;
+}
+
+/**
+ * The native scheme (spectrum-ts `verifySpectrumSignature`): lowercase hex of HMAC-SHA256 keyed with the
+ * secret's UTF-8 bytes over `"v0:" + timestamp + ":" + rawBody`, `v0=` prefix optional, compared in constant
+ * time by `crypto.subtle.verify`.
+ */
+async function verifyNativeSet(
   headers: Record<string, string>,
   rawBody: Uint8Array,
-  secret: string,
+  secrets: readonly WebhookSecret[],
   now: number,
-): Promise<VerifyOutcome> {
+): Promise<SetOutcome> {
+  const signature = headers["x-spectrum-signature"] ?? "";
   const timestampHeader = headers["x-spectrum-timestamp"];
-  if (!headers["x-spectrum-signature"] || !timestampHeader) {
-    return {
-      ok: false,
-      status: 400,
-      error: "unsigned delivery: X-Spectrum-Signature and X-Spectrum-Timestamp headers are required",
-    };
-  }
+  if (!timestampHeader) return { ok: false, status: 400, error: "X-Spectrum-Signature without X-Spectrum-Timestamp" };
   const timestamp = parseTimestamp(timestampHeader, "X-Spectrum-Timestamp");
   if (typeof timestamp === "string") return { ok: false, status: 400, error: timestamp };
-  const stale = staleMessage(timestamp, now);
+  const stale = staleMessage("X-Spectrum-Timestamp", timestamp, now);
   if (stale) return { ok: false, status: 401, error: stale };
-  if (!(await nativeSignatureMatches(headers["x-spectrum-signature"], timestampHeader.trim(), rawBody, secret))) {
+  const mac = hexBytes(signature.trim().replace(/^v0=/, ""));
+  if (mac) {
+    const signed = joined(`v0:${timestampHeader.trim()}:`, rawBody);
+    for (const secret of secrets) {
+      const key = await hmacKey(`v0:${secret.value}`, encoder.encode(secret.value) as Uint8Array<ArrayBuffer>);
+      if (await crypto.subtle.verify("HMAC", key, mac, signed)) return { ok: true, timestamp };
+    }
+  }
+  return {
+    ok: false,
+    status: 401,
+    error: `X-Spectrum-Signature matches none of the ${secrets.length} configured secret(s)`,
+  };
+}
+
+/**
+ * Standard Webhooks: HMAC-SHA256 keyed with the base64-decoded secret over `<id>.<timestamp>.<rawBody>`,
+ * one or more space-separated `v1,<base64>` signatures (one per live secret during a rotation).
+ */
+async function verifyStandardSet(
+  headers: Record<string, string>,
+  rawBody: Uint8Array,
+  secrets: readonly WebhookSecret[],
+  now: number,
+): Promise<SetOutcome> {
+  const webhookId = headers["webhook-id"] ?? "";
+  const timestampHeader = headers["webhook-timestamp"];
+  if (!webhookId || !timestampHeader) return { ok: false, status: 400, error: "webhook-signature without webhook-id or webhook-timestamp" };
+  if (!STANDARD_WEBHOOK_ID.test(webhookId)) {
+    return { ok: false, status: 400, error: "webhook-id must be 1–256 printable ASCII characters without dots or spaces" };
+  }
+  const timestamp = parseTimestamp(timestampHeader, "webhook-timestamp");
+  if (typeof timestamp === "string") return { ok: false, status: 400, error: timestamp };
+  const stale = staleMessage("webhook-timestamp", timestamp, now);
+  if (stale) return { ok: false, status: 401, error: stale };
+  const keys = secrets.filter((secret) => secret.standardKey);
+  if (keys.length === 0) {
     return {
       ok: false,
       status: 401,
-      error: "X-Spectrum-Signature does not match the body: check IMESSAGE_WEBHOOK_SECRET (the whole secret, whsec_ prefix included)",
+      error: "webhook-signature (Standard Webhooks) can only be checked with the whsec_… secret, and none is configured",
     };
   }
-  return { ok: true, scheme: "spectrum", webhookId: headers["x-spectrum-webhook-id"], timestamp };
+  const macs = (headers["webhook-signature"] ?? "")
+    .split(" ")
+    .slice(0, MAX_STANDARD_SIGNATURES)
+    .map((entry) => entry.split(",", 2))
+    .filter(([version, value]) => version === "v1" && value)
+    .map(([, value]) => base64ToBytes(value as string))
+    .filter((mac): mac is Uint8Array<ArrayBuffer> => mac !== undefined);
+  const signed = joined(`${webhookId}.${timestamp}.`, rawBody);
+  for (const secret of keys) {
+    const key = await hmacKey(`v1:${secret.value}`, secret.standardKey as Uint8Array<ArrayBuffer>);
+    for (const mac of macs) {
+      if (await crypto.subtle.verify("HMAC", key, mac, signed)) return { ok: true, timestamp };
+    }
+  }
+  return { ok: false, status: 401, error: `webhook-signature matches none of the ${keys.length} configured whsec_ secret(s)` };
 }
+
+const FIX =
+  "IMESSAGE_WEBHOOK_SECRET must hold the signing secret(s) Spectrum showed when the webhook was registered — the 64-hex signingSecret, the whsec_… standardSigningSecret, or both, comma-separated (add the previous one too while rotating)";
 
 /**
  * Verifies a delivery's signature over `rawBody` — the exact received bytes, never re-serialized JSON.
- * Standard Webhooks headers are used when `webhook-signature` is present, otherwise the native scheme.
+ * `secrets` is the configured value (`IMESSAGE_WEBHOOK_SECRET`): one secret, or several separated by commas
+ * or whitespace. Every header set present is checked against every secret of its scheme; one match is enough.
+ * A 500 only for a missing configuration; 400 for unsigned or malformed headers; 401 for stale or unmatched.
  *
  * @example
  * ```ts
@@ -203,11 +190,38 @@ async function verifyNative(
 export async function verifyDelivery(
   headers: Headers,
   rawBody: Uint8Array,
-  secret: string,
+  secrets: string | readonly string[] | undefined,
   now: number = Date.now(),
 ): Promise<VerifyOutcome> {
+  const configured = parseWebhookSecrets(secrets);
+  if (configured.length === 0) {
+    return {
+      ok: false,
+      status: 500,
+      error: "IMESSAGE_WEBHOOK_SECRET is not configured: set it (wrangler secret put IMESSAGE_WEBHOOK_SECRET) to the signing secret from the Spectrum dashboard",
+    };
+  }
   const lower = lowercaseHeaders(headers);
-  return lower["webhook-signature"]
-    ? verifyStandard(lower, rawBody, secret, now)
-    : verifyNative(lower, rawBody, secret, now);
+  const sets: { scheme: SignatureScheme; check: () => Promise<SetOutcome> }[] = [];
+  if (lower["x-spectrum-signature"]) sets.push({ scheme: "spectrum", check: () => verifyNativeSet(lower, rawBody, configured, now) });
+  if (lower["webhook-signature"]) sets.push({ scheme: "standard", check: () => verifyStandardSet(lower, rawBody, configured, now) });
+  if (sets.length === 0) {
+    return {
+      ok: false,
+      status: 400,
+      error: "unsigned delivery: expected X-Spectrum-Signature and X-Spectrum-Timestamp, or webhook-id, webhook-timestamp and webhook-signature",
+    };
+  }
+  const failures: { status: 400 | 401; error: string }[] = [];
+  for (const set of sets) {
+    const outcome = await set.check();
+    if (outcome.ok) {
+      const webhookId = lower["x-spectrum-webhook-id"] ?? lower["webhook-id"];
+      return { ok: true, scheme: set.scheme, webhookId, timestamp: outcome.timestamp };
+    }
+    failures.push(outcome);
+  }
+  const status = failures.every((failure) => failure.status === 400) ? 400 : 401;
+  const reasons = failures.map((failure) => failure.error).join("; ");
+  return { ok: false, status, error: status === 400 ? reasons : `${reasons}. ${FIX}` };
 }

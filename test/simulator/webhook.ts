@@ -45,18 +45,57 @@ export async function signSpectrumWebhook(secret: string, timestamp: number | st
   return `v0=${toHex(await crypto.subtle.sign("HMAC", key, message))}`;
 }
 
+/** Which header sets a delivery carries: both (what newer registrations send), or one of them. */
+export type SigningSchemes = "both" | "native" | "standard";
+
 /** Inputs for {@link spectrumWebhookHeaders}. */
 export interface WebhookSigningInput {
+  /**
+   * The registration's secret(s), comma-separated like `IMESSAGE_WEBHOOK_SECRET`: the 64-hex `signingSecret`
+   * signs `X-Spectrum-Signature` (else the first secret, as UTF-8 — the seed's `whsec_…` setup); every
+   * `whsec_` secret of 24–64 bytes adds one `v1,` entry to `webhook-signature` (several during a rotation).
+   */
   secret: string;
   body: string | Uint8Array;
   /** Unix seconds; defaults to now. */
   timestamp?: number;
   /** Defaults to `wh_<uuid>`. */
   webhookId?: string;
+  /** Default `both`: each header set there is a secret for. */
+  schemes?: SigningSchemes;
+}
+
+/** The Standard Webhooks key of a `whsec_` secret (padding optional), or undefined. */
+export function standardKeyOf(secret: string): Uint8Array<ArrayBuffer> | undefined {
+  const body = secret.startsWith("whsec_") ? secret.slice(6).replace(/=+$/, "") : "";
+  if (!/^[A-Za-z0-9+/]+$/.test(body) || body.length % 4 === 1) return undefined;
+  const binary = atob(body + "=".repeat((4 - (body.length % 4)) % 4));
+  if (binary.length < 24 || binary.length > 64) return undefined;
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
 /**
- * All headers Spectrum Cloud sends with a webhook, signature included.
+ * A Standard Webhooks signature entry: `v1,` + base64 HMAC-SHA256(key, `<id>.<ts>.<body>`).
+ *
+ * @example
+ * const entry = await signStandardWebhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "wh_1", 1763658245, rawBody);
+ */
+export async function signStandardWebhook(secret: string, webhookId: string, timestamp: number, body: string | Uint8Array): Promise<string> {
+  const keyBytes = standardKeyOf(secret);
+  if (!keyBytes) throw new Error(`"${secret.slice(0, 10)}…" is not a whsec_ secret of 24–64 bytes`);
+  const key = await crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const prefix = encoder.encode(`${webhookId}.${timestamp}.`);
+  const raw = bodyBytes(body);
+  const message = new Uint8Array(prefix.byteLength + raw.byteLength);
+  message.set(prefix, 0);
+  message.set(raw, prefix.byteLength);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, message));
+  return `v1,${btoa(String.fromCharCode(...mac))}`;
+}
+
+/**
+ * All headers Spectrum Cloud sends with a webhook, signatures included: `X-Spectrum-*` signed with the
+ * native secret and, when a `whsec_` secret is given, the Standard Webhooks set (`webhook-*`) beside it.
  *
  * @example
  * const headers = await spectrumWebhookHeaders({ secret: "whsec_test", body });
@@ -64,14 +103,27 @@ export interface WebhookSigningInput {
  */
 export async function spectrumWebhookHeaders(input: WebhookSigningInput): Promise<Record<string, string>> {
   const timestamp = input.timestamp ?? Math.floor(Date.now() / 1000);
-  return {
+  const webhookId = input.webhookId ?? `wh_${crypto.randomUUID()}`;
+  const secrets = input.secret.split(/[\s,]+/).filter(Boolean);
+  const native = secrets.find((secret) => /^[0-9a-f]{64}$/i.test(secret)) ?? secrets[0] ?? "";
+  const standard = secrets.filter((secret) => standardKeyOf(secret) !== undefined);
+  const schemes = input.schemes ?? "both";
+  const headers: Record<string, string> = {
     "content-type": "application/json",
     "user-agent": "spectrum-webhook/1.0",
     "x-spectrum-event": "messages",
-    "x-spectrum-webhook-id": input.webhookId ?? `wh_${crypto.randomUUID()}`,
-    "x-spectrum-timestamp": String(timestamp),
-    "x-spectrum-signature": await signSpectrumWebhook(input.secret, timestamp, input.body),
   };
+  if (schemes !== "standard") {
+    headers["x-spectrum-webhook-id"] = webhookId;
+    headers["x-spectrum-timestamp"] = String(timestamp);
+    headers["x-spectrum-signature"] = await signSpectrumWebhook(native, timestamp, input.body);
+  }
+  if (schemes !== "native" && standard.length > 0) {
+    headers["webhook-id"] = webhookId;
+    headers["webhook-timestamp"] = String(timestamp);
+    headers["webhook-signature"] = (await Promise.all(standard.map((secret) => signStandardWebhook(secret, webhookId, timestamp, input.body)))).join(" ");
+  }
+  return headers;
 }
 
 /** Inputs for {@link buildEnvelope}: `text` for a text message, or any `content` object. */
@@ -119,7 +171,10 @@ export function buildEnvelope(input: EnvelopeInput): SpectrumEnvelope {
 /** A delivery request (`POST /__sim/deliver`). `envelope` as a string is sent byte-for-byte. */
 export interface DeliveryInput {
   url: string;
+  /** The registration's secret(s), comma-separated (see {@link WebhookSigningInput.secret}). */
   secret: string;
+  /** Which header sets to send (default: both, where there is a secret for each). */
+  schemes?: SigningSchemes;
   envelope: SpectrumEnvelope | string;
   webhookId?: string;
   timestamp?: number;
@@ -139,7 +194,7 @@ export async function deliverWebhook(input: DeliveryInput, fetcher: typeof fetch
   const body = typeof input.envelope === "string" ? input.envelope : JSON.stringify(input.envelope);
   const timestamp = input.timestamp ?? Math.floor(Date.now() / 1000);
   const webhookId = input.webhookId ?? `wh_${crypto.randomUUID()}`;
-  const headers = await spectrumWebhookHeaders({ secret: input.secret, body, timestamp, webhookId });
+  const headers = await spectrumWebhookHeaders({ secret: input.secret, body, timestamp, webhookId, schemes: input.schemes });
   try {
     const response = await fetcher(input.url, { method: "POST", headers, body });
     return { status: response.status, body: await response.text(), webhookId, timestamp };

@@ -1,0 +1,85 @@
+/**
+ * @module webhook/secrets
+ * The configured webhook signing secrets (`IMESSAGE_WEBHOOK_SECRET`): one or several, each checked in its
+ * own scheme. Spectrum shows two at registration — `signingSecret` (64 hex, for `X-Spectrum-Signature`)
+ * and `standardSigningSecret` (`whsec_…`, Standard Webhooks) — and a rotation keeps the previous one live.
+ */
+
+/** One configured secret and the schemes it can verify. */
+export interface WebhookSecret {
+  /** The secret as configured: the native scheme's HMAC key is its UTF-8 bytes (a `whsec_` prefix included). */
+  value: string;
+  /** The Standard Webhooks key (base64 after `whsec_`, 24–64 bytes); absent for hex and other secrets. */
+  standardKey: Uint8Array<ArrayBuffer> | undefined;
+  /** What kind of secret this is, for logs and `npm run smoke`. */
+  kind: "hex" | "whsec" | "other";
+}
+
+/** Standard Webhooks secrets decode to 24–64 bytes (spectrum-ts `webhook/standard.ts`). */
+const STANDARD_SECRET_BYTES = { min: 24, max: 64 } as const;
+
+/**
+ * The Standard Webhooks key of a `whsec_…` secret, padding optional (as the Standard Webhooks libraries
+ * accept it); undefined when the rest is not base64 of 24–64 bytes (such a secret is still a native key).
+ */
+function standardKeyOf(secret: string): Uint8Array<ArrayBuffer> | undefined {
+  if (!secret.startsWith("whsec_")) return undefined;
+  const body = secret.slice(6).replace(/=+$/, "");
+  if (!/^[A-Za-z0-9+/]+$/.test(body) || body.length % 4 === 1) return undefined;
+  const padded = body + "=".repeat((4 - (body.length % 4)) % 4);
+  let binary: string;
+  try {
+    binary = atob(padded);
+  } catch {
+    return undefined;
+  }
+  if (binary.length < STANDARD_SECRET_BYTES.min || binary.length > STANDARD_SECRET_BYTES.max) return undefined;
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * The secrets of a configured value: separated by commas or whitespace (neither occurs in a secret),
+ * duplicates dropped, in order.
+ *
+ * @example
+ * ```ts
+ * parseWebhookSecrets("3f9a…c1, whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+ * // → [{ kind: "hex", … }, { kind: "whsec", standardKey: Uint8Array(32), … }]
+ * ```
+ */
+export function parseWebhookSecrets(configured: string | readonly string[] | undefined): WebhookSecret[] {
+  const values = (typeof configured === "string" ? [configured] : (configured ?? []))
+    .flatMap((value) => value.split(/[\s,]+/))
+    .filter(Boolean);
+  return [...new Set(values)].map((value) => {
+    const standardKey = standardKeyOf(value);
+    const kind = /^[0-9a-fA-F]{64}$/.test(value) ? "hex" : value.startsWith("whsec_") ? "whsec" : "other";
+    return { value, standardKey, kind };
+  });
+}
+
+/**
+ * What the configured secrets can verify (for the health route and `npm run smoke`).
+ *
+ * @example
+ * ```ts
+ * describeWebhookSecrets("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+ * // → { count: 1, kinds: ["whsec"], native: true, standard: true }
+ * ```
+ */
+export function describeWebhookSecrets(configured: string | readonly string[] | undefined): {
+  count: number;
+  kinds: WebhookSecret["kind"][];
+  native: boolean;
+  standard: boolean;
+} {
+  const secrets = parseWebhookSecrets(configured);
+  return {
+    count: secrets.length,
+    kinds: secrets.map((secret) => secret.kind),
+    native: secrets.length > 0,
+    standard: secrets.some((secret) => secret.standardKey !== undefined),
+  };
+}
