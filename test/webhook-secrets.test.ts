@@ -99,7 +99,7 @@ describe("which secrets verify which deliveries", () => {
     const statuses = new Set<number>();
     for (const configured of [HEX, WHSEC, `${HEX},${WHSEC}`, "whsec_!!!!", "whsec_short"]) {
       for (const value of junk) {
-        for (const headers of [
+        for (const headers of <Record<string, string>[]>[
           { "x-spectrum-signature": value, "x-spectrum-timestamp": ts },
           { "webhook-signature": value, "webhook-id": "wh_1", "webhook-timestamp": ts },
           { "x-spectrum-signature": value, "x-spectrum-timestamp": ts, "webhook-signature": value, "webhook-id": "a.b", "webhook-timestamp": "soon" },

@@ -59,10 +59,21 @@ export abstract class iMessageDeliveries extends iMessageThreadMethods {
     const outcome = await receiveDelivery(request, this.config.webhookSecret);
     if (!outcome.ok) {
       if (outcome.response.status >= 400) this.logger.warn(`Rejected webhook delivery (${outcome.response.status})`);
+      if (outcome.ignored !== undefined) this.logIgnoredOnce(outcome.ignored);
       return outcome.response;
     }
     return await this.acceptDelivery(outcome.delivery, options);
   }
+
+  /** Logs why deliveries were acknowledged without a message, once per reason per isolate. */
+  private logIgnoredOnce(reason: string): void {
+    if (this.ignoredReasons.has(reason)) return;
+    if (this.ignoredReasons.size >= 100) return;
+    this.ignoredReasons.add(reason);
+    this.logger.info(`Acknowledged a delivery without a message for the bot (logged once): ${reason}`);
+  }
+
+  private readonly ignoredReasons = new Set<string>();
 
   /**
    * Records a verified delivery once per message id (whatever channel or webhook registration brought

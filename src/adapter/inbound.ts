@@ -9,6 +9,7 @@ import { iMessageFormatConverter } from "./format.ts";
 import { SPACE_EVENT_TYPES, spaceEventOf, type iMessageEvent } from "./space-events.ts";
 import { emojiForWire } from "./tapbacks.ts";
 import { encodeThreadId, isDmGuid } from "./thread-id.ts";
+import { groupParts, replyBody, replyTarget } from "../webhook/content.ts";
 
 /** What one inbound envelope means for the bot. */
 export type InboundEvent =
@@ -111,7 +112,16 @@ interface Body {
   links: LinkPreview[];
 }
 
-function bodyOf(content: Content, threadId: string, context: InboundContext): Body {
+/** Deepest group/reply nesting whose parts are read into a message body. */
+const MAX_BODY_DEPTH = 8;
+
+/**
+ * The text, attachments and links of a message's content. A group's parts (records or bare contents)
+ * are joined; a reply gives its body's; a type this version does not know gives its `text` if it has one,
+ * else empty text — the message still reaches the bot with its `raw` content.
+ */
+function bodyOf(content: Content, threadId: string, context: InboundContext, depth = 0): Body {
+  if (depth > MAX_BODY_DEPTH) return { text: "", attachments: [], links: [] };
   switch (content.type) {
     case "text":
       return { text: str(content.text) ?? "", attachments: [], links: [] };
@@ -127,9 +137,10 @@ function bodyOf(content: Content, threadId: string, context: InboundContext): Bo
     case "contact":
       return { text: str(content.name) ?? str(content.vcard) ?? "[contact card]", attachments: [], links: [] };
     case "reply":
-      return bodyOf((content.content as Content | undefined) ?? { type: "text", text: "" }, threadId, context);
+      return bodyOf(replyBody(content), threadId, context, depth + 1);
     case "group": {
-      const parts = ((content.items as Content[] | undefined) ?? []).map((item) => bodyOf(item, threadId, context));
+      if (depth > MAX_BODY_DEPTH) return { text: "", attachments: [], links: [] };
+      const parts = groupParts(content).map((part) => bodyOf(part.content, threadId, context, depth + 1));
       return {
         text: parts.map((p) => p.text).filter(Boolean).join("\n"),
         attachments: parts.flatMap((p) => p.attachments),
@@ -181,6 +192,7 @@ export function parseInbound(envelope: SlimEnvelope, context: InboundContext): I
   const message = envelope.message;
   if (message.direction === "outbound") return { kind: "ignored", reason: "outbound echo of the bot's own message" };
   const content = message.content as Content;
+  if (content.type === "delivered") return { kind: "ignored", reason: "delivery receipt of the bot's own message" };
   const space = spaceOf(envelope);
   const threadId = encodeThreadId({ chatGuid: space.chatGuid, phone: space.phone });
   const user = authorOf(message);
@@ -237,7 +249,7 @@ export function parseInbound(envelope: SlimEnvelope, context: InboundContext): I
 
   const body = bodyOf(content, threadId, context);
   const isDm = isDmGuid(space.chatGuid);
-  const target = content.type === "reply" ? (content.target as { id?: string; contentPreview?: string } | undefined) : undefined;
+  const target = content.type === "reply" ? replyTarget(content) : undefined;
   const chatMessage = new Message<SlimMessage>({
     id: message.id,
     threadId,

@@ -3,6 +3,7 @@
  * Parses a verified delivery body into a Spectrum message envelope, or says why it is skipped or invalid.
  */
 import { slimEnvelopeSchema, type SlimEnvelope } from "@spectrum-ts/core/webhook";
+import { envelopesOfRawInbound, type RawInboundRequest } from "./raw-inbound.ts";
 
 /** A parsed delivery: routable, skipped (acknowledged 200), or invalid (400). */
 export type ParsedDelivery =
@@ -16,33 +17,6 @@ const decoder = new TextDecoder();
 export const MAX_ENVELOPE_DEPTH = 32;
 /** Longest message id accepted; longer ids are refused (real iMessage GUIDs are under 100 characters). */
 export const MAX_MESSAGE_ID_LENGTH = 1024;
-
-/**
- * Content types this adapter understands (the wire list of `DESIGN.md` §3, the poll vote forms, and
- * edit/unsend/typing notices). Anything else is acknowledged and skipped, never handed over as empty text.
- */
-export const KNOWN_CONTENT_TYPES: ReadonlySet<string> = new Set([
-  "text",
-  "richlink",
-  "contact",
-  "reaction",
-  "read",
-  "reply",
-  "group",
-  "attachment",
-  "voice",
-  "addMember",
-  "removeMember",
-  "leaveSpace",
-  "rename",
-  "avatar",
-  "typing",
-  "poll",
-  "poll_option",
-  "pollVote",
-  "edit",
-  "unsend",
-]);
 
 /** Depth of a parsed JSON value, walked without recursion (so a hostile body cannot overflow the stack). */
 function depthOf(value: unknown, limit: number): number {
@@ -58,22 +32,6 @@ function depthOf(value: unknown, limit: number): number {
     }
   }
   return deepest;
-}
-
-/** The first content type in `content` (and in group items / reply bodies) that is not known, if any. */
-function unknownContentType(content: unknown, depth = 0): string | undefined {
-  if (!content || typeof content !== "object" || depth > 4) return undefined;
-  const { type, items, content: inner } = content as { type?: unknown; items?: unknown; content?: unknown };
-  if (typeof type !== "string") return String(type);
-  if (!KNOWN_CONTENT_TYPES.has(type)) return type;
-  if (type === "group" && Array.isArray(items)) {
-    for (const item of items) {
-      const unknown = unknownContentType(item, depth + 1);
-      if (unknown !== undefined) return unknown;
-    }
-  }
-  if (type === "reply") return unknownContentType(inner, depth + 1);
-  return undefined;
 }
 
 function describeIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
@@ -108,9 +66,13 @@ function parseNative(json: Record<string, unknown>, eventId: string | undefined)
   if (typeof envelope.message.space?.id !== "string" || envelope.message.space.id.length > MAX_MESSAGE_ID_LENGTH) {
     return { kind: "invalid", error: `message.space.id must be a chat GUID string of at most ${MAX_MESSAGE_ID_LENGTH} characters` };
   }
-  const unknownType = unknownContentType(envelope.message.content);
-  if (unknownType !== undefined) {
-    return { kind: "ignored", reason: `content type "${unknownType.slice(0, 60)}" is not one this adapter knows; acknowledged and skipped` };
+  // Not messages: the bot's own sends echoed back, and delivery receipts of them. Every other content —
+  // a type this version does not know included — goes on to the ledger and the bot (never dropped here).
+  if (envelope.message.direction === "outbound") {
+    return { kind: "ignored", reason: "outbound echo of a message sent from the project's line (not a message to the bot)" };
+  }
+  if (envelope.message.content.type === "delivered") {
+    return { kind: "ignored", reason: "delivery receipt (not a message to the bot)" };
   }
   return { kind: "message", envelope, messageId: envelope.message.id, eventId };
 }
@@ -124,7 +86,15 @@ function parseStandard(json: Record<string, unknown>): ParsedDelivery {
   if (typeof json.platform === "string" && json.platform !== "imessage") {
     return { kind: "ignored", reason: `platform "${json.platform}" is not served by this adapter` };
   }
-  const request = json.request as { body?: unknown; rawBodyBase64?: unknown } | undefined;
+  const request = json.request as (RawInboundRequest & { rawBodyBase64?: unknown }) | undefined;
+  if (isRawInbound(request)) {
+    // raw-inbound.v1: the relayed provider request, for iMessage a protobuf CatchUpEvent frame.
+    const decoded = envelopesOfRawInbound(request as RawInboundRequest);
+    if (decoded.kind !== "messages") return decoded.kind === "invalid" ? { kind: "invalid", error: decoded.error } : decoded;
+    const [envelope] = decoded.envelopes;
+    if (!envelope) return { kind: "ignored", reason: "raw-inbound frame carries no message" };
+    return parseNative(envelope as unknown as Record<string, unknown>, eventId);
+  }
   let inner: unknown = request?.body;
   if (typeof inner === "string") inner = safeJson(inner);
   if ((inner === undefined || inner === null) && request?.rawBodyBase64 !== undefined) {
@@ -138,7 +108,23 @@ function parseStandard(json: Record<string, unknown>): ParsedDelivery {
   if (inner && typeof inner === "object" && "message" in inner) {
     return parseNative(inner as Record<string, unknown>, eventId);
   }
-  return { kind: "ignored", reason: "relayed provider request carries no Spectrum message envelope" };
+  return {
+    kind: "invalid",
+    error: "message.received request carries neither a Spectrum message envelope (JSON) nor an iMessage CatchUpEvent frame (application/x-protobuf): check the webhook's schemaVersion",
+  };
+}
+
+/** A relayed provider request in protobuf (raw-inbound.v1), told by its content type or fusor headers. */
+function isRawInbound(request: { headers?: RawInboundRequest["headers"] } | undefined): boolean {
+  const headers = request?.headers;
+  if (!headers || typeof headers !== "object") return false;
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    const text = Array.isArray(value) ? value.join(",") : String(value ?? "");
+    if (lower === "x-fusor-source") return true;
+    if (lower === "content-type" && text.toLowerCase().includes("protobuf")) return true;
+  }
+  return false;
 }
 
 function base64Bytes(value: string): Uint8Array | undefined {

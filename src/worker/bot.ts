@@ -50,7 +50,8 @@ async function answer(imessage: iMessageAdapter, thread: Thread, message: Messag
     return;
   }
   await thread.startTyping();
-  const reply = message.attachments.length > 0 ? `Got your file: ${message.attachments[0]?.name ?? "attachment"}` : `You said: ${text}`;
+  const files = message.attachments.map((attachment) => attachment.name ?? "attachment");
+  const reply = files.length > 0 ? `Got your file${files.length > 1 ? "s" : ""}: ${files.join(", ")}${text ? ` — "${text}"` : ""}` : `You said: ${text}`;
   await thread.post({ markdown: reply });
 }
 
