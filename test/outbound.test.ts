@@ -190,13 +190,11 @@ for (const [mode, make] of [
     it("unsupported operations throw NotImplementedError naming them", async () => {
       const w = await make();
       const cases: [string, () => Promise<unknown>, RegExp][] = [
-        ["postEphemeral", () => w.adapter.postEphemeral(), /postEphemeral is not supported/],
         [
           "cards",
           () => w.adapter.postMessage(DM, { card: { type: "card", children: [] }, fallbackText: "x" } as never),
           /postMessage with a card is not supported/,
         ],
-        ["history forward", () => w.adapter.fetchMessages(DM, { direction: "forward" }), /fetchMessages forward is not supported/],
         [
           "edit with files",
           () => w.adapter.editMessage(DM, "m", { raw: "x", files: [{ filename: "a", data: bytes("a") }] }),

@@ -34,6 +34,7 @@ import type { iMessageEventHandler } from "./space-events.ts";
 import { renderStyled, type StyledText } from "./styled-text.ts";
 import { iMessageDeliveries } from "./deliveries.ts";
 import { parseInbound } from "./inbound.ts";
+import { byDateCreated, forwardPage } from "./history.ts";
 import { filesOf } from "./postable.ts";
 import { openPollModal } from "./polls.ts";
 import { fromServerMessage } from "./server-message.ts";
@@ -195,21 +196,21 @@ export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMess
   }
 
   /**
-   * A page of history, oldest first within the page. Backward (default) starts at the newest
-   * messages and `nextCursor` walks to older ones.
+   * A page of history, oldest first within the page. Backward (default) starts at the newest messages
+   * and `nextCursor` walks to older ones; forward (what `thread.allMessages` asks for) starts at the
+   * oldest and walks to newer ones. The server pages newest first only, so a forward page reads the
+   * messages after its cursor (`after`) to the oldest of them — see {@link forwardPage}.
    */
   async fetchMessages(threadId: string, options: FetchOptions = {}): Promise<FetchResult<iMessageRawMessage>> {
-    if (options.direction === "forward") {
-      notImplemented("fetchMessages forward", "the iMessage server pages history from the newest message backward; omit direction");
-    }
     const { client, chatGuid } = await this.target(threadId, "fetchMessages");
-    const page = await client.messages.listInChat(chatGuid, {
-      pageSize: Math.min(Math.max(options.limit ?? 50, 1), 200),
-      pageToken: options.cursor,
-    });
-    const messages = [...page.messages]
-      .sort((a, b) => new Date(a.dateCreated).getTime() - new Date(b.dateCreated).getTime())
-      .map((m) => fromServerMessage(m, threadId, this.userName, (id, t) => this.downloadAttachment(id, t)));
+    const limit = Math.min(Math.max(options.limit ?? 50, 1), 100);
+    const toMessage = (m: ServerMessage) => fromServerMessage(m, threadId, this.userName, (id, t) => this.downloadAttachment(id, t));
+    if (options.direction === "forward") {
+      const page = await forwardPage(client, chatGuid, limit, options.cursor);
+      return page.nextCursor ? { messages: page.messages.map(toMessage), nextCursor: page.nextCursor } : { messages: page.messages.map(toMessage) };
+    }
+    const page = await client.messages.listInChat(chatGuid, { pageSize: limit, pageToken: options.cursor });
+    const messages = [...page.messages].sort(byDateCreated).map(toMessage);
     return page.nextPageToken ? { messages, nextCursor: page.nextPageToken } : { messages };
   }
 
@@ -283,10 +284,6 @@ export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMess
    */
   onEvent(handler: iMessageEventHandler): () => void {
     return this.events.on(handler);
-  }
-
-  async postEphemeral(): Promise<never> {
-    notImplemented("postEphemeral", "iMessage has no ephemeral (visible-to-one) messages; post to a DM with adapter.openDM instead");
   }
 
   // ── helpers ────────────────────────────────────────────────────────────────

@@ -1,0 +1,82 @@
+/**
+ * The Chat SDK's own fallbacks and iterators, through the public API: what iMessage cannot do is absent
+ * (so `thread.postEphemeral` falls back to a DM), and `thread.allMessages` pages oldest first.
+ */
+import { describe, expect, it } from "vitest";
+import { selfHosted, sim } from "./outbound-helpers.ts";
+import { buildEnvelope } from "./simulator/webhook.ts";
+
+const randomAddress = () => `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
+
+describe("Chat SDK fallbacks", () => {
+  it("the adapter has no postEphemeral, so the SDK's fallback runs", async () => {
+    const w = await selfHosted();
+    expect("postEphemeral" in w.adapter).toBe(false);
+  });
+
+  it("thread.postEphemeral with fallbackToDM: true DMs the user; with false it returns null and sends nothing", async () => {
+    const w = await selfHosted();
+    const peer = randomAddress();
+    const group = `any;+;chat${crypto.getRandomValues(new Uint32Array(2)).join("")}`;
+    await sim.inbound(buildEnvelope({ chatGuid: group, sender: peer, text: "hi group" }));
+    const thread = w.chat.thread(`imessage:${group}`);
+    const sent = await thread.postEphemeral(peer, "only for you", { fallbackToDM: true });
+    expect(sent).not.toBeNull();
+    const { delivered } = await sim.sends({ chatPrefix: `any;-;${peer}` });
+    expect(delivered.map((m) => [m.chatGuid, m.text])).toEqual([[`any;-;${peer}`, "only for you"]]);
+
+    const none = await thread.postEphemeral(peer, "not sent", { fallbackToDM: false });
+    expect(none).toBeNull();
+    const after = await sim.sends({ chatPrefix: `any;-;${peer}` });
+    expect(after.delivered).toHaveLength(1);
+  });
+});
+
+describe("history both ways", () => {
+  it("thread.allMessages iterates every message oldest first (forward pages over a newest-first server)", async () => {
+    const w = await selfHosted();
+    const peer = randomAddress();
+    const chatGuid = `any;-;${peer}`;
+    const start = Date.parse("2026-11-01T10:00:00.000Z");
+    // 123 messages: more than one forward page, and two share a timestamp (the cursor keeps both).
+    const texts = Array.from({ length: 123 }, (_, i) => `m${String(i).padStart(3, "0")}`);
+    for (const [i, text] of texts.entries()) {
+      const at = start + (i === 61 ? 60 : i) * 1000;
+      await sim.inbound(buildEnvelope({ chatGuid, sender: peer, text, timestamp: new Date(at).toISOString() }));
+    }
+    const seen: string[] = [];
+    for await (const message of w.chat.thread(`imessage:${chatGuid}`).allMessages) seen.push(message.text);
+    expect(seen).toHaveLength(texts.length);
+    expect(new Set(seen)).toEqual(new Set(texts));
+    const dates = seen.map((text) => texts.indexOf(text)).map((i) => (i === 61 ? 60 : i));
+    expect(dates).toEqual([...dates].sort((a, b) => a - b));
+  });
+
+  it("fetchMessages forward and backward return the same messages, each page oldest first", async () => {
+    const w = await selfHosted();
+    const peer = randomAddress();
+    const chatGuid = `any;-;${peer}`;
+    const threadId = `imessage:${chatGuid}`;
+    for (let i = 0; i < 7; i++) {
+      await sim.inbound(buildEnvelope({ chatGuid, sender: peer, text: `h${i}`, timestamp: new Date(Date.UTC(2026, 10, 2, 9, 0, i)).toISOString() }));
+    }
+    const forward: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await w.adapter.fetchMessages(threadId, { direction: "forward", limit: 3, cursor });
+      forward.push(...page.messages.map((m) => m.text));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(forward).toEqual(["h0", "h1", "h2", "h3", "h4", "h5", "h6"]);
+
+    const backward: string[][] = [];
+    cursor = undefined;
+    do {
+      const page = await w.adapter.fetchMessages(threadId, { limit: 3, cursor });
+      backward.push(page.messages.map((m) => m.text));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(backward).toEqual([["h4", "h5", "h6"], ["h1", "h2", "h3"], ["h0"]]);
+    await expect(w.adapter.fetchMessages(threadId, { direction: "forward", cursor: "not-a-cursor" })).rejects.toThrow(/not a forward cursor/);
+  });
+});
