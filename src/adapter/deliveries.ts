@@ -44,6 +44,8 @@ export abstract class iMessageDeliveries extends iMessageThreadMethods {
   }
 
   protected abstract requireChat(): ChatInstance;
+  /** Whether `initialize(chat)` has run. */
+  protected abstract isInitialized(): boolean;
   protected abstract spaces(): SpaceDirectory;
   protected abstract target(threadId: string, operation: string): Promise<{ client: AdvancedIMessage; chatGuid: string }>;
   abstract openModal(triggerId: string, modal: ModalElement, contextId?: string): Promise<{ viewId: string }>;
@@ -61,6 +63,15 @@ export abstract class iMessageDeliveries extends iMessageThreadMethods {
       if (outcome.response.status >= 400) this.logger.warn(`Rejected webhook delivery (${outcome.response.status})`);
       if (outcome.ignored !== undefined) this.logIgnoredOnce(outcome.ignored);
       return outcome.response;
+    }
+    if (!this.ledger.durable && !this.isInitialized()) {
+      // An in-process ledger runs the handlers here, and there is no Chat to run them yet: a 200 would lose it.
+      this.logger.warn("Webhook delivery before the adapter was initialized: answered 503 so Spectrum retries it");
+      return jsonResponse(
+        503,
+        { error: "the adapter is not initialized yet: call it through bot.webhooks.imessage (which initializes it), or await bot.initialize() first" },
+        { "retry-after": "5" },
+      );
     }
     return await this.acceptDelivery(outcome.delivery, options);
   }

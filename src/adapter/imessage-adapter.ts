@@ -288,6 +288,10 @@ export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMess
 
   // ── helpers ────────────────────────────────────────────────────────────────
 
+  protected isInitialized(): boolean {
+    return this.chat !== undefined;
+  }
+
   protected requireChat(): ChatInstance {
     if (!this.chat) throw new ValidationError("adapter is not initialized: register it in new Chat({ adapters: { imessage } })");
     return this.chat;

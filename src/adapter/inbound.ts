@@ -106,6 +106,17 @@ function toAttachment(content: Content, threadId: string, context: InboundContex
   } as Attachment;
 }
 
+/** A contact card's name: a string, or spectrum-ts's structured name (`formatted`, else its parts). */
+function contactName(name: unknown): string | undefined {
+  if (typeof name === "string") return name || undefined;
+  if (!name || typeof name !== "object") return undefined;
+  const parts = name as Record<string, unknown>;
+  const formatted = str(parts.formatted)?.trim();
+  if (formatted) return formatted;
+  const joined = ["prefix", "first", "middle", "last", "suffix"].map((key) => str(parts[key])?.trim()).filter(Boolean).join(" ");
+  return joined || undefined;
+}
+
 interface Body {
   text: string;
   attachments: Attachment[];
@@ -135,7 +146,7 @@ function bodyOf(content: Content, threadId: string, context: InboundContext, dep
       return { text: "", attachments: attachment ? [attachment] : [], links: [] };
     }
     case "contact":
-      return { text: str(content.name) ?? str(content.vcard) ?? "[contact card]", attachments: [], links: [] };
+      return { text: contactName(content.name) ?? str(content.vcard) ?? "[contact card]", attachments: [], links: [] };
     case "reply":
       return bodyOf(replyBody(content), threadId, context, depth + 1);
     case "group": {
