@@ -3,7 +3,9 @@
  * (so `thread.postEphemeral` falls back to a DM), and `thread.allMessages` pages oldest first.
  */
 import { describe, expect, it } from "vitest";
-import { selfHosted, sim } from "./outbound-helpers.ts";
+import { createiMessageAdapter } from "../src/adapter/create.ts";
+import { fixture, SECRET, signedRequest, withFreshId } from "./helpers.ts";
+import { selfHosted, silent, sim, simulatorHostPort } from "./outbound-helpers.ts";
 import { buildEnvelope } from "./simulator/webhook.ts";
 
 const randomAddress = () => `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
@@ -29,6 +31,18 @@ describe("Chat SDK fallbacks", () => {
     expect(none).toBeNull();
     const after = await sim.sends({ chatPrefix: `any;-;${peer}` });
     expect(after.delivered).toHaveLength(1);
+  });
+});
+
+describe("before initialisation", () => {
+  it("handleWebhook answers a retryable 503 (never a 200 that would lose the message); bad input still gets its 4xx", async () => {
+    const adapter = createiMessageAdapter({ env: {}, serverUrl: simulatorHostPort, apiKey: "sim_api_key", webhookSecret: SECRET, logger: silent });
+    const response = await adapter.handleWebhook(await signedRequest(withFreshId(fixture("dm-text"))));
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("5");
+    expect(((await response.json()) as { error: string }).error).toMatch(/not initialized/);
+    const unsigned = await adapter.handleWebhook(await signedRequest(withFreshId(fixture("dm-text")), { headers: { "x-spectrum-signature": null } }));
+    expect(unsigned.status).toBe(400);
   });
 });
 
