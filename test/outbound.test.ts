@@ -102,7 +102,24 @@ for (const [mode, make] of [
       const removal = reactions.at(-1)?.body as { reaction: { kind?: string }; isSet?: boolean };
       expect(removal).toMatchObject({ reaction: { kind: "MESSAGE_REACTION_KIND_LIKE" } });
       expect(removal.isSet).toBeUndefined();
-      await expect(w.adapter.addReaction(DM, sent.id, "fire")).rejects.toThrow(/Unsupported iMessage tapback "fire"/);
+      await expect(w.adapter.addReaction(DM, sent.id, "not_an_emoji_name")).rejects.toThrow(/"not_an_emoji_name" is not an emoji/);
+    });
+
+    it("any other emoji is an emoji tapback (iOS 18), by character, well-known name or placeholder, set and removed", async () => {
+      const w = await make();
+      const sent = await w.adapter.postMessage(DM, "react to me");
+      await w.mark();
+      await w.adapter.addReaction(DM, sent.id, "👀");
+      await w.adapter.addReaction(DM, sent.id, "fire");
+      await w.adapter.addReaction(DM, sent.id, "{{emoji:rocket}}");
+      await w.adapter.removeReaction(DM, sent.id, "👀");
+      const bodies = (await w.requests("/v1/messages:setReaction")).map((r) => r.body as { reaction: { kind?: string; emoji?: string }; isSet?: boolean });
+      expect(bodies.map((b) => [b.reaction.kind, b.reaction.emoji, b.isSet ?? false])).toEqual([
+        ["MESSAGE_REACTION_KIND_EMOJI", "👀", true],
+        ["MESSAGE_REACTION_KIND_EMOJI", "🔥", true],
+        ["MESSAGE_REACTION_KIND_EMOJI", "🚀", true],
+        ["MESSAGE_REACTION_KIND_EMOJI", "👀", false],
+      ]);
     });
 
     it("typing starts, and the next post clears it without a timer", async () => {

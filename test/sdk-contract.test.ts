@@ -2,9 +2,11 @@
  * The Chat SDK's own fallbacks and iterators, through the public API: what iMessage cannot do is absent
  * (so `thread.postEphemeral` falls back to a DM), and `thread.allMessages` pages oldest first.
  */
+import { Chat, type Adapter } from "chat";
 import { describe, expect, it } from "vitest";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
 import { fixture, SECRET, signedRequest, withFreshId } from "./helpers.ts";
+import { createMemoryState } from "./memory-state.ts";
 import { selfHosted, silent, sim, simulatorHostPort } from "./outbound-helpers.ts";
 import { buildEnvelope } from "./simulator/webhook.ts";
 
@@ -43,6 +45,27 @@ describe("before initialisation", () => {
     expect(((await response.json()) as { error: string }).error).toMatch(/not initialized/);
     const unsigned = await adapter.handleWebhook(await signedRequest(withFreshId(fixture("dm-text")), { headers: { "x-spectrum-signature": null } }));
     expect(unsigned.status).toBe(400);
+  });
+});
+
+describe("emoji tapbacks inbound", () => {
+  it("an emoji tapback reaches onReaction with that emoji (well-known name, raw character kept); the classic six keep their names", async () => {
+    const adapter = createiMessageAdapter({ env: {}, serverUrl: simulatorHostPort, apiKey: "sim_api_key", webhookSecret: SECRET, logger: silent });
+    const chat = new Chat({ userName: "bot", adapters: { imessage: adapter as Adapter }, state: createMemoryState(), logger: "silent" });
+    const seen: [string, string, boolean][] = [];
+    chat.onReaction((event) => void seen.push([event.emoji.name, event.rawEmoji, event.added]));
+    await chat.initialize();
+    for (const emoji of ["👀", "🔥", "❤️", "‼️"]) {
+      const json = JSON.parse(withFreshId(fixture("tapback-reaction")));
+      json.message.content.emoji = emoji;
+      expect((await adapter.handleWebhook(await signedRequest(JSON.stringify(json)))).status).toBe(200);
+    }
+    expect(seen).toEqual([
+      ["eyes", "👀", true],
+      ["fire", "🔥", true],
+      ["heart", "❤️", true],
+      ["exclamation", "‼️", true],
+    ]);
   });
 });
 

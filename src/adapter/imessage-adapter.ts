@@ -39,7 +39,7 @@ import { filesOf } from "./postable.ts";
 import { openPollModal } from "./polls.ts";
 import { fromServerMessage } from "./server-message.ts";
 import { createStateSpaceDirectory, type SpaceDirectory } from "./spaces.ts";
-import { tapbackFor } from "./tapbacks.ts";
+import { reactionFor } from "./tapbacks.ts";
 import {
   assertChatGuid,
   decodeThreadId,
@@ -144,16 +144,18 @@ export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMess
     await client.messages.unsend(chatGuid, messageId, { clientMessageId: this.writeKey(chatGuid) });
   }
 
+  /** Adds a tapback: the classic six by name (`heart`, `thumbs_up`…), any other emoji as an emoji tapback (`"👀"`, `emoji.fire`). */
   async addReaction(threadId: string, messageId: string, emoji: EmojiValue | string): Promise<void> {
-    const kind = tapbackFor(emoji);
+    const reaction = reactionFor(emoji);
     const { client, chatGuid } = await this.target(threadId, "addReaction");
-    await client.messages.setReaction(chatGuid, messageId, { kind }, true, { clientMessageId: this.writeKey(chatGuid) });
+    await client.messages.setReaction(chatGuid, messageId, reaction, true, { clientMessageId: this.writeKey(chatGuid) });
   }
 
+  /** Removes a tapback this bot set (same emoji forms as {@link addReaction}). */
   async removeReaction(threadId: string, messageId: string, emoji: EmojiValue | string): Promise<void> {
-    const kind = tapbackFor(emoji);
+    const reaction = reactionFor(emoji);
     const { client, chatGuid } = await this.target(threadId, "removeReaction");
-    await client.messages.setReaction(chatGuid, messageId, { kind }, false, { clientMessageId: this.writeKey(chatGuid) });
+    await client.messages.setReaction(chatGuid, messageId, reaction, false, { clientMessageId: this.writeKey(chatGuid) });
   }
 
   /** Shows the typing indicator; it is cleared by the next message this adapter posts, or by `endTyping`. */

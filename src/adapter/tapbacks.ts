@@ -1,8 +1,9 @@
 /**
  * @module adapter/tapbacks
- * The six iMessage tapbacks and their Chat SDK emoji names, in both directions.
+ * The six classic iMessage tapbacks and their Chat SDK emoji names, and emoji tapbacks (iOS 18: any
+ * emoji, sent as `{kind: "emoji", emoji}`), in both directions.
  */
-import { getEmoji, type EmojiValue } from "chat";
+import { defaultEmojiResolver, getEmoji, type EmojiValue } from "chat";
 import { ValidationError } from "./errors.ts";
 
 /** A tapback kind as the iMessage server names it. */
@@ -68,10 +69,41 @@ export function tapbackFor(emoji: EmojiValue | string): TapbackKind {
   return tapback.kind;
 }
 
-/** The Chat SDK emoji for a tapback seen on the wire (emoji or kind), or a custom emoji passed through. */
+/** The Chat SDK emoji for a tapback seen on the wire: a classic one by its name, an emoji tapback by its well-known name when it has one. */
 export function emojiForWire(raw: string): EmojiValue {
   const tapback = BY_NAME.get(raw) ?? BY_NAME.get(raw.toLowerCase());
-  return getEmoji(tapback ? tapback.emoji : raw);
+  if (tapback) return getEmoji(tapback.emoji);
+  return PICTOGRAPH.test(raw) ? defaultEmojiResolver.fromGChat(raw) : getEmoji(raw);
+}
+
+/** Text that contains an emoji character (a pictograph, a keycap or a flag). */
+const PICTOGRAPH = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u;
+
+/** The reaction the iMessage server sets: a classic tapback by kind, any other emoji as an emoji tapback. */
+export type ReactionInput = { kind: TapbackKind } | { kind: "emoji"; emoji: string };
+
+/**
+ * The reaction for a Chat SDK emoji: the classic six (`heart`, `thumbs_up`, `{{emoji:laugh}}`, `❤️`…) as
+ * tapbacks, any other emoji — a character like `👀`, or a well-known name like `eyes` or `emoji.fire` — as
+ * an emoji tapback. A name that is no emoji throws, saying what to pass.
+ *
+ * @example
+ * ```ts
+ * reactionFor(emoji.heart); // { kind: "love" }
+ * reactionFor("👀"); // { kind: "emoji", emoji: "👀" }
+ * reactionFor(emoji.fire); // { kind: "emoji", emoji: "🔥" }
+ * ```
+ */
+export function reactionFor(emoji: EmojiValue | string): ReactionInput {
+  const name = nameOf(emoji);
+  const tapback = BY_NAME.get(name.toLowerCase()) ?? BY_NAME.get(name);
+  if (tapback) return { kind: tapback.kind };
+  if (PICTOGRAPH.test(name)) return { kind: "emoji", emoji: name };
+  const resolved = defaultEmojiResolver.toGChat(name);
+  if (PICTOGRAPH.test(resolved)) return { kind: "emoji", emoji: resolved };
+  throw new ValidationError(
+    `"${name}" is not an emoji: pass an emoji character ("👀"), a Chat SDK emoji (emoji.fire, "{{emoji:fire}}"), or a tapback name (love, like, dislike, laugh, emphasize, question)`,
+  );
 }
 
 /** The wire emoji of a tapback kind. */
