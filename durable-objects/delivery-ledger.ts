@@ -21,7 +21,8 @@ import { whileOwned } from "../src/delivery/ownership.ts";
 import { LedgerStore, type DeadLetter, type DueDelivery } from "../src/delivery/ledger-store.ts";
 import { RunSlots } from "../src/delivery/run-slots.ts";
 import { sleep } from "../src/delivery/sleep.ts";
-import { isPermanentFailure, MAX_DELIVERY_ATTEMPTS, redeliveryDelayMs } from "../src/adapter/redelivery.ts";
+import { MAX_DELIVERY_ATTEMPTS, redeliveryDelayMs } from "../src/adapter/redelivery.ts";
+import { classifyFailure } from "../src/adapter/failures.ts";
 import { readyAdapter, type GatewayBot } from "../src/gateway/gateway-core.ts";
 import { gatewayStub } from "../src/gateway/directory.ts";
 import type { GatewayDurableObject } from "./gateway.ts";
@@ -72,8 +73,9 @@ class InterruptedError extends Error {
   }
 }
 
+/** An error in one line, bounded (a message may quote a huge value from the envelope). */
 function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 1000);
 }
 
 /**
@@ -106,7 +108,7 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
      * watchdog alarm resumes it should this isolate die first. See {@link AcceptStatus}.
      */
     async accept(delivery: VerifiedDelivery, key: string): Promise<AcceptStatus> {
-      const status = this.store.accept(key, delivery, Date.now());
+      const status = this.store.accept(key, delivery, Date.now(), (letter) => this.buried(letter));
       if (status === "accepted") {
         await this.wakeBy(Date.now() + RESUME_AFTER_MS);
         this.ctx.waitUntil(this.drain());
@@ -175,7 +177,7 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
         const now = Date.now();
         const starting: DueDelivery[] = [];
         while (this.busy.size < RUNS_PER_LEDGER) {
-          const due = this.store.nextDue(now, this.busy);
+          const due = this.store.nextDue(now, this.busy, (letter) => this.buried(letter));
           if (!due) break;
           this.busy.add(due.chat);
           starting.push(due);
@@ -236,7 +238,7 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
         this.store.finish(due.key, Date.now());
       } catch (error) {
         try {
-          await this.failed(due.key, due.delivery, attempt, error, adapter.logger);
+          await this.failed(due.key, due.chat, attempt, error, adapter.logger);
         } catch (bookkeeping) {
           // The row stays `running`; its conversation stays busy here until the watchdog's time.
           adapter.logger.error(`Delivery ${due.key} failed and could not be rescheduled; the watchdog resumes it`, {
@@ -250,7 +252,7 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
 
     private async failed(
       key: string,
-      delivery: VerifiedDelivery,
+      chat: string,
       attempt: number,
       error: unknown,
       logger: Logger,
@@ -263,27 +265,42 @@ export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: 
         this.store.retryAt(key, now + LOCK_RETRY_MS, text, now, false);
         return;
       }
-      if (isPermanentFailure(error) || error instanceof InterruptedError || attempt >= MAX_DELIVERY_ATTEMPTS) {
-        const letter = this.store.bury(key, text, now);
+      const failure = classifyFailure(error);
+      if (failure.kind === "permanent" || error instanceof InterruptedError || attempt >= MAX_DELIVERY_ATTEMPTS) {
+        // A permanent failure's reason says what to fix; an exhausted one keeps its last error.
+        const reason = failure.kind === "permanent" ? failure.reason : text;
+        const letter = this.store.bury(key, reason, now);
         logger.error(
           `Delivery ${key} failed for good after ${attempt} attempt(s) and is kept as a dead letter: list with GET /api/imessage/dead-letters, replay with POST /api/imessage/dead-letters`,
-          { key, error: text },
+          { key, error: reason },
         );
-        const gateway = (this.env as DeliveryLedgerEnv).GATEWAY;
-        if (letter && gateway) {
-          await gatewayStub(gateway)
-            .recordDeadLetter(ledgerNameOf(delivery.envelope.message.space.id), letter)
-            .catch((indexError: unknown) => logger.warn("Could not index a dead letter in the gateway", { key, error: describe(indexError) }));
-        }
+        if (letter) await this.indexDeadLetter(chat, letter);
         return;
       }
       const base = Number((this.env as DeliveryLedgerEnv).IMESSAGE_REDELIVERY_BASE_MS ?? 30_000);
-      const delay = redeliveryDelayMs(attempt, Number.isFinite(base) && base > 0 ? base : 30_000);
+      const delay = redeliveryDelayMs(attempt, Number.isFinite(base) && base > 0 ? base : 30_000, failure.retryAfterMs);
       this.store.retryAt(key, now + delay, text, now);
       logger.warn(`Delivery ${key} failed (attempt ${attempt} of ${MAX_DELIVERY_ATTEMPTS}); next attempt in ${Math.round(delay / 1000)} s`, {
         key,
         error: text,
       });
+    }
+
+    /** A delivery the store buried itself (too big to keep, or unreadable): logged once with the reason and indexed. */
+    private buried(letter: DeadLetter): void {
+      console.error(
+        `Delivery ${letter.key} is kept as a dead letter without running (${letter.error}); the ledger goes on with the next: list with GET /api/imessage/dead-letters`,
+      );
+      this.ctx.waitUntil(this.indexDeadLetter(letter.chatGuid, letter));
+    }
+
+    /** Lists a dead letter in the gateway's index (what GET /api/imessage/dead-letters reads); a failure is logged. */
+    private async indexDeadLetter(chat: string, letter: DeadLetter): Promise<void> {
+      const gateway = (this.env as DeliveryLedgerEnv).GATEWAY;
+      if (!gateway) return;
+      await gatewayStub(gateway)
+        .recordDeadLetter(ledgerNameOf(chat), letter)
+        .catch((error: unknown) => console.warn(`Could not index dead letter ${letter.key} in the gateway (${describe(error)})`));
     }
 
     private async wakeBy(at: number): Promise<void> {

@@ -82,6 +82,10 @@ interface PendingSend {
   timer: ReturnType<typeof setTimeout>;
 }
 
+function describeError(error: unknown): string {
+  return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 500);
+}
+
 function cursorStore(sql: SqlStorage): CursorStore {
   sql.exec("CREATE TABLE IF NOT EXISTS cursors (line TEXT PRIMARY KEY, cursor TEXT NOT NULL)");
   return {
@@ -131,8 +135,17 @@ export function createGatewayDurableObject<E extends object = Env, App = never>(
      * also hands the message to the spectrum-ts app (when there is one).
      */
     async recordSpace(sighting: SpaceSighting, envelope?: SlimEnvelope): Promise<void> {
-      this.spaces.record(sighting);
+      this.rememberSpace(sighting);
       if (envelope) await this.feedSpectrum(envelope);
+    }
+
+    /** The space cache is a directory, not the delivery: a sighting it cannot keep is logged, never fails the message. */
+    private rememberSpace(sighting: SpaceSighting | (() => SpaceSighting)): void {
+      try {
+        this.spaces.record(typeof sighting === "function" ? sighting() : sighting);
+      } catch (error) {
+        console.error(`the gateway could not remember a space; the message goes on without it (${describeError(error)})`);
+      }
     }
 
     /**
@@ -175,7 +188,7 @@ export function createGatewayDurableObject<E extends object = Env, App = never>(
       try {
         await this.spectrum.feed(envelope);
       } catch (error) {
-        console.error(`the gateway's spectrum-ts app could not take message ${envelope.message.id}`, error);
+        console.error(`the gateway's spectrum-ts app could not take message ${String(envelope?.message?.id).slice(0, 200)}; skipped (${describeError(error)})`);
       }
     }
 
@@ -269,7 +282,7 @@ export function createGatewayDurableObject<E extends object = Env, App = never>(
         else waiting.reject(new Error(`relay could not send: ${frame.error ?? "unknown error"}`));
         return;
       }
-      if (frame.kind === "event") this.spaces.record(spaceOf(frame.delivery.envelope));
+      if (frame.kind === "event") this.rememberSpace(() => spaceOf(frame.delivery.envelope));
       const reply = bot
         ? await handleRelayFrame(bot(this.env), frame)
         : ({ type: "nack", id: "id" in frame ? frame.id : "", error: UNBOUND } satisfies RelayServerMessage);

@@ -46,6 +46,12 @@ export interface StackOptions {
   config?: string;
   /** Entry module overriding the config's `main` (the bench's instrumented entry). */
   script?: string;
+  /**
+   * Register the Worker's webhook with the simulator for outbound echoes and read receipts of every
+   * message the bot gets delivered, as Spectrum sends them. `npm start` turns it on; off by default so
+   * the bench counts only the deliveries it makes.
+   */
+  echoes?: boolean;
 }
 
 /** A running stack. */
@@ -190,17 +196,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   await assertPortFree(options.workerPort, "the Worker (wrangler dev)", "WORKER_PORT");
   await assertPortFree(options.simulatorPort, "the Spectrum simulator", "SIMULATOR_PORT");
   const workerUrl = `http://${HOST}:${options.workerPort}`;
+  const webhookUrl = `${workerUrl}/api/imessage/webhook`;
   const simulator = await startSimulator({
     port: options.simulatorPort,
     host: HOST,
     pages: chatPage({
-      webhookUrl: `${workerUrl}/api/imessage/webhook`,
+      webhookUrl,
       webhookSecret: DEMO_SECRETS.IMESSAGE_WEBHOOK_SECRET,
       botName: options.botName ?? DEMO_SECRETS.IMESSAGE_USER_NAME,
       contacts: DEMO_CONTACTS,
       groupGuid: DEMO_GROUP_GUID,
     }),
   });
+  if (options.echoes) simulator.webhooks.register({ url: webhookUrl, secret: DEMO_SECRETS.IMESSAGE_WEBHOOK_SECRET, echoes: true, receipts: true });
   const child = spawnWrangler(wranglerArgs(options, simulator.url), log, options.worker);
   const workerExited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code ?? 0)));
   const onExit = (): void => killGroup(child, "SIGKILL");

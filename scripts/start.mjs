@@ -1,6 +1,7 @@
 // `npm start`: the Worker under `wrangler dev` against the local Spectrum simulator, with the chat page.
 // Ports: WORKER_PORT (default 8787), SIMULATOR_PORT (default 8788). Ctrl-C stops everything.
 // `npm start -- --worker examples/worker` runs that Worker (your own bot) instead of this repository's.
+// `npm start -- --no-echoes`: no outbound echoes or read receipts after the bot's messages (on by default, as Spectrum sends them).
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
@@ -67,6 +68,8 @@ try {
   stack = await startStack({
     workerPort,
     simulatorPort,
+    // Like Spectrum: the bot's delivered messages come back as outbound echoes, then read receipts.
+    echoes: !process.argv.includes("--no-echoes"),
     ...(own ? { worker: own.worker, botName: own.botName } : {}),
     log: (line) => {
       if (verbose || /error|✘|exception/i.test(line)) console.log(line);

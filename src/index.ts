@@ -30,4 +30,5 @@ export { createMemoryLedger, type AcceptStatus, type DeliveryLedgerClient } from
 export { deliveryKeyOf } from "./delivery/keys.ts";
 export type { DeadLetter } from "./delivery/ledger-store.ts";
 export { verifyDelivery } from "./webhook/verify.ts";
-export { receiveDelivery } from "./webhook/receive.ts";
+export { receiveDelivery, type DeliveryAuth } from "./webhook/receive.ts";
+export type { iMessageWebhookVerifier } from "./webhook/forwarder.ts";

@@ -50,10 +50,16 @@ describe("options, environment fallbacks and mode detection", () => {
     expect(() => resolveConfig({ env: { IMESSAGE_API_KEY: "k" } })).toThrow(/IMESSAGE_SERVER_URL is missing/);
   });
 
-  it("an https:// server URL is refused with what to write instead", () => {
-    expect(() => resolveConfig({ env: { IMESSAGE_SERVER_URL: "https://im.example.com", IMESSAGE_API_KEY: "k" } })).toThrow(
-      /IMESSAGE_SERVER_URL is a gRPC host:port .*not an https:\/\/ URL.*Drop the scheme/,
-    );
+  it("an https:// server URL is mapped to host:port as Photon's adapter does; other shapes say what to write", () => {
+    const address = (url: string) => {
+      const config = resolveConfig({ env: { IMESSAGE_SERVER_URL: url, IMESSAGE_API_KEY: "k" } });
+      return config.mode === "self-host" ? config.clients[0]?.address : undefined;
+    };
+    expect(address("https://im.example.com")).toBe("im.example.com:443");
+    expect(address("https://im.example.com:8443/")).toBe("im.example.com:8443");
+    expect(address("im.example.com:443")).toBe("im.example.com:443");
+    expect(() => address("ftp://im.example.com")).toThrow(/must be https:\/\/host\[:port\] or host:port/);
+    expect(() => address("https://im.example.com/api")).toThrow(/drop the credentials, path or query/);
     expect(() => resolveConfig({ env: { IMESSAGE_SERVER_URL: "im example com", IMESSAGE_API_KEY: "k" } })).toThrow(/must look like host:port/);
   });
 
@@ -76,7 +82,8 @@ describe("thread ids", () => {
     { chatGuid: "any;-;+15551234567" },
     { chatGuid: "any;-;friend@example.com" },
     { chatGuid: "any;+;chat914325730198374", phone: "+15550001111" },
-    { chatGuid: "iMessage;-;odd~name@example.com" },
+    // Canonical GUIDs round-trip; other spellings (iMessage;-;, SMS;-;) decode to these (test/addresses.test.ts).
+    { chatGuid: "any;-;odd~name@example.com" },
     { chatGuid: "any;-;+15551234567", phone: "+15550002222" },
   ];
   for (const data of cases) {

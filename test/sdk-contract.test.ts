@@ -5,7 +5,7 @@
 import { Chat, type Adapter } from "chat";
 import { describe, expect, it } from "vitest";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
-import { fixture, SECRET, signedRequest, withFreshId } from "./helpers.ts";
+import { fixture, inOwnDm, recordingLogger, SECRET, seedInbound, signedRequest, withFreshId } from "./helpers.ts";
 import { createMemoryState } from "./memory-state.ts";
 import { selfHosted, silent, sim, simulatorHostPort } from "./outbound-helpers.ts";
 import { buildEnvelope } from "./simulator/webhook.ts";
@@ -45,6 +45,36 @@ describe("before initialisation", () => {
     expect(((await response.json()) as { error: string }).error).toMatch(/not initialized/);
     const unsigned = await adapter.handleWebhook(await signedRequest(withFreshId(fixture("dm-text")), { headers: { "x-spectrum-signature": null } }));
     expect(unsigned.status).toBe(400);
+  });
+});
+
+describe("durable without wiring", () => {
+  it("without env, the adapter finds the Worker's DELIVERY_LEDGER itself: the seed's snippet gets the durable ledger", async () => {
+    const { env } = await import("cloudflare:workers");
+    const logger = recordingLogger();
+    const adapter = createiMessageAdapter({ local: false, projectId: env.IMESSAGE_PROJECT_ID, projectSecret: env.IMESSAGE_PROJECT_SECRET, webhookSecret: SECRET, logger });
+    const chat = new Chat({ userName: "bot", adapters: { imessage: adapter as Adapter }, state: createMemoryState(), logger: "silent" });
+    const dm = inOwnDm("dm-text", { type: "text", text: "durable?" });
+    await seedInbound(env.SIMULATOR_URL, dm.body);
+    const response = await chat.webhooks.imessage(await signedRequest(dm.body), { waitUntil: () => undefined });
+    expect(await response.json()).toMatchObject({ status: "accepted", key: expect.stringMatching(/^msg:/) });
+    // The ledger's Durable Object (bound to the Worker's bot) answers it: nothing ran in this request.
+    await expect.poll(async () => (await sim.sends({ chatPrefix: dm.chatGuid })).delivered.map((m) => m.text), { timeout: 15_000 }).toEqual(["You said: durable?"]);
+    expect(logger.lines.filter((l) => l.level === "warn")).toEqual([]);
+  });
+
+  it("with an env that has no DELIVERY_LEDGER, it warns once that deliveries are not crash-safe and what to add", async () => {
+    const logger = recordingLogger();
+    const adapter = createiMessageAdapter({ env: { IMESSAGE_SERVER_URL: simulatorHostPort, IMESSAGE_API_KEY: "sim_api_key" }, webhookSecret: SECRET, logger });
+    const chat = new Chat({ userName: "bot", adapters: { imessage: adapter as Adapter }, state: createMemoryState(), logger: "silent" });
+    for (let i = 0; i < 2; i++) {
+      const tasks: Promise<unknown>[] = [];
+      await chat.webhooks.imessage(await signedRequest(withFreshId(fixture("dm-text"))), { waitUntil: (t) => void tasks.push(t) });
+      await Promise.all(tasks);
+    }
+    const warnings = logger.lines.filter((l) => l.level === "warn" && l.message.includes("not crash-safe"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toMatch(/name = "DELIVERY_LEDGER"/);
   });
 });
 

@@ -168,10 +168,9 @@ describe("self-host configuration", () => {
     expect(httpOrigin("imessage.example.com:443")).toBe("https://imessage.example.com:443");
   });
 
-  it("an https:// serverUrl is rejected with the seed's message", () => {
-    expect(() => createiMessageAdapter({ env: {}, serverUrl: "https://imessage.example.com", apiKey: "k" })).toThrow(
-      /IMESSAGE_SERVER_URL is a gRPC host:port \(e\.g\. imessage\.example\.com:443\), not an https:\/\/ URL/,
-    );
+  it("an https:// serverUrl is accepted and mapped to host:port (Photon's adapter's mapping)", () => {
+    const adapter = createiMessageAdapter({ env: {}, serverUrl: "https://imessage.example.com", apiKey: "k" });
+    expect(adapter.config.mode === "self-host" && adapter.config.clients[0]?.address).toBe("imessage.example.com:443");
   });
 
   it("clients[] route by phone", async () => {

@@ -3,11 +3,14 @@
  * Resolves adapter options and environment fallbacks into one mode: cloud, self-host or local.
  */
 import { ConsoleLogger, type Logger } from "chat";
+import type { iMessageWebhookVerifier } from "../webhook/forwarder.ts";
+import { parseDefaultCountry, type CountryCode } from "./addresses.ts";
+import { DEFAULT_MAX_ATTACHMENT_BYTES } from "./attachment-bytes.ts";
 import { ValidationError } from "./errors.ts";
 
 /** One self-hosted iMessage server reachable by the adapter, and the phone it sends from. */
 export interface iMessageClientConfig {
-  /** `host:port` of the server (never an https:// URL). */
+  /** `host:port` of the server, or its `https://host[:port]` URL (mapped to `host:port`, port 443 by default). */
   address: string;
   /** Bearer token the server accepts. */
   token: string;
@@ -23,7 +26,7 @@ export interface iMessageAdapterOptions {
   projectId?: string;
   /** Spectrum Cloud project secret (`IMESSAGE_PROJECT_SECRET`). */
   projectSecret?: string;
-  /** Self-hosted server as `host:port` (`IMESSAGE_SERVER_URL`). */
+  /** Self-hosted server as `host:port` or `https://host[:port]` (`IMESSAGE_SERVER_URL`), mapped as Photon's adapter does. */
   serverUrl?: string;
   /** Self-hosted server token (`IMESSAGE_API_KEY`). */
   apiKey?: string;
@@ -32,11 +35,23 @@ export interface iMessageAdapterOptions {
   /** Phone to send from (`IMESSAGE_PHONE`, default `"shared"`). */
   phone?: string;
   /**
+   * Country of national phone numbers given to `openDM` (`IMESSAGE_DEFAULT_COUNTRY`), an ISO 3166-1
+   * alpha-2 code such as `"US"`: `(956) 517-9045` becomes `+19565179045`. Without it a number needs its `+<country code>`.
+   */
+  defaultCountry?: string;
+  /**
    * Signing secret(s) of the Spectrum webhook (`IMESSAGE_WEBHOOK_SECRET`): the 64-hex `signingSecret`, the
    * `whsec_…` `standardSigningSecret`, or both — and, while rotating, the previous one too. Several are
    * given as an array or comma-separated; a delivery is accepted when any signature verifies under any of them.
    */
   webhookSecret?: string | readonly string[];
+  /**
+   * For deliveries from a trusted forwarder: `(request, rawBody) => unknown`, called with the request and its
+   * raw body as text. Throwing or a falsy result rejects the delivery (401); a returned string replaces the
+   * body that is parsed; any other truthy value accepts it. When given it replaces the signature check
+   * (`webhookSecret` is not used), as in `@photon-ai/chat-adapter-imessage`.
+   */
+  webhookVerifier?: iMessageWebhookVerifier;
   /**
    * The bot's name, used to detect `@name` mentions in groups (`IMESSAGE_USER_NAME`). When neither is
    * set the adapter takes the Chat instance's `userName` (`new Chat({ userName })`) on initialize.
@@ -44,6 +59,11 @@ export interface iMessageAdapterOptions {
   userName?: string;
   /** Logger; defaults to a console logger at "info". */
   logger?: Logger;
+  /**
+   * Largest inbound attachment `attachment.fetchData()` buffers (`IMESSAGE_MAX_ATTACHMENT_BYTES`, default
+   * 96 MiB, safe inside a Worker's 128 MB); larger ones throw, saying to use `attachment.stream()`.
+   */
+  maxAttachmentBytes?: number;
   /**
    * Where environment fallbacks come from (its string values are read). On Workers pass the Worker
    * `env` binding as it is, typed `Env` (an interface, which `Record<string, unknown>` would reject);
@@ -72,12 +92,18 @@ export type TextFormatting = "plain" | "styled";
 interface CommonConfig {
   phone: string;
   webhookSecret: string | readonly string[] | undefined;
+  /** A trusted forwarder's verifier; when set it decides instead of the signature. */
+  webhookVerifier?: iMessageWebhookVerifier;
   userName: string;
   /** True when neither `userName` nor `IMESSAGE_USER_NAME` named the bot: the Chat's `userName` replaces `userName` on initialize. */
   userNameFromChat?: boolean;
   logger: Logger;
   timeoutMs: number;
   formatting: TextFormatting;
+  /** Country of national phone numbers (`defaultCountry` / `IMESSAGE_DEFAULT_COUNTRY`). */
+  defaultCountry: CountryCode | undefined;
+  /** Largest attachment `fetchData` buffers. */
+  maxAttachmentBytes: number;
 }
 
 /** Spectrum Cloud: tokens come from the project credentials. */
@@ -136,24 +162,48 @@ function parseFormatting(value: string | undefined): TextFormatting {
 }
 
 /**
- * Checks a self-host server address: a gRPC-style `host:port`, never an https:// URL.
+ * Checks a self-host server address and maps a URL to it as Photon's adapter does (`deriveAddress`):
+ * `https://host` → `host:443`, `https://host:8443` → `host:8443`; `host:port` stays as it is. An
+ * `http://` URL keeps its scheme (this transport is HTTP: plain HTTP is then what it speaks).
  *
  * @example
  * ```ts
- * assertServerAddress("imessage.example.com:443"); // ok
- * assertServerAddress("https://imessage.example.com"); // throws
+ * assertServerAddress("imessage.example.com:443"); // "imessage.example.com:443"
+ * assertServerAddress("https://imessage.example.com/"); // "imessage.example.com:443"
  * ```
  */
 export function assertServerAddress(serverUrl: string, source = "IMESSAGE_SERVER_URL"): string {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(serverUrl)) {
-    throw new ValidationError(
-      `${source} is a gRPC host:port (e.g. imessage.example.com:443), not an https:// URL: got "${serverUrl}". Drop the scheme.`,
-    );
+  const trimmed = serverUrl.trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) {
+    let url: URL;
+    try {
+      url = new URL(trimmed);
+    } catch {
+      throw new ValidationError(`${source} is not a valid URL: got "${serverUrl}". Write https://host[:port] or host:port`);
+    }
+    const scheme = url.protocol.slice(0, -1).toLowerCase();
+    if (scheme !== "https" && scheme !== "http") {
+      throw new ValidationError(`${source} must be https://host[:port] or host:port (e.g. imessage.example.com:443), got "${serverUrl}"`);
+    }
+    if (url.username || url.password || (url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
+      throw new ValidationError(`${source} names a server, not a page: drop the credentials, path or query from "${serverUrl}" (e.g. https://imessage.example.com:443)`);
+    }
+    return scheme === "https" ? `${url.hostname}:${url.port || "443"}` : `http://${url.hostname}:${url.port || "80"}`;
   }
-  if (!/^(\[[0-9a-f:.]+\]|[^\s:/]+)(:\d{1,5})?$/i.test(serverUrl)) {
-    throw new ValidationError(`${source} must look like host:port (e.g. imessage.example.com:443), got "${serverUrl}"`);
+  if (!/^(\[[0-9a-f:.]+\]|[^\s:/]+)(:\d{1,5})?$/i.test(trimmed)) {
+    throw new ValidationError(`${source} must look like host:port or https://host[:port] (e.g. imessage.example.com:443), got "${serverUrl}"`);
   }
-  return serverUrl;
+  return trimmed;
+}
+
+/** The attachment buffering cap: a positive whole number of bytes, default {@link DEFAULT_MAX_ATTACHMENT_BYTES}. */
+function parseByteLimit(value: number | string | undefined): number {
+  if (value === undefined || value === "") return DEFAULT_MAX_ATTACHMENT_BYTES;
+  const bytes = typeof value === "number" ? value : Number(value);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new ValidationError(`IMESSAGE_MAX_ATTACHMENT_BYTES (maxAttachmentBytes) must be a positive whole number of bytes, got "${value}"`);
+  }
+  return bytes;
 }
 
 /** The option's secrets, or undefined when it names none (then the env fallback applies). */
@@ -178,11 +228,14 @@ export function resolveConfig(options: iMessageAdapterOptions = {}): ResolvedCon
   const common: CommonConfig = {
     phone: options.phone ?? env("IMESSAGE_PHONE") ?? SHARED_PHONE,
     webhookSecret: nonEmptySecrets(options.webhookSecret) ?? env("IMESSAGE_WEBHOOK_SECRET"),
+    ...(options.webhookVerifier ? { webhookVerifier: options.webhookVerifier } : {}),
     userName: options.userName ?? env("IMESSAGE_USER_NAME") ?? "bot",
     userNameFromChat: (options.userName ?? env("IMESSAGE_USER_NAME")) === undefined,
     logger: options.logger ?? new ConsoleLogger("info").child("imessage"),
     timeoutMs: options.timeoutMs ?? 15_000,
     formatting: parseFormatting(options.formatting ?? env("IMESSAGE_FORMATTING")),
+    defaultCountry: parseDefaultCountry(options.defaultCountry?.trim() || env("IMESSAGE_DEFAULT_COUNTRY")),
+    maxAttachmentBytes: parseByteLimit(options.maxAttachmentBytes ?? env("IMESSAGE_MAX_ATTACHMENT_BYTES")),
   };
   const projectId = options.projectId ?? env("IMESSAGE_PROJECT_ID");
   const projectSecret = options.projectSecret ?? env("IMESSAGE_PROJECT_SECRET");
@@ -208,10 +261,13 @@ export function resolveConfig(options: iMessageAdapterOptions = {}): ResolvedCon
   }
   if (clients.length > 0) {
     for (const client of clients) {
-      assertServerAddress(client.address, "clients[].address");
       if (!client.token) throw new ValidationError(`clients[] entry for ${client.address} has no token`);
     }
-    return { ...common, mode: "self-host", clients: clients.map((c) => ({ ...c, phone: c.phone || SHARED_PHONE })) };
+    return {
+      ...common,
+      mode: "self-host",
+      clients: clients.map((c) => ({ ...c, address: assertServerAddress(c.address, "clients[].address"), phone: c.phone || SHARED_PHONE })),
+    };
   }
   if (serverUrl && apiKey) {
     return {

@@ -18,12 +18,12 @@ import { iMessageAdapter, type AdapterDependencies } from "./imessage-adapter.ts
  * ```
  */
 export function createRemoteiMessageAdapter(options: iMessageAdapterOptions & AdapterDependencies = {}): iMessageAdapter {
-  const { ledger, spaces, ...rest } = options;
+  const { ledger, spaces, findDurableParts, ...rest } = options;
   const config = resolveConfig(rest);
   if (config.mode === "local") {
     throw new ValidationError(
       `local mode reads the macOS Messages database and runs only in Node on a Mac: import createiMessageAdapter from "chat-adapter-imessage-bridge" (the local-bridge package) there. Everywhere else (Cloudflare Workers included): ${MISSING_CREDENTIALS}, and set IMESSAGE_LOCAL=false`,
     );
   }
-  return new iMessageAdapter(config, { ledger, spaces });
+  return new iMessageAdapter(config, { ledger, spaces, ...(findDurableParts ? { findDurableParts } : {}) });
 }

@@ -8,6 +8,7 @@ import { createDurableLedger } from "../dedupe/durable-ledger.ts";
 import { createGatewaySpaceDirectory } from "../gateway/directory.ts";
 import type { iMessageAdapterOptions } from "./config.ts";
 import { createRemoteiMessageAdapter } from "./create-core.ts";
+import { workerEnv } from "./worker-bindings.ts";
 import type { iMessageAdapter, AdapterDependencies } from "./imessage-adapter.ts";
 
 function isNamespace<T>(value: unknown): value is DurableObjectNamespace<T extends Rpc.DurableObjectBranded ? T : never> {
@@ -33,8 +34,10 @@ function fromBindings(env: Record<string, unknown> | undefined, explicit: Adapte
 /**
  * Creates the iMessage adapter. On Workers pass `env` (the Worker binding): secrets are read from it,
  * and the Durable Objects bound as `DELIVERY_LEDGER` and `GATEWAY` are used for exactly-once durable
- * delivery handling and persistent group spaces, unless `ledger` / `spaces` are given. Without
- * them deliveries are handled in the request's `waitUntil` (one isolate, not crash-safe).
+ * delivery handling and persistent group spaces, unless `ledger` / `spaces` are given. Without `env`
+ * the adapter finds those bindings itself (through `cloudflare:workers`) on its first delivery. With
+ * neither, deliveries are handled in the request's `waitUntil` (one isolate, not crash-safe), and the
+ * adapter says so once, at warn, with the `wrangler.toml` lines to add.
  *
  * @throws ValidationError in local mode (use the local-bridge package on a Mac) or on invalid options.
  * @example
@@ -44,5 +47,13 @@ function fromBindings(env: Record<string, unknown> | undefined, explicit: Adapte
  */
 export function createiMessageAdapter(options: iMessageAdapterOptions & AdapterDependencies = {}): iMessageAdapter {
   const { ledger, spaces } = options;
-  return createRemoteiMessageAdapter({ ...options, ...fromBindings(options.env as Record<string, unknown> | undefined, { ledger, spaces }) });
+  const found = fromBindings(options.env as Record<string, unknown> | undefined, { ledger, spaces });
+  // No env given (the seed's snippet verbatim): look the bindings up in the Worker on the first delivery.
+  // Without a ledger either way, the adapter warns once that deliveries are not crash-safe.
+  const findDurableParts = ledger
+    ? undefined
+    : options.env === undefined
+      ? async () => fromBindings(await workerEnv(), { spaces })
+      : async () => found;
+  return createRemoteiMessageAdapter({ ...options, ...found, ...(findDurableParts ? { findDurableParts } : {}) });
 }

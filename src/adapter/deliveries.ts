@@ -9,6 +9,7 @@ import type { Adapter, ChatInstance, Logger, Message, ModalElement, WebhookOptio
 import type { DeliveryLedgerClient } from "../dedupe/ledger.ts";
 import { deliveryKeyOf, OutboundKeys } from "../delivery/keys.ts";
 import { jsonResponse, receiveDelivery, type VerifiedDelivery } from "../webhook/receive.ts";
+import { canonicalChatGuid, withCanonicalChat } from "./addresses.ts";
 import type { ResolvedConfig } from "./config.ts";
 import { routeLifecycle, routeVote, type EventRouteContext } from "./event-routes.ts";
 import { parseInbound, spaceOf, type InboundEvent } from "./inbound.ts";
@@ -17,6 +18,7 @@ import { pollVoteContext } from "./polls.ts";
 import { iMessageEventHub } from "./space-events.ts";
 import type { SpaceDirectory } from "./spaces.ts";
 import { iMessageThreadMethods } from "./thread-methods.ts";
+import { NOT_CRASH_SAFE } from "./worker-bindings.ts";
 
 /** A space is recorded again after this long, or when what is known about it changes. */
 const SPACE_REFRESH_MS = 6 * 3600 * 1000;
@@ -26,17 +28,36 @@ export abstract class iMessageDeliveries extends iMessageThreadMethods {
   abstract userName: string;
   abstract readonly logger: Logger;
   abstract readonly config: ResolvedConfig;
-  protected readonly ledger: DeliveryLedgerClient;
+  protected ledger: DeliveryLedgerClient;
+  /** Finds the Worker's durable parts once, before the first delivery (see `adapter/worker-bindings`). */
+  private durableParts: Promise<void> | undefined;
+  private readonly findDurableParts: (() => Promise<{ ledger?: DeliveryLedgerClient; spaces?: SpaceDirectory }>) | undefined;
   protected readonly events = new iMessageEventHub();
   private readonly outboundKeys = new Map<string, OutboundKeys>();
   private readonly inOrder = new Map<string, Promise<void>>();
   /** Spaces this isolate recorded lately (chat GUID → when, and what was recorded). */
   private readonly recordedSpaces = new Map<string, { at: number; what: string }>();
 
-  constructor(ledger: DeliveryLedgerClient) {
+  constructor(ledger: DeliveryLedgerClient, findDurableParts?: () => Promise<{ ledger?: DeliveryLedgerClient; spaces?: SpaceDirectory }>) {
     super();
     this.ledger = ledger;
+    this.findDurableParts = findDurableParts;
   }
+
+  /** Uses the durable ledger (and gateway spaces) found in the Worker, or warns once that deliveries are not crash-safe. */
+  private async resolveDurableParts(): Promise<void> {
+    this.durableParts ??= (async () => {
+      const none: { ledger?: DeliveryLedgerClient; spaces?: SpaceDirectory } = {};
+      const found = this.findDurableParts ? await this.findDurableParts().catch(() => none) : none;
+      if (found.ledger) this.ledger = found.ledger;
+      if (found.spaces) this.useSpaces(found.spaces);
+      if (this.findDurableParts && !this.ledger.durable) this.logger.warn(NOT_CRASH_SAFE);
+    })();
+    await this.durableParts;
+  }
+
+  /** Replaces the space directory (the gateway's, found with the Worker's bindings). */
+  protected abstract useSpaces(spaces: SpaceDirectory): void;
 
   /** This object as the Chat SDK adapter it is (the concrete class implements `Adapter`). */
   private asAdapter(): Adapter {
@@ -50,6 +71,7 @@ export abstract class iMessageDeliveries extends iMessageThreadMethods {
   protected abstract target(threadId: string, operation: string): Promise<{ client: AdvancedIMessage; chatGuid: string }>;
   abstract openModal(triggerId: string, modal: ModalElement, contextId?: string): Promise<{ viewId: string }>;
   abstract downloadAttachment(attachmentId: string, threadId: string): Promise<ArrayBuffer>;
+  abstract streamAttachment(attachmentId: string, threadId: string): ReadableStream<Uint8Array>;
 
   /**
    * Verifies a Spectrum delivery and records it in the ledger, then answers 200 — with a durable
@@ -58,9 +80,12 @@ export abstract class iMessageDeliveries extends iMessageThreadMethods {
    * a 4xx would be final for the sender, and the message is safe in the ledger either way.
    */
   async handleWebhook(request: Request, options?: WebhookOptions): Promise<Response> {
-    const outcome = await receiveDelivery(request, this.config.webhookSecret);
+    await this.resolveDurableParts();
+    const outcome = await receiveDelivery(request, { secret: this.config.webhookSecret, verifier: this.config.webhookVerifier });
     if (!outcome.ok) {
-      if (outcome.response.status >= 400) this.logger.warn(`Rejected webhook delivery (${outcome.response.status})`);
+      if (outcome.response.status >= 400) {
+        this.logger.warn(`Rejected webhook delivery (${outcome.response.status})`, ...(outcome.cause === undefined ? [] : [{ error: outcome.cause }]));
+      }
       if (outcome.ignored !== undefined) this.logIgnoredOnce(outcome.ignored);
       return outcome.response;
     }
@@ -91,7 +116,8 @@ export abstract class iMessageDeliveries extends iMessageThreadMethods {
    * it) and, with a non-durable ledger, runs it in `options.waitUntil`; shared by webhooks, the relay
    * and the catch-up poll.
    */
-  async acceptDelivery(delivery: VerifiedDelivery, options?: WebhookOptions): Promise<Response> {
+  async acceptDelivery(given: VerifiedDelivery, options?: WebhookOptions): Promise<Response> {
+    const delivery = withCanonicalChat(given); // `iMessage;-;`, `SMS;-;` and `any;-;` spellings: one conversation
     const key = await deliveryKeyOf(delivery.messageId);
     const status = await this.ledger.accept(delivery, key);
     if (status === "accepted" && !this.ledger.durable) {
@@ -115,7 +141,7 @@ export abstract class iMessageDeliveries extends iMessageThreadMethods {
    * Throws what the handlers threw.
    */
   async runDelivery(delivery: Pick<VerifiedDelivery, "envelope">, run: { key: string; attempt: number }): Promise<void> {
-    const chatGuid = delivery.envelope.message.space.id;
+    const chatGuid = canonicalChatGuid(delivery.envelope.message.space.id);
     const keys = OutboundKeys.forDelivery(run.key);
     this.outboundKeys.set(chatGuid, keys);
     try {
@@ -154,6 +180,7 @@ export abstract class iMessageDeliveries extends iMessageThreadMethods {
     const event = parseInbound(envelope, {
       userName: this.userName,
       fetchAttachment: (id, threadId) => this.downloadAttachment(id, threadId),
+      streamAttachment: (id, threadId) => this.streamAttachment(id, threadId),
     });
     // Handlers' errors must reach us (to release the claim), and our ledger replaces the SDK's 10-minute dedupe.
     // The SDK's own background tasks are awaited here, inside the caller's single waitUntil.

@@ -44,7 +44,7 @@ export async function routeVote(context: EventRouteContext, event: VoteEvent, op
       chatGuid: event.chatGuid,
       id: event.messageId,
       user: event.user,
-      timestamp: event.raw.timestamp ? new Date(event.raw.timestamp) : new Date(),
+      timestamp: validDate(event.raw.timestamp),
       raw: event.raw,
       pollId: vote?.binding.viewId ?? event.pollId,
       pollTitle: vote?.binding.title ?? event.pollTitle,
@@ -105,4 +105,10 @@ export async function routeLifecycle(context: EventRouteContext, event: Lifecycl
       await context.events.emit(event.event);
       return;
   }
+}
+
+/** The envelope's time when it is a valid date, else now (a malformed timestamp never reaches a handler as Invalid Date). */
+function validDate(value: string | undefined): Date {
+  const date = value ? new Date(value) : new Date();
+  return Number.isNaN(date.getTime()) ? new Date() : date;
 }

@@ -7,6 +7,7 @@ import { NotFoundError } from "@photon-ai/advanced-imessage/http";
 import type {
   Adapter,
   AdapterPostableMessage,
+  Attachment,
   ChatInstance,
   EmojiValue,
   FetchOptions,
@@ -23,6 +24,7 @@ import type { SlimMessage } from "@spectrum-ts/core/webhook";
 import { createMemoryLedger, type DeliveryLedgerClient } from "../dedupe/ledger.ts";
 import { startGatewayListener } from "../gateway/listener.ts";
 import { createTransport, type Transport } from "../transport/clients.ts";
+import { normalizeAddress } from "./addresses.ts";
 import type { ResolvedConfig } from "./config.ts";
 import { notImplemented, ValidationError } from "./errors.ts";
 import type { iMessageEffectId, iMessageEffectName } from "./effects.ts";
@@ -35,6 +37,8 @@ import { renderStyled, type StyledText } from "./styled-text.ts";
 import { iMessageDeliveries } from "./deliveries.ts";
 import { parseInbound } from "./inbound.ts";
 import { byDateCreated, forwardPage } from "./history.ts";
+import { streamToMessage } from "./streaming.ts";
+import { attachmentStream, downloadFrames, readAttachment } from "./attachment-bytes.ts";
 import { filesOf } from "./postable.ts";
 import { openPollModal } from "./polls.ts";
 import { fromServerMessage } from "./server-message.ts";
@@ -58,9 +62,12 @@ export interface AdapterDependencies {
   ledger?: DeliveryLedgerClient;
   /** Directory of spaces seen; the Chat state when omitted. */
   spaces?: SpaceDirectory;
+  /**
+   * Looks up the durable parts on the first delivery (`createiMessageAdapter` without `env` finds the
+   * Worker's bindings through `cloudflare:workers`); a ledger it finds replaces the memory one.
+   */
+  findDurableParts?: () => Promise<Pick<AdapterDependencies, "ledger" | "spaces">>;
 }
-
-const ADDRESS = /^(\+?[0-9][0-9 ().-]{4,}|[^\s@]+@[^\s@]+\.[^\s@]+)$/;
 
 function isCard(message: AdapterPostableMessage): boolean {
   return typeof message === "object" && message !== null && ("card" in message || (message as { type?: string }).type === "card");
@@ -93,7 +100,7 @@ export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMess
   };
 
   constructor(config: ResolvedConfig, dependencies: AdapterDependencies = {}) {
-    super(dependencies.ledger ?? createMemoryLedger());
+    super(dependencies.ledger ?? createMemoryLedger(), dependencies.findDurableParts);
     this.config = config;
     this.userName = config.userName;
     this.logger = config.logger;
@@ -114,7 +121,11 @@ export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMess
     }
     const event = parseInbound(
       { event: "messages", message: raw as SlimMessage },
-      { userName: this.userName, fetchAttachment: (id, threadId) => this.downloadAttachment(id, threadId) },
+      {
+        userName: this.userName,
+        fetchAttachment: (id, threadId) => this.downloadAttachment(id, threadId),
+        streamAttachment: (id, threadId) => this.streamAttachment(id, threadId),
+      },
     );
     if (event.kind !== "message") throw new ValidationError(`cannot parse this event as a message: ${event.kind === "ignored" ? event.reason : event.kind}`);
     return event.message;
@@ -175,12 +186,10 @@ export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMess
   /**
    * Opens (creating when new) the DM with a phone number or email and returns its thread id.
    * `chat.openDM` does not know iMessage addresses: call `adapter.openDM(address)` then `bot.thread(id)`.
+   * Emails are kept exactly; phone numbers become E.164 (national ones need `defaultCountry`); see `adapter/addresses`.
    */
   async openDM(userId: string): Promise<string> {
-    const address = userId.trim().replace(/[\s().-]/g, "");
-    if (!ADDRESS.test(userId.trim())) {
-      throw new ValidationError(`openDM needs a phone number (E.164, e.g. +15551234567) or an email, got "${userId}"`);
-    }
+    const address = normalizeAddress(userId, this.config.defaultCountry);
     const client = await this.client(this.config.phone, "openDM");
     const created = await client.chats.create([address]);
     return encodeThreadId({ chatGuid: created.chat.guid, phone: this.config.phone });
@@ -240,15 +249,21 @@ export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMess
     await client.chats.markRead(chatGuid);
   }
 
-  /** Buffers the whole stream and posts once: iMessage edits are few and shown as "Edited". */
+  /**
+   * Native streaming, send-then-edit (see `adapter/streaming`): the first text goes out at once and is
+   * edited in place at most 5 times as more arrives; styled text is posted once at the end. A stream with
+   * no text sends nothing (and the Chat SDK then posts no "..." placeholder).
+   */
   async stream(threadId: string, textStream: AsyncIterable<string | StreamChunk>): Promise<RawMessage<iMessageRawMessage> | null> {
-    let text = "";
-    for await (const chunk of textStream) {
-      if (typeof chunk === "string") text += chunk;
-      else if (chunk.type === "markdown_text") text += chunk.text;
-    }
-    if (!text.trim()) return null;
-    return await this.send(threadId, { markdown: text }, undefined);
+    return await streamToMessage<iMessageRawMessage>(textStream, {
+      post: async (message) => await this.send(threadId, message, undefined),
+      edit: async (messageId, message) => await this.editMessage(threadId, messageId, message),
+      nothingSent: () => {
+        const { chatGuid } = decodeThreadId(threadId);
+        return { id: "", threadId, raw: { id: "", space: { id: chatGuid }, content: { type: "text", text: "" } } };
+      },
+      buffered: this.config.formatting === "styled",
+    });
   }
 
   /** Opens a modal as a native poll: the first Select's options become the choices, the title the question. */
@@ -289,6 +304,10 @@ export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMess
   }
 
   // ── helpers ────────────────────────────────────────────────────────────────
+
+  protected useSpaces(spaces: SpaceDirectory): void {
+    this.spaceDirectory = spaces;
+  }
 
   protected isInitialized(): boolean {
     return this.chat !== undefined;
@@ -364,25 +383,29 @@ export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMess
     return await postToThread(this.outbound, threadId, message, { operation: replyTo ? "reply" : "postMessage", ...(replyTo ? { replyTo } : {}) });
   }
 
-  /** Downloads an inbound attachment's bytes from the iMessage server. */
+  /**
+   * Downloads an inbound attachment's bytes into one buffer sized from its declared total (at most
+   * `maxAttachmentBytes`, default 96 MiB; larger files throw a ValidationError saying to stream).
+   */
   async downloadAttachment(attachmentId: string, threadId: string): Promise<ArrayBuffer> {
-    const { phone } = decodeThreadId(threadId);
-    const client = await this.client(phone, "fetchData");
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for await (const frame of client.attachments.downloadStream(attachmentId)) {
-      if (frame.type === "primaryChunk") {
-        chunks.push(frame.data);
-        total += frame.data.byteLength;
-      }
-    }
-    const bytes = new Uint8Array(total);
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return bytes.buffer;
+    const client = await this.client(decodeThreadId(threadId).phone, "fetchData");
+    return await readAttachment(downloadFrames(client, attachmentId), attachmentId, this.config.maxAttachmentBytes);
+  }
+
+  /** An inbound attachment's bytes as a stream, chunk by chunk (for files too large to buffer in a Worker). */
+  streamAttachment(attachmentId: string, threadId: string): ReadableStream<Uint8Array> {
+    return attachmentStream(async () => downloadFrames(await this.client(decodeThreadId(threadId).phone, "streamAttachment"), attachmentId));
+  }
+
+  /** Rebuilds `fetchData` (and `stream`) of an attachment the Chat SDK restored from its queue, from its `fetchMetadata`. */
+  rehydrateAttachment(attachment: Attachment): Attachment {
+    const { attachmentId, threadId } = attachment.fetchMetadata ?? {};
+    if (!attachmentId || !threadId) return attachment;
+    return {
+      ...attachment,
+      fetchData: async () => await this.downloadAttachment(attachmentId, threadId),
+      stream: () => this.streamAttachment(attachmentId, threadId),
+    } as Attachment;
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import { Message, type Attachment, type Author, type EmojiValue, type LinkPreview } from "chat";
 import type { SlimEnvelope, SlimMessage } from "@spectrum-ts/core/webhook";
+import { canonicalChatGuid } from "./addresses.ts";
 import { iMessageFormatConverter } from "./format.ts";
 import { SPACE_EVENT_TYPES, spaceEventOf, type iMessageEvent } from "./space-events.ts";
 import { emojiForWire } from "./tapbacks.ts";
@@ -58,6 +59,8 @@ export interface InboundContext {
   userName: string;
   /** Downloads an inbound attachment's bytes from the iMessage server. */
   fetchAttachment: (attachmentId: string, threadId: string) => Promise<ArrayBuffer>;
+  /** The attachment's bytes as a stream (large files); `attachment.stream()` when given. */
+  streamAttachment?: (attachmentId: string, threadId: string) => ReadableStream<Uint8Array>;
 }
 
 type Content = { type: string; [field: string]: unknown };
@@ -73,7 +76,7 @@ export function spaceOf(envelope: SlimEnvelope): SpaceSighting {
   const content = envelope.message.content as Content;
   const renamedTo = content.type === "rename" ? str(content.displayName)?.trim() || undefined : undefined;
   return {
-    chatGuid: space.id,
+    chatGuid: canonicalChatGuid(space.id),
     type: space.type === "group" || space.id.includes(";+;") ? "group" : "dm",
     phone: str(space.phone),
     displayName: renamedTo ?? str(space.displayName) ?? str(space.name),
@@ -103,6 +106,7 @@ function toAttachment(content: Content, threadId: string, context: InboundContex
     size: typeof content.size === "number" ? content.size : undefined,
     fetchMetadata: { attachmentId: id, threadId },
     fetchData: async () => await context.fetchAttachment(id, threadId),
+    ...(context.streamAttachment ? { stream: () => (context.streamAttachment as NonNullable<InboundContext["streamAttachment"]>)(id, threadId) } : {}),
   } as Attachment;
 }
 

@@ -1,7 +1,10 @@
 /**
  * @module adapter/thread-id
  * Chat SDK thread ids for iMessage chats: `imessage:<chatGuid>` or `imessage:<chatGuid>~<phone>`.
+ * The GUID is always canonical (`any;-;<E.164 or email>`, `any;+;<id>`): every spelling of a
+ * conversation (`iMessage;-;`, `SMS;-;`, `any;-;`) is one thread.
  */
+import { canonicalChatGuid } from "./addresses.ts";
 import { SHARED_PHONE } from "./config.ts";
 import { ValidationError } from "./errors.ts";
 
@@ -46,13 +49,14 @@ export function assertChatGuid(chatGuid: string): string {
  * encodeThreadId({ chatGuid: "any;+;chat1", phone: "+15550001111" }); // "imessage:any;+;chat1~+15550001111"
  * ```
  */
-export function encodeThreadId({ chatGuid, phone }: iMessageThreadId): string {
-  assertChatGuid(chatGuid);
+export function encodeThreadId({ chatGuid: given, phone }: iMessageThreadId): string {
+  const chatGuid = assertChatGuid(canonicalChatGuid(given));
   return phone && phone !== SHARED_PHONE ? `${ADAPTER_NAME}:${chatGuid}~${phone}` : `${ADAPTER_NAME}:${chatGuid}`;
 }
 
 /**
- * Decodes a thread id made by {@link encodeThreadId}; throws on another adapter's prefix.
+ * Decodes a thread id made by {@link encodeThreadId} or by Photon's adapter (`…~shared`, `…~<phone>`,
+ * `iMessage;-;…` GUIDs) into the canonical GUID; throws on another adapter's prefix.
  *
  * @example
  * ```ts
@@ -67,11 +71,11 @@ export function decodeThreadId(threadId: string): iMessageThreadId {
   const rest = threadId.slice(prefix.length);
   const tilde = rest.lastIndexOf("~");
   const suffix = tilde > 0 ? rest.slice(tilde + 1) : "";
-  // Only a phone-shaped suffix is a routing phone: an address like "a~b@x.com" keeps its tilde.
+  // Only a phone-shaped suffix (or Photon's "shared") routes: an address like "a~b@x.com" keeps its tilde.
+  const isShared = suffix === SHARED_PHONE;
   const hasPhone = PHONE_SUFFIX.test(suffix);
-  const chatGuid = hasPhone ? rest.slice(0, tilde) : rest;
+  const chatGuid = assertChatGuid(canonicalChatGuid(hasPhone || isShared ? rest.slice(0, tilde) : rest));
   const phone = hasPhone ? suffix : undefined;
-  assertChatGuid(chatGuid);
   return phone ? { chatGuid, phone } : { chatGuid };
 }
 

@@ -12,6 +12,33 @@ export interface IndexedDeadLetter extends DeadLetter {
   ledger: string;
 }
 
+interface Row extends Record<string, SqlStorageValue> {
+  key: string;
+  conversation: string;
+  letter: string;
+  failed_at: number;
+}
+
+/** A row as a letter; one whose JSON cannot be read still lists its key, ledger and time (never hides the others). */
+function letterOf(row: Row): IndexedDeadLetter {
+  try {
+    return { ...(JSON.parse(row.letter) as DeadLetter), ledger: row.conversation };
+  } catch {
+    return {
+      key: row.key,
+      messageId: "",
+      chatGuid: "",
+      channel: "",
+      webhookId: null,
+      attempts: 0,
+      error: "this index entry cannot be read; the ledger named here holds the letter",
+      receivedAt: row.failed_at,
+      failedAt: row.failed_at,
+      ledger: row.conversation,
+    };
+  }
+}
+
 /** Dead letters indexed by delivery key. */
 export class DeadLetterIndex {
   private readonly sql: SqlStorage;
@@ -37,16 +64,16 @@ export class DeadLetterIndex {
   }
 
   get(key: string): IndexedDeadLetter | undefined {
-    const row = this.sql.exec<{ conversation: string; letter: string }>("SELECT conversation, letter FROM dead_letters WHERE key = ?", key).toArray()[0];
-    return row ? { ...(JSON.parse(row.letter) as DeadLetter), ledger: row.conversation } : undefined;
+    const row = this.sql.exec<Row>("SELECT key, conversation, letter, failed_at FROM dead_letters WHERE key = ?", key).toArray()[0];
+    return row ? letterOf(row) : undefined;
   }
 
   /** At most `limit` letters, oldest failure first. */
   list(limit = 500): IndexedDeadLetter[] {
     return this.sql
-      .exec<{ conversation: string; letter: string }>("SELECT conversation, letter FROM dead_letters ORDER BY failed_at LIMIT ?", limit)
+      .exec<Row>("SELECT key, conversation, letter, failed_at FROM dead_letters ORDER BY failed_at LIMIT ?", limit)
       .toArray()
-      .map((row) => ({ ...(JSON.parse(row.letter) as DeadLetter), ledger: row.conversation }));
+      .map(letterOf);
   }
 
   delete(key: string): void {

@@ -41,6 +41,19 @@ async function firstDelivery(response: Response): Promise<boolean> {
   return response.ok && body.status === "accepted";
 }
 
+/** A caught-up message as an envelope; one that cannot be turned into one is logged and skipped (it must not stall the cursor). */
+function envelopeFor(message: Parameters<typeof envelopeOf>[0], phone: string, adapter: iMessageAdapter): SlimEnvelope | undefined {
+  try {
+    return envelopeOf(message, phone);
+  } catch (error) {
+    adapter.logger.error("A caught-up message could not be read and is skipped", {
+      guid: String(message?.guid).slice(0, 200),
+      error: (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 500),
+    });
+    return undefined;
+  }
+}
+
 /**
  * Refreshes tokens and, when `catchUp` is on, feeds messages created since each line's cursor
  * through `acceptDelivery` (the same ledger key as their webhook: the message id), then advances the
@@ -72,7 +85,7 @@ export async function keepalive(
       for (const message of messages) {
         // Stopped mid-page: keep the cursor where it was; what was handed on is deduped next time.
         if (options.signal?.aborted) return { lines: lines.map((l) => l.phone), caughtUp, catchUp: true };
-        const envelope = envelopeOf(message, phone);
+        const envelope = envelopeFor(message, phone, adapter);
         if (!envelope) continue;
         const response = await adapter.acceptDelivery(catchUpDelivery(envelope));
         caughtUp++;

@@ -9,6 +9,7 @@ import type { AdvancedIMessage, Message as ServerMessage, SettableMessageReactio
 import { definePlatform, UnsupportedError, type Content } from "spectrum-ts";
 import type { ProviderMessageRecord } from "spectrum-ts/authoring";
 import { z } from "zod";
+import { canonicalChatGuid } from "../adapter/addresses.ts";
 import { tapbackFor } from "../adapter/tapbacks.ts";
 import { isGroupGuid } from "../adapter/thread-id.ts";
 import type { Transport } from "../transport/clients.ts";
@@ -109,11 +110,11 @@ export const httpIMessage = definePlatform(IMESSAGE_PLATFORM, {
       if (!user || others.length > 0) {
         throw UnsupportedError.action("space.create", IMESSAGE_PLATFORM, "the HTTP provider opens DMs with one user; address an existing group with space.get(chatGuid)");
       }
-      return { id: `any;-;${user.id}`, type: "dm" as const, ...(input.params?.phone ? { phone: input.params.phone } : {}) };
+      return { id: canonicalChatGuid(`any;-;${user.id}`), type: "dm" as const, ...(input.params?.phone ? { phone: input.params.phone } : {}) };
     },
     get: async ({ input, client }) => {
       const phone = input.params?.phone ?? client.phoneOf(input.id);
-      return { id: input.id, type: isGroupGuid(input.id) ? ("group" as const) : ("dm" as const), ...(phone ? { phone } : {}) };
+      return { id: canonicalChatGuid(input.id), type: isGroupGuid(input.id) ? ("group" as const) : ("dm" as const), ...(phone ? { phone } : {}) };
     },
   },
   messages: ({ client }) => client.inbox.subscribe(),

@@ -8,6 +8,12 @@ import type { SpaceRecord } from "../adapter/spaces.ts";
 
 /** Default number of spaces remembered. */
 export const DEFAULT_SPACE_LIMIT = 10_000;
+/** Chat GUIDs longer than this are not remembered (the webhook gate refuses them; real ones are under 100 characters). */
+export const MAX_SPACE_ID_LENGTH = 1024;
+/** Display names are kept up to this many characters. */
+export const MAX_DISPLAY_NAME_LENGTH = 256;
+/** Longer phone lines are not real ones and are not kept (a send would route on them). */
+export const MAX_PHONE_LENGTH = 64;
 
 interface SpaceRow extends Record<string, SqlStorageValue> {
   chat_guid: string;
@@ -15,6 +21,13 @@ interface SpaceRow extends Record<string, SqlStorageValue> {
   phone: string | null;
   display_name: string | null;
   last_seen: number;
+}
+
+/** At most `max` UTF-16 units, never ending in half a surrogate pair. */
+function cut(value: string, max: number): string {
+  if (value.length <= max) return value;
+  const code = value.charCodeAt(max - 1);
+  return value.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
 
 function toRecord(row: SpaceRow): SpaceRecord {
@@ -55,8 +68,15 @@ export class SpaceCache {
     sql.exec("CREATE INDEX IF NOT EXISTS spaces_last_seen ON spaces (last_seen)");
   }
 
-  /** Remembers (or refreshes) a space and evicts the least recently seen beyond the bound; returns how many were evicted. */
+  /**
+   * Remembers (or refreshes) a space and evicts the least recently seen beyond the bound; returns how
+   * many were evicted. What a row keeps is bounded: a chat GUID over {@link MAX_SPACE_ID_LENGTH}
+   * characters is not remembered, a display name is cut, an implausible phone line is left out.
+   */
   record(sighting: SpaceSighting, now = Date.now()): number {
+    if (typeof sighting.chatGuid !== "string" || sighting.chatGuid.length === 0 || sighting.chatGuid.length > MAX_SPACE_ID_LENGTH) return 0;
+    const phone = typeof sighting.phone === "string" && sighting.phone.length <= MAX_PHONE_LENGTH ? sighting.phone : null;
+    const displayName = typeof sighting.displayName === "string" ? cut(sighting.displayName, MAX_DISPLAY_NAME_LENGTH) : null;
     const known = this.sql.exec("SELECT 1 FROM spaces WHERE chat_guid = ?", sighting.chatGuid).toArray().length > 0;
     this.sql.exec(
       `INSERT INTO spaces (chat_guid, type, phone, display_name, last_seen) VALUES (?, ?, ?, ?, ?)
@@ -66,9 +86,9 @@ export class SpaceCache {
          display_name = COALESCE(excluded.display_name, spaces.display_name),
          last_seen = MAX(excluded.last_seen, spaces.last_seen)`,
       sighting.chatGuid,
-      sighting.type,
-      sighting.phone ?? null,
-      sighting.displayName ?? null,
+      sighting.type === "group" ? "group" : "dm",
+      phone,
+      displayName,
       now,
     );
     // The count is read once per instance, then kept: a COUNT(*) per sighting reads every row.

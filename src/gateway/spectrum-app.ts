@@ -2,8 +2,10 @@
  * @module gateway/spectrum-app
  * The spectrum-ts app a gateway Durable Object can hold (opt-in, `gatewaySpectrum()` from
  * `chat-adapter-imessage/spectrum`): built on first use with the HTTP iMessage provider, fed every
- * envelope the gateway sees, kept for the object's lifetime and rebuilt after an eviction. spectrum-ts
- * is imported lazily, so gateway requests that never reach the app do not evaluate it.
+ * envelope the gateway sees, kept for the object's lifetime and rebuilt after an eviction. One
+ * message never stops the stream for the next: records are sanitized (`recordOf`), the consumer
+ * loop isolates each message, and should spectrum-ts end the stream anyway the app is rebuilt.
+ * spectrum-ts is imported lazily, so gateway requests that never reach the app do not evaluate it.
  */
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import type { Message, ProjectData, Space, SpectrumInstance } from "spectrum-ts";
@@ -35,6 +37,8 @@ const FED_MEMORY = 1000;
 export const RECENT_EVENTS = 50;
 
 interface Built {
+  /** Which build this is: a stream that ends on its own retires its build, not a newer one. */
+  generation: number;
   app: GatewaySpectrumApp;
   inbox: RecordInbox;
   attachmentBytes: AttachmentBytes;
@@ -42,21 +46,31 @@ interface Built {
   consumer: Promise<void>;
 }
 
+/** Longest string a stream summary keeps (summaries are held in memory and returned by `spectrumStatus`). */
+export const SUMMARY_MAX_CHARS = 500;
+
+const clip = (value: string | undefined): string | undefined =>
+  typeof value === "string" && value.length > SUMMARY_MAX_CHARS ? `${value.slice(0, SUMMARY_MAX_CHARS)}…` : value;
+
+/** What {@link GatewaySpectrum.recent} shows of a streamed message; never throws, whatever the message holds. */
 function summaryOf(space: Space, message: Message): SpectrumEventSummary {
-  const { content } = message;
+  const content = message.content as { type?: unknown; text?: unknown } | undefined;
+  const at = message.timestamp instanceof Date ? message.timestamp.getTime() : Number.NaN;
   return {
-    id: message.id,
+    id: clip(String(message.id)) as string,
     platform: message.platform,
-    spaceId: space.id,
+    spaceId: clip(String(space.id)) as string,
     direction: message.direction,
-    sender: message.sender?.id,
-    contentType: content.type,
-    text: content.type === "text" ? content.text : undefined,
-    timestamp: message.timestamp.toISOString(),
+    sender: clip(message.sender?.id),
+    contentType: clip(String(content?.type)) as string,
+    text: content?.type === "text" && typeof content.text === "string" ? clip(content.text) : undefined,
+    timestamp: Number.isNaN(at) ? undefined : new Date(at).toISOString(),
   };
 }
 
-async function build(source: SpectrumSource): Promise<Omit<Built, "consumer">> {
+const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 500);
+
+async function build(source: SpectrumSource): Promise<Omit<Built, "consumer" | "generation">> {
   const [{ Spectrum }, { httpIMessage }, { RecordInbox }, { recordOf }] = await Promise.all([
     import("spectrum-ts"),
     import("./http-imessage-provider.ts"),
@@ -90,6 +104,8 @@ export class GatewaySpectrum implements GatewaySpectrumHolder<GatewaySpectrumApp
   private readonly source: () => Promise<SpectrumSource>;
   private readonly hooks: SpectrumHooks;
   private built: Promise<Built> | undefined;
+  /** Bumped by every build and every stop. */
+  private generation = 0;
   private readonly events: SpectrumEventSummary[] = [];
   private delivered = 0;
   private readonly fed = new Set<string>();
@@ -107,14 +123,20 @@ export class GatewaySpectrum implements GatewaySpectrumHolder<GatewaySpectrumApp
   /**
    * Hands an envelope to the app's message stream; resolves once the stream has taken it. A message
    * reaching the gateway twice (the webhook's space record and the relay's ack) is streamed once.
+   * Should the stream have ended (spectrum-ts ends it when it cannot build a message), the app is
+   * rebuilt and the envelope handed to the new one. Throws when the envelope has no message or space.
    */
   async feed(envelope: SlimEnvelope): Promise<void> {
     const id = envelope.message.id;
     if (this.fed.has(id)) return;
     this.fed.add(id);
     if (this.fed.size > FED_MEMORY) this.fed.delete(this.fed.values().next().value as string);
-    const { inbox, recordOf, attachmentBytes } = await this.ready();
-    await inbox.push(recordOf(envelope, attachmentBytes));
+    const first = await this.ready();
+    const record = first.recordOf(envelope, first.attachmentBytes);
+    if (await first.inbox.push(record)) return;
+    this.retire(first);
+    const fresh = await this.ready();
+    if (!(await fresh.inbox.push(record))) throw new Error(`the spectrum-ts message stream of a fresh app ended before it took message ${id}`);
   }
 
   /** The latest messages the app's stream delivered (oldest first) and how many it delivered in all. */
@@ -126,6 +148,7 @@ export class GatewaySpectrum implements GatewaySpectrumHolder<GatewaySpectrumApp
   async stop(): Promise<void> {
     const built = this.built;
     this.built = undefined;
+    this.generation++;
     if (!built) return;
     const { app, consumer } = await built.catch(() => ({ app: undefined, consumer: undefined }));
     await app?.stop();
@@ -133,41 +156,61 @@ export class GatewaySpectrum implements GatewaySpectrumHolder<GatewaySpectrumApp
   }
 
   private ready(): Promise<Built> {
-    this.built ??= this.start().catch((error: unknown) => {
+    this.built ??= this.start(++this.generation).catch((error: unknown) => {
       this.built = undefined;
       throw error;
     });
     return this.built;
   }
 
-  private async start(): Promise<Built> {
+  private async start(generation: number): Promise<Built> {
     const parts = await build(await this.source());
-    const consumer = this.consume(parts.app);
+    const built: Built = { ...parts, generation, consumer: Promise.resolve() };
+    built.consumer = this.consume(built);
     await this.hooks.onApp?.(parts.app);
-    return { ...parts, consumer };
+    return built;
   }
 
-  private async consume(app: GatewaySpectrumApp): Promise<void> {
+  /** Drops a build whose stream ended (unless a newer build or a stop replaced it already) and stops its app. */
+  private retire(built: Built): void {
+    if (built.generation !== this.generation) return;
+    this.built = undefined;
+    this.generation++;
+    built.app.stop().catch((error: unknown) => console.error("a retired spectrum-ts app could not be stopped", error));
+  }
+
+  /** Reads the app's stream: one message that cannot be summarized or handled is logged and skipped, never ends the loop. */
+  private async consume(built: Built): Promise<void> {
+    let failure: unknown;
     try {
-      for await (const [space, message] of app.messages) {
+      for await (const [space, message] of built.app.messages) {
         this.delivered++;
-        this.events.push(summaryOf(space, message));
-        if (this.events.length > RECENT_EVENTS) this.events.shift();
         try {
-          await this.hooks.onMessage?.(space, message, app);
+          this.events.push(summaryOf(space, message));
+          if (this.events.length > RECENT_EVENTS) this.events.shift();
         } catch (error) {
-          console.error(`onSpectrumMessage failed for message ${message.id}`, error);
+          console.error(`spectrum-ts message ${String(message?.id).slice(0, 200)} could not be summarized (${describe(error)})`);
+        }
+        try {
+          await this.hooks.onMessage?.(space, message, built.app);
+        } catch (error) {
+          console.error(`onSpectrumMessage failed for message ${String(message.id).slice(0, 200)}`, error);
         }
       }
     } catch (error) {
-      console.error("spectrum-ts message stream of the gateway ended with an error", error);
+      failure = error;
     }
+    if (built.generation !== this.generation) return; // stopped or replaced: the end was asked for
+    console.error(
+      `the gateway's spectrum-ts message stream ended (${failure === undefined ? "no error" : describe(failure)}); the next message builds a fresh app`,
+    );
+    this.retire(built);
   }
 }
 
 /** Options of {@link gatewaySpectrum}: user code run on the gateway's app. */
 export interface GatewaySpectrumOptions<E> {
-  /** Called once each time the app is built (first use, and again after an eviction). */
+  /** Called once each time the app is built (first use, and again after an eviction or after its stream ended). */
   onSpectrumApp?: (app: GatewaySpectrumApp, env: E) => void | Promise<void>;
   /** Called for each message of the app's stream (the gateway consumes `app.messages` itself). */
   onSpectrumMessage?: SpectrumHooks["onMessage"];

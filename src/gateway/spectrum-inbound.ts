@@ -14,24 +14,43 @@ export type InboundRecord = ProviderMessageRecord & { space: IMessageSpaceRef };
 
 type Raw = Record<string, unknown>;
 
+/**
+ * Longest identifier (sender, target, attachment id) handed to spectrum-ts; longer ones are cut. Real
+ * handles and GUIDs are far shorter, and spectrum-ts runs backtracking regexes over sender ids.
+ */
+export const MAX_RECORD_ID_LENGTH = 1024;
+/** Replies and groups nested deeper than this reach the stream as `custom` content (real ones nest 2–3 levels). */
+export const MAX_RECORD_DEPTH = 8;
+
 const isRaw = (value: unknown): value is Raw => typeof value === "object" && value !== null && !Array.isArray(value);
 const str = (value: unknown): string => (typeof value === "string" ? value : "");
-const dateOf = (value: unknown): Date | undefined => (typeof value === "string" ? new Date(value) : undefined);
+const idOf = (value: unknown): string => str(value).slice(0, MAX_RECORD_ID_LENGTH);
+
+/** A valid Date, or undefined (spectrum-ts then stamps the message with the time it streamed it). */
+function dateOf(value: unknown): Date | undefined {
+  if (typeof value !== "string" && typeof value !== "number") return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+function senderOf(value: unknown): { id: string } | undefined {
+  return isRaw(value) ? { ...value, id: idOf(value.id) } : undefined;
+}
 
 /** A referenced message (reaction, reply or read target): spectrum-ts wraps raw records into Messages. */
 function targetRecord(target: unknown, space: IMessageSpaceRef): InboundRecord {
   const ref = isRaw(target) ? target : {};
   return {
-    id: str(ref.id),
+    id: idOf(ref.id),
     content: { type: "text", text: str(ref.contentPreview) },
     space,
-    sender: isRaw(ref.sender) ? { ...ref.sender, id: str(ref.sender.id) } : undefined,
+    sender: senderOf(ref.sender),
     timestamp: dateOf(ref.timestamp),
   };
 }
 
 function attachmentContent(raw: Raw, space: IMessageSpaceRef, bytes: AttachmentBytes): Raw {
-  const id = str(raw.id);
+  const id = idOf(raw.id);
   return {
     type: "attachment",
     id,
@@ -42,7 +61,8 @@ function attachmentContent(raw: Raw, space: IMessageSpaceRef, bytes: AttachmentB
   };
 }
 
-function contentOf(raw: Raw, space: IMessageSpaceRef, bytes: AttachmentBytes): Raw {
+function contentOf(raw: Raw, space: IMessageSpaceRef, bytes: AttachmentBytes, depth = 0): Raw {
+  if (depth >= MAX_RECORD_DEPTH && (raw.type === "reply" || raw.type === "group")) return { type: "custom", raw };
   switch (raw.type) {
     case "text":
       return { type: "text", text: str(raw.text) };
@@ -53,11 +73,11 @@ function contentOf(raw: Raw, space: IMessageSpaceRef, bytes: AttachmentBytes): R
     case "reply":
       return {
         type: "reply",
-        content: isRaw(raw.content) ? contentOf(raw.content, space, bytes) : { type: "custom", raw: raw.content },
+        content: isRaw(raw.content) ? contentOf(raw.content, space, bytes, depth + 1) : { type: "custom", raw: raw.content },
         target: targetRecord(raw.target, space),
       };
     case "group":
-      return { type: "group", items: (Array.isArray(raw.items) ? raw.items : []).map((item) => groupItem(item, space, bytes)) };
+      return { type: "group", items: (Array.isArray(raw.items) ? raw.items : []).map((item) => groupItem(item, space, bytes, depth + 1)) };
     case "attachment":
       return attachmentContent(raw, space, bytes);
     default:
@@ -66,21 +86,24 @@ function contentOf(raw: Raw, space: IMessageSpaceRef, bytes: AttachmentBytes): R
 }
 
 /** Group items arrive either as records (`{id, content}`) or as bare contents (catch-up). */
-function groupItem(item: unknown, space: IMessageSpaceRef, bytes: AttachmentBytes): InboundRecord {
+function groupItem(item: unknown, space: IMessageSpaceRef, bytes: AttachmentBytes, depth: number): InboundRecord {
   const raw = isRaw(item) ? item : {};
   const inner = isRaw(raw.content) ? raw.content : raw;
   return {
-    id: str(raw.id),
-    content: contentOf(inner, space, bytes) as Content,
+    id: idOf(raw.id),
+    content: contentOf(inner, space, bytes, depth) as Content,
     space,
-    sender: isRaw(raw.sender) ? { ...raw.sender, id: str(raw.sender.id) } : undefined,
+    sender: senderOf(raw.sender),
     timestamp: dateOf(raw.timestamp),
   };
 }
 
 /**
  * The record of an envelope's message. Content types the stream has no model for (polls, member
- * changes…) arrive as `custom` content carrying the raw slim content.
+ * changes…) arrive as `custom` content carrying the raw slim content. Whatever the envelope holds,
+ * the record is one spectrum-ts can build a message from: an invalid timestamp is left out, huge
+ * identifiers are cut, deep nesting stops at {@link MAX_RECORD_DEPTH}; throws only for an envelope
+ * without a message or space (which the webhook gate never lets through).
  *
  * @example
  * ```ts
@@ -92,12 +115,13 @@ export function recordOf(envelope: SlimEnvelope, bytes: AttachmentBytes): Inboun
   const { message } = envelope;
   const sighting = spaceOf(envelope);
   const space: IMessageSpaceRef = { id: sighting.chatGuid, type: sighting.type, ...(sighting.phone ? { phone: sighting.phone } : {}) };
+  const content: unknown = message.content;
   return {
-    id: message.id,
+    id: str(message.id),
     direction: message.direction === "outbound" ? "outbound" : "inbound",
-    content: contentOf(message.content, space, bytes) as Content,
+    content: (isRaw(content) ? contentOf(content, space, bytes) : { type: "custom", raw: content }) as Content,
     space,
-    sender: message.sender ? { ...message.sender } : undefined,
+    sender: senderOf(message.sender),
     timestamp: dateOf(message.timestamp),
   };
 }

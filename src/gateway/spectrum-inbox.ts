@@ -14,6 +14,8 @@ type Emit = (record: InboundRecord) => Promise<void>;
 /**
  * A push source for spectrum-ts. `push` resolves once every listening stream has taken the record;
  * records pushed before any stream listens are held (bounded) and handed to the first one, in order.
+ * Once a stream has listened and none listens any more (spectrum-ts ended it), or after `close`,
+ * `push` takes nothing and resolves false: the app must be rebuilt to stream again.
  *
  * @example
  * ```ts
@@ -26,15 +28,19 @@ export class RecordInbox {
   private readonly listeners = new Set<Emit>();
   private backlog: InboundRecord[] = [];
   private closed = false;
+  private subscribed = false;
 
-  async push(record: InboundRecord): Promise<void> {
-    if (this.closed) return;
+  /** True when the record was taken (or held for the first stream); false when no stream will ever read it. */
+  async push(record: InboundRecord): Promise<boolean> {
+    if (this.closed) return false;
     if (this.listeners.size === 0) {
+      if (this.subscribed) return false;
       this.backlog.push(record);
       if (this.backlog.length > INBOX_BACKLOG) this.backlog.shift();
-      return;
+      return true;
     }
-    await Promise.allSettled(Array.from(this.listeners, (emit) => emit(record)));
+    const taken = await Promise.allSettled(Array.from(this.listeners, (emit) => emit(record)));
+    return taken.some((outcome) => outcome.status === "fulfilled");
   }
 
   subscribe(): ManagedStream<InboundRecord> {
@@ -45,6 +51,7 @@ export class RecordInbox {
       // Pushes queue in order on the stream, so held records stay ahead of new ones.
       for (const record of held) emit(record).catch(() => undefined);
       this.listeners.add(emit);
+      this.subscribed = true;
       return () => void this.listeners.delete(emit);
     });
   }

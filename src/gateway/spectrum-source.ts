@@ -27,7 +27,7 @@ export interface SpectrumSource {
   phoneOf?: (chatGuid: string) => string | undefined;
 }
 
-/** One message as the app's stream delivered it. */
+/** One message as the app's stream delivered it (strings longer than 500 characters are cut). */
 export interface SpectrumEventSummary {
   id: string;
   platform: string;
@@ -36,7 +36,8 @@ export interface SpectrumEventSummary {
   sender: string | undefined;
   contentType: string;
   text: string | undefined;
-  timestamp: string;
+  /** ISO time of the message; undefined only when spectrum-ts holds no valid date for it. */
+  timestamp: string | undefined;
 }
 
 /** What the gateway's spectrum-ts app has seen. */

@@ -8,7 +8,7 @@ import type { CloudConfig, SelfHostConfig } from "../adapter/config.ts";
 import { SHARED_PHONE } from "../adapter/config.ts";
 import { ValidationError } from "../adapter/errors.ts";
 import { httpOrigin } from "./address.ts";
-import { createCloudTokenSource } from "./cloud-token.ts";
+import { createCloudTokenSource, TOKEN_TIMEOUT_MS } from "./cloud-token.ts";
 import { withTokenRenewal } from "./reauth.ts";
 
 /** Retries of calls the server marks retryable (429, 5xx), with backoff between attempts. */
@@ -65,6 +65,8 @@ export function createTransport(config: CloudConfig | SelfHostConfig, state: () 
     projectId: config.projectId,
     projectSecret: config.projectSecret,
     state,
+    // A token request waits no longer than any other outbound call (`timeoutMs`), at most 10 s.
+    timeoutMs: Math.min(config.timeoutMs, TOKEN_TIMEOUT_MS),
   });
   const shared = withTokenRenewal(
     httpClient(

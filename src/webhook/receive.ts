@@ -5,6 +5,7 @@
  */
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import { parseDelivery } from "./envelope.ts";
+import { runWebhookVerifier, type iMessageWebhookVerifier } from "./forwarder.ts";
 import { verifyDelivery, type SignatureScheme } from "./verify.ts";
 
 /** Largest delivery body accepted. */
@@ -16,7 +17,8 @@ export interface VerifiedDelivery {
   messageId: string;
   /** The sender's delivery id (`X-Spectrum-Webhook-Id`, `webhook-id` or the payload's eventId). */
   webhookId: string | undefined;
-  scheme: SignatureScheme;
+  /** The signature scheme that verified it, or `verifier` (a trusted forwarder's `webhookVerifier`). */
+  scheme: SignatureScheme | "verifier";
   /** How the delivery reached us (default `webhook`); see `DeliveryLedgerClient.handledBy`. */
   channel?: DeliveryChannel;
 }
@@ -27,7 +29,20 @@ export type DeliveryChannel = "webhook" | "relay" | "catch-up";
 /** Outcome of {@link receiveDelivery}: a delivery to process, or the response to send right away. */
 export type ReceiveOutcome =
   | { ok: true; delivery: VerifiedDelivery }
-  | { ok: false; response: Response; /** Why an authentic delivery was acknowledged without a message (200 ignored). */ ignored?: string };
+  | {
+      ok: false;
+      response: Response;
+      /** Why an authentic delivery was acknowledged without a message (200 ignored). */
+      ignored?: string;
+      /** What a `webhookVerifier` threw (for the log; the sender is not told). */
+      cause?: unknown;
+    };
+
+/** How deliveries are authenticated: the signing secret(s), or a trusted forwarder's verifier (which then decides alone). */
+export interface DeliveryAuth {
+  secret?: string | readonly string[];
+  verifier?: iMessageWebhookVerifier;
+}
 
 /**
  * A JSON error body: `{ "error": "<what is wrong and what to do>" }`.
@@ -88,7 +103,9 @@ const tooLarge = () =>
 /**
  * Receives one delivery: 405 wrong method, 415 non-JSON, 413 over 1 MiB, 500 no secret configured,
  * 400 missing headers / non-numeric timestamp / malformed JSON or envelope, 401 bad signature or stale,
- * 200 (acknowledged, skipped) for events and platforms this adapter does not serve.
+ * 200 (acknowledged, skipped) for events and platforms this adapter does not serve. With `{ verifier }` the
+ * verifier replaces the signature check: it throwing or returning falsy is 401; a string it returns is parsed
+ * instead of the body.
  *
  * @example
  * ```ts
@@ -98,9 +115,10 @@ const tooLarge = () =>
  */
 export async function receiveDelivery(
   request: Request,
-  secret: string | readonly string[] | undefined,
+  auth: string | readonly string[] | undefined | DeliveryAuth,
   now?: number,
 ): Promise<ReceiveOutcome> {
+  const { secret, verifier } = typeof auth === "object" && !isSecretList(auth) ? auth : { secret: auth, verifier: undefined };
   if (request.method !== "POST") {
     return {
       ok: false,
@@ -120,12 +138,24 @@ export async function receiveDelivery(
   const rawBody = await readLimited(request, MAX_DELIVERY_BYTES);
   if (!rawBody) return { ok: false, response: tooLarge() };
 
-  const verified = await verifyDelivery(request.headers, rawBody, secret, now);
-  if (!verified.ok) return { ok: false, response: jsonResponse(verified.status, { error: verified.error }) };
+  let body = rawBody;
+  let scheme: VerifiedDelivery["scheme"] = "verifier";
+  let webhookId: string | undefined;
+  if (verifier) {
+    const forwarded = await runWebhookVerifier(verifier, request, rawBody);
+    if (!forwarded.ok) return { ok: false, response: jsonResponse(forwarded.status, { error: forwarded.error }), cause: forwarded.cause };
+    body = forwarded.body;
+    webhookId = request.headers.get("x-spectrum-webhook-id") ?? request.headers.get("webhook-id") ?? undefined;
+  } else {
+    const verified = await verifyDelivery(request.headers, rawBody, secret, now);
+    if (!verified.ok) return { ok: false, response: jsonResponse(verified.status, { error: verified.error }) };
+    scheme = verified.scheme;
+    webhookId = verified.webhookId;
+  }
 
   const eventHeader = request.headers.get("x-spectrum-event");
   if (eventHeader && eventHeader !== "messages") return ignoredOutcome(`event "${eventHeader.slice(0, 60)}" is not handled`);
-  const parsed = parseDelivery(rawBody);
+  const parsed = parseDelivery(body);
   if (parsed.kind === "invalid") return { ok: false, response: jsonResponse(400, { error: parsed.error }) };
   if (parsed.kind === "ignored") return ignoredOutcome(parsed.reason);
   return {
@@ -133,8 +163,12 @@ export async function receiveDelivery(
     delivery: {
       envelope: parsed.envelope,
       messageId: parsed.messageId,
-      webhookId: parsed.eventId ?? verified.webhookId,
-      scheme: verified.scheme,
+      webhookId: parsed.eventId ?? webhookId,
+      scheme,
     },
   };
+}
+
+function isSecretList(auth: readonly string[] | DeliveryAuth): auth is readonly string[] {
+  return Array.isArray(auth);
 }

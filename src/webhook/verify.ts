@@ -198,7 +198,7 @@ export async function verifyDelivery(
     return {
       ok: false,
       status: 500,
-      error: "IMESSAGE_WEBHOOK_SECRET is not configured: set it (wrangler secret put IMESSAGE_WEBHOOK_SECRET) to the signing secret from the Spectrum dashboard",
+      error: "IMESSAGE_WEBHOOK_SECRET is not configured: set it (wrangler secret put IMESSAGE_WEBHOOK_SECRET) to the signing secret from the Spectrum dashboard (or, behind a trusted forwarder, give the adapter a webhookVerifier)",
     };
   }
   const lower = lowercaseHeaders(headers);

@@ -2,8 +2,10 @@
  * @module e2e/chat-page
  * The product as `npm start` runs it — wrangler dev of the real Worker, the simulator, the chat page —
  * driven in headless Chromium: a DM with echo and typing, a ❤️ tapback, a poll vote, dedupe of a
- * resent delivery, a reload, the layout at 700 and 1280 px; and the command-line tools a user runs
- * against it (`test/fixtures/sign.mjs`, `npm run smoke`). Screenshots: `test-results/chat-page/`.
+ * resent delivery, a reload, the layout at 700 and 1280 px, a photo with a caption, a tapback on the
+ * bot's reply; the simulated phone's echoes and read receipts (on, as in `npm start`); and the
+ * command-line tools a user runs against it (`test/fixtures/sign.mjs`, `npm run smoke`).
+ * Screenshots: `test-results/chat-page/`.
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -13,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { assertPortFree, DEMO_SECRETS, freePort, PortInUseError, startStack, type Stack } from "../../scripts/stack.ts";
-import { badge, contrastRatio, deliveryLabels, layoutProblems, screenshot, typingWhenReplyShows } from "./page-checks.ts";
+import { badge, contrastRatio, deliveryLabels, layoutProblems, screenshot, solidPng, typingWhenReplyShows } from "./page-checks.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -34,7 +36,7 @@ let persistTo: string;
 
 beforeAll(async () => {
   persistTo = mkdtempSync(join(tmpdir(), "imessage-e2e-"));
-  stack = await startStack({ workerPort: await freePort(), simulatorPort: await freePort(), persistTo });
+  stack = await startStack({ workerPort: await freePort(), simulatorPort: await freePort(), persistTo, echoes: true });
 });
 
 afterAll(async () => {
@@ -98,6 +100,43 @@ describe("the stack npm start runs", () => {
       .toContain("You said: ping over http");
   });
 
+  test("a bot reply comes back as an echo (200 ignored) and a read receipt (200 accepted); the bot answers neither", async () => {
+    const address = "+15550008888";
+    const chatGuid = `any;-;${address}`;
+    await fetch(`${stack.simulatorUrl}/__sim/deliver`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        url: `${stack.workerUrl}/api/imessage/webhook`,
+        secret: DEMO_SECRETS.IMESSAGE_WEBHOOK_SECRET,
+        envelope: { event: "messages", message: { id: `e2e-${crypto.randomUUID()}`, sender: { id: address }, space: { id: chatGuid }, content: { type: "text", text: "read me" } } },
+      }),
+    });
+    type Follow = { status: number; answer?: string; direction?: string; type?: string; id?: string; target?: string };
+    const follows = async (): Promise<Follow[]> => {
+      const { deliveries } = (await (await fetch(`${stack.simulatorUrl}/__sim/deliveries`)).json()) as { deliveries: { chatGuid?: string; status: number; body: string; envelope: string }[] };
+      return deliveries
+        .filter((d) => d.chatGuid === chatGuid)
+        .map((d) => {
+          const { message } = JSON.parse(d.envelope) as { message: { id: string; direction?: string; content: { type: string; target?: { id: string } } } };
+          const answer = (JSON.parse(d.body || "{}") as { status?: string }).status;
+          return { status: d.status, answer, direction: message.direction, type: message.content.type, id: message.id, target: message.content.target?.id };
+        });
+    };
+    await expect.poll(async () => (await follows()).length, { timeout: 15_000 }).toBe(3);
+    const [typed, echo, read] = await follows();
+    expect(typed).toMatchObject({ status: 200, answer: "accepted" });
+    expect(echo).toMatchObject({ status: 200, answer: "ignored", direction: "outbound", type: "text" });
+    expect(read).toMatchObject({ status: 200, answer: "accepted", type: "read", target: echo?.id });
+    // Give a wrongly routed receipt time to be answered: still one reply, the echo of "read me".
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const sends = (await (await fetch(`${stack.simulatorUrl}/__sim/sends?only=delivered&chatPrefix=${encodeURIComponent(chatGuid)}`)).json()) as {
+      delivered: { guid: string; text?: string }[];
+    };
+    expect(sends.delivered.map((d) => [d.guid, d.text])).toEqual([[echo?.id, "You said: read me"]]);
+    expect(await follows()).toHaveLength(3);
+  });
+
   test("a port in use fails with a message naming the variable to change", async () => {
     const taken = new URL(stack.workerUrl).port;
     await expect(assertPortFree(Number(taken), "the Worker (wrangler dev)", "WORKER_PORT")).rejects.toThrow(PortInUseError);
@@ -147,8 +186,9 @@ describe.skipIf(SKIP_BROWSER)("the chat page in headless Chromium", () => {
     await page.locator("#send").click();
   }
 
+  /** Verdicts of the deliveries of messages typed on the page (not the phone's echoes and read receipts). */
   async function verdicts(): Promise<string[]> {
-    return await page.locator("#deliveries .verdict").allTextContents();
+    return await page.locator('#deliveries li[data-kind="message"] .verdict').allTextContents();
   }
 
   test("a DM: echo without lingering typing dots, a readable tapback, a vote answered by name, a resend seen as duplicate", async () => {
@@ -187,20 +227,22 @@ describe.skipIf(SKIP_BROWSER)("the chat page in headless Chromium", () => {
     // The vote's claim completes just after the reply is sent: until then a resend is "in-flight" (409).
     let verdict: string | undefined;
     for (let attempt = 0; attempt < 20 && verdict !== "duplicate"; attempt++) {
-      const before = await page.locator("#deliveries li").count();
+      const before = await page.locator('#deliveries li[data-kind="message"]').count();
       await page.locator("#resend").click();
-      await expect.poll(() => page.locator("#deliveries li").count()).toBe(before + 1);
+      await expect.poll(() => page.locator('#deliveries li[data-kind="message"]').count(), { timeout: 10_000 }).toBe(before + 1);
       verdict = (await verdicts()).at(-1);
       if (verdict !== "duplicate") await page.waitForTimeout(500);
     }
     expect(verdict).toBe("duplicate");
-    const newest = page.locator("#deliveries li").last();
+    const newest = page.locator('#deliveries li[data-kind="message"]').last();
     expect(await newest.locator(".code").textContent()).toBe("200");
     expect(await newest.textContent()).toContain("(resent) Bob: vote “Blue”");
     expect(await page.locator(".bubble.bot", { hasText: "Got your vote" }).count()).toBe(1);
   });
 
   test("after a reload: the same transcript, deliveries with their text, and Resend enabled", async () => {
+    // The phone reads the last reply a moment after it arrives: wait for that receipt, then compare.
+    await page.locator('#deliveries li[data-kind="read"]', { hasText: "Bob read “Got your vote: Blue”" }).waitFor();
     const before = await deliveryLabels(page);
     await page.reload();
     await page.locator("#connection", { hasText: "live" }).waitFor();
@@ -272,5 +314,54 @@ describe.skipIf(SKIP_BROWSER)("the chat page in headless Chromium", () => {
     await say("@bot hi everyone");
     await page.locator(".bubble.bot", { hasText: "You said: @bot hi everyone" }).waitFor();
     await screenshot(page, "group");
+  });
+
+  test("a photo with a caption: one group delivery, the photo in the transcript, one answer; then a tapback on it", async () => {
+    const carol = "any;-;carol@example.com";
+    await page.locator(`#conversation-list li[data-guid="${carol}"]`).click();
+    await page.locator("#attach-input").setInputFiles({ name: "sunset.png", mimeType: "image/png", buffer: solidPng(48, 32, [240, 120, 40]) });
+    await page.locator("#attachment-preview").waitFor();
+    await say("dusk");
+    const reply = page.locator(".bubble.bot", { hasText: 'Got your file: sunset.png — "dusk"' });
+    await reply.waitFor();
+    const mine = page.locator(".bubble.me", { hasText: "dusk" });
+    expect(await mine.locator("img.photo").evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(48);
+    expect(await page.locator("#attachment-preview").isHidden()).toBe(true);
+    // The typed message, then the phone's echo and read receipt of the reply (listed, not in the transcript).
+    await page.locator('#deliveries li[data-kind="read"]', { hasText: "Carol read “Got your file" }).waitFor();
+    const labels = (await deliveryLabels(page)).filter((label) => label.includes("Carol") || label.includes("Got your file"));
+    expect(labels).toEqual([
+      "accepted Carol: “dusk” + 📎 sunset.png",
+      'ignored echo of the bot\'s “Got your file: sunset.png — "dusk"”',
+      'accepted Carol read “Got your file: sunset.png — "dusk"”',
+    ]);
+    const { deliveries } = (await (await fetch(`${stack.simulatorUrl}/__sim/deliveries`)).json()) as { deliveries: { chatGuid?: string; envelope: string }[] };
+    const sent = JSON.parse(deliveries.find((d) => d.chatGuid === carol)?.envelope ?? "{}") as { message: { id: string; content: unknown } };
+    expect(sent.message.content).toMatchObject({
+      type: "group",
+      items: [
+        { id: `p:0/${sent.message.id}`, content: { type: "text", text: "dusk" } },
+        { id: `p:1/${sent.message.id}`, content: { type: "attachment", name: "sunset.png", mimeType: "image/png" } },
+      ],
+    });
+    expect(await page.locator(".bubble.bot").allTextContents()).toEqual(['Got your file: sunset.png — "dusk"']);
+    await screenshot(page, "photo-caption");
+
+    await reply.click();
+    await page.locator('.tapback-menu button[data-emoji="👍"]').click();
+    await page.locator(".bubble.bot", { hasText: "Thanks for the 👍" }).waitFor();
+    const colourEmoji = (await page.evaluate(() => document.documentElement.dataset.emoji)) === "colour";
+    expect(await reply.locator(".tapback").textContent()).toBe(colourEmoji ? "👍" : "Like");
+    expect(await page.locator(".tapback-menu").count()).toBe(0);
+    expect(await page.locator(".bubble.me").count()).toBe(1);
+    await screenshot(page, "photo-tapback");
+
+    // A photo alone is a plain attachment content.
+    await page.locator("#attach-input").setInputFiles({ name: "plain.png", mimeType: "image/png", buffer: solidPng(8, 8, [20, 90, 200]) });
+    await page.locator("#send").click();
+    await page.locator(".bubble.bot", { hasText: /^Got your file: plain\.png$/ }).waitFor();
+    const all = (await (await fetch(`${stack.simulatorUrl}/__sim/deliveries`)).json()) as { deliveries: { chatGuid?: string; envelope: string }[] };
+    const contents = all.deliveries.filter((d) => d.chatGuid === carol).map((d) => JSON.parse(d.envelope).message.content);
+    expect(contents.find((c) => c.name === "plain.png")).toMatchObject({ type: "attachment", mimeType: "image/png", size: expect.any(Number) });
   });
 });

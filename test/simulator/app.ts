@@ -13,6 +13,8 @@ import { SimulatorEvents } from "./events.ts";
 import { Faults } from "./faults.ts";
 import { IdempotencyStore, type StoredAnswer } from "./idempotency.ts";
 import { imessageRoutes } from "./imessage.ts";
+import { OptInGate } from "./opt-in.ts";
+import { PhoneWebhooks } from "./phone-webhook.ts";
 import { Recorder } from "./recorder.ts";
 import { SendLog } from "./sends.ts";
 import type { ArmedFault, AttemptOutcome, DeliveryRecord, RecordedRequest, SimProject } from "./types.ts";
@@ -44,6 +46,10 @@ export interface Simulator {
   /** Every attempt on the iMessage routes and every message they put into a chat. */
   readonly sends: SendLog;
   readonly tokens: TokenRegistry;
+  /** Recipients who have not texted the shared line yet: writes to them answer 403 `permission_denied`. */
+  readonly optIn: OptInGate;
+  /** Registered webhooks that get outbound echoes and read receipts of the bot's delivered messages (kept by reset). */
+  readonly webhooks: PhoneWebhooks;
   readonly deliveries: DeliveryRecord[];
   world(): World;
   /** Clears recorder, send log, world, faults, deliveries, events, idempotency cache and token counters. */
@@ -146,6 +152,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const deliveries: DeliveryRecord[] = [];
   const idempotent = new IdempotencyStore();
   const sends = new SendLog(events);
+  const optIn = new OptInGate();
+  const fetcher: typeof fetch = options.fetch ?? ((input, init) => fetch(input, init));
   let world = new World(options.world);
 
   const simulator: Simulator = {
@@ -155,10 +163,13 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     faults,
     sends,
     tokens,
+    optIn,
+    webhooks: new PhoneWebhooks({ events, deliveries, world: () => world, fetcher }),
     deliveries,
     world: () => world,
     reset() {
       recorder.clear();
+      optIn.clear();
       sends.clear();
       faults.clear();
       tokens.reset();
@@ -171,7 +182,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
 
   const cloud = cloudRoutes(tokens);
   const imessage = imessageRoutes({ world: () => world, events });
-  const control = controlRoutes(simulator, options.fetch ?? ((input, init) => fetch(input, init)));
+  const control = controlRoutes(simulator, fetcher);
   for (const app of [cloud, imessage, control] as Hono[]) {
     app.onError((error) => {
       if (error instanceof SimError) return errorResponse(error);
@@ -215,6 +226,14 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     return undefined;
   }
 
+  /** A shared-line write to a recipient who has not opted in (dedicated tokens and the API key pass). */
+  function notOptedIn(request: Request, path: string, fingerprint: string): SimError | undefined {
+    const grant = tokens.grant((request.headers.get("authorization") ?? "").replace(/^Bearer /, ""));
+    if (!grant || grant.instanceId !== undefined) return undefined;
+    const body = parsedBody(new TextEncoder().encode(fingerprint), request.headers.get("content-type"));
+    return optIn.check({ method: request.method, path, chatGuid: chatGuidOf(body), body });
+  }
+
   async function answerOf(response: Response): Promise<StoredAnswer> {
     return {
       status: response.status,
@@ -246,7 +265,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   /** Serves a request; `slowMs` makes the server take that long while it acts (inside the key's window). */
   async function serve(request: Request, path: string, fingerprint: string, slowMs = 0): Promise<Served> {
     if (!path.startsWith("/v1/")) return { response: await cloud.fetch(request), outcome: "handled" };
-    const denied = authorize(request);
+    const denied = authorize(request) ?? notOptedIn(request, path, fingerprint);
     if (denied) return { response: errorResponse(denied), outcome: "refused" };
     const key = request.method === "POST" ? request.headers.get("x-idempotency-key") : null;
     if (!key) {

@@ -39,6 +39,11 @@ export interface SimulatorClient {
   sends(filter?: { since?: number; chatPrefix?: string; path?: string }): Promise<{ attempts: SendAttempt[]; delivered: DeliveredMessage[]; mark: number }>;
   /** Puts an inbound message into the server's history without delivering a webhook (what catch-up can find). */
   inbound(envelope: SpectrumEnvelope): Promise<{ stored: boolean; guid?: string }>;
+  /**
+   * Marks addresses as not opted in to the shared line: writes to them on a shared token answer 403
+   * `permission_denied` until an inbound message from them arrives (`/__sim/deliver`, `/__sim/inbound`).
+   */
+  requireOptIn(addresses: string[]): Promise<string[]>;
   tokenIssuances(): Promise<TokenIssuances>;
   /** Expires issued tokens (only `projectId`'s when given; all tokens otherwise). */
   expireTokens(projectId?: string): Promise<number>;
@@ -96,6 +101,9 @@ export function simulatorClient(baseUrl: string, fetcher: typeof fetch = (input,
       return await call<{ attempts: SendAttempt[]; delivered: DeliveredMessage[]; mark: number }>("GET", `/sends?${query}`);
     },
     inbound: (envelope) => call<{ stored: boolean; guid?: string }>("POST", "/inbound", { envelope }),
+    async requireOptIn(addresses) {
+      return (await call<{ pending: string[] }>("POST", "/opt-in", { pending: addresses })).pending;
+    },
     tokenIssuances: () => call<TokenIssuances>("GET", "/tokens"),
     async expireTokens(projectId) {
       return (await call<{ expired: number }>("POST", "/tokens:expire", projectId ? { projectId } : {})).expired;

@@ -1,9 +1,10 @@
 /**
- * @module Control API of the simulator (`/__sim/...`): recorder, reset, faults, tokens, state, webhook delivery, events.
+ * @module Control API of the simulator (`/__sim/...`): recorder, reset, faults, opt-in, tokens, state, webhook delivery, events.
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { Simulator } from "./app.ts";
+import { phoneRoutes } from "./control-phone.ts";
 import { ingestEnvelope } from "./inbound.ts";
 import type { DeliveryRecord, FaultSpec, RequestFilter, SimProjectUpdate } from "./types.ts";
 import { deliverWebhook } from "./webhook.ts";
@@ -82,8 +83,24 @@ export function controlRoutes(sim: Simulator, fetcher: typeof fetch): Hono {
     const body = await jsonBody<{ envelope?: SpectrumEnvelope }>(c);
     if (!body?.envelope || typeof body.envelope !== "object") return badRequest(c, "send { envelope }: a slim Spectrum envelope");
     const stored = ingestEnvelope(sim.world(), body.envelope);
+    sim.optIn.optIn(body.envelope.message?.sender?.id);
     if (stored) sim.events.emit({ type: "inbound.message", chatGuid: stored.chatGuid, message: sim.world().messageJson(stored) });
     return c.json({ stored: stored !== undefined, ...(stored ? { guid: stored.guid } : {}) });
+  });
+
+  app.get("/opt-in", (c) => c.json({ pending: sim.optIn.list() }));
+  app.post("/opt-in", async (c) => {
+    const body = await jsonBody<{ pending?: unknown }>(c);
+    const pending = body?.pending;
+    if (!Array.isArray(pending) || pending.some((a) => typeof a !== "string" || a.trim() === "")) {
+      return badRequest(c, 'send { pending: ["+15551234567", …] }: addresses that have not texted the shared line yet');
+    }
+    sim.optIn.require(pending as string[]);
+    return c.json({ pending: sim.optIn.list() });
+  });
+  app.delete("/opt-in", (c) => {
+    sim.optIn.clear();
+    return c.json({ ok: true });
   });
 
   app.get("/tokens", (c) => c.json(sim.tokens.counts()));
@@ -130,6 +147,7 @@ export function controlRoutes(sim: Simulator, fetcher: typeof fetch): Hono {
     }
     const envelope = parseEnvelope(body.envelope);
     const stored = envelope ? ingestEnvelope(sim.world(), envelope) : undefined;
+    sim.optIn.optIn(envelope?.message?.sender?.id);
     if (stored) sim.events.emit({ type: "inbound.message", chatGuid: stored.chatGuid, message: sim.world().messageJson(stored) });
     const result = await deliverWebhook(body, fetcher);
     const delivery: DeliveryRecord = {
@@ -150,6 +168,7 @@ export function controlRoutes(sim: Simulator, fetcher: typeof fetch): Hono {
   });
 
   app.get("/deliveries", (c) => c.json({ deliveries: sim.deliveries }));
+  phoneRoutes(app, sim);
 
   app.get("/events", (c) => sim.events.sse(Number(c.req.query("since") ?? 0), c.req.raw.signal));
   app.get("/events/log", (c) => c.json({ events: sim.events.since(Number(c.req.query("since") ?? 0)) }));

@@ -70,6 +70,20 @@ function fieldsFor(world: World, content: Record<string, unknown>): Partial<SimM
       }
       return { attachmentGuids: [guid], isAudioMessage: content.type === "voice" };
     }
+    case "group": {
+      // Items are message records `{id, content}` (a text with a photo, an album); bare contents are read too.
+      const items = Array.isArray(content.items) ? content.items : [];
+      const texts: string[] = [];
+      const attachmentGuids: string[] = [];
+      for (const item of items) {
+        const part = record(record(item)?.content) ?? record(item);
+        if (!part || part.type === "group") continue;
+        const fields = fieldsFor(world, part);
+        if (fields?.text) texts.push(fields.text);
+        attachmentGuids.push(...(fields?.attachmentGuids ?? []));
+      }
+      return { ...(texts.length ? { text: texts.join("\n") } : {}), attachmentGuids, partCount: Math.max(1, items.length) };
+    }
     default:
       return undefined;
   }

@@ -2,52 +2,17 @@
 // what the bot does from the simulator's event stream (GET /__sim/events). No build step.
 // Everything shown comes from that stream (replayed from the start on load), so a reload shows the
 // same page: transcript, deliveries with their text, and "Resend last delivery".
-
-/** Tapback kinds on the wire → emoji, and the words shown where no colour-emoji font exists. */
-const TAPBACKS = {
-  MESSAGE_REACTION_KIND_LOVE: ["❤️", "Love"],
-  MESSAGE_REACTION_KIND_LIKE: ["👍", "Like"],
-  MESSAGE_REACTION_KIND_DISLIKE: ["👎", "Dislike"],
-  MESSAGE_REACTION_KIND_LAUGH: ["😂", "Ha ha"],
-  MESSAGE_REACTION_KIND_EMPHASIZE: ["‼️", "!!"],
-  MESSAGE_REACTION_KIND_QUESTION: ["❓", "?"],
-};
-const EMOJI_WORDS = Object.fromEntries(Object.values(TAPBACKS));
+import { contentSummary, deliver as post, deliveryKind, envelope, photoContent, photoPicker, tapbackMenu, uploadPhoto } from "./compose.js";
+import { colourEmoji, emoji, TAPBACKS } from "./emoji.js";
 
 const $ = (id) => document.getElementById(id);
 const config = await (await fetch("/chat/config.json")).json();
 
-/**
- * True when this browser draws emoji in colour. Without a colour-emoji font (a bare Linux, CI)
- * emoji render as empty boxes or nothing, so the page shows words instead. `?emoji=text` forces words.
- */
-function drawsColourEmoji() {
-  if (new URLSearchParams(location.search).get("emoji") === "text") return false;
-  const canvas = document.createElement("canvas");
-  canvas.width = canvas.height = 32;
-  const context = canvas.getContext("2d", { willReadFrequently: true });
-  if (!context) return true;
-  context.font = `24px ${getComputedStyle(document.documentElement).getPropertyValue("--emoji")}, sans-serif`;
-  context.textBaseline = "top";
-  context.fillText("👍", 0, 0);
-  const pixels = context.getImageData(0, 0, 32, 32).data;
-  for (let i = 0; i < pixels.length; i += 4) {
-    const [r, g, b, a] = [pixels[i], pixels[i + 1], pixels[i + 2], pixels[i + 3]];
-    if (a > 0 && Math.max(r, g, b) - Math.min(r, g, b) > 40) return true;
-  }
-  return false;
-}
-const colourEmoji = drawsColourEmoji();
-document.documentElement.dataset.emoji = colourEmoji ? "colour" : "text";
-
-/** An emoji as this browser can show it: itself, or its word. */
-function emoji(symbol) {
-  return colourEmoji ? symbol : (EMOJI_WORDS[symbol] ?? symbol);
-}
-
 /** chat GUID → { guid, title, subtitle, items: [], byGuid: Map, typing, unread } */
 const chats = new Map();
 let active;
+/** The bot message whose tapback picker is open. */
+let menuFor;
 let lastSeq = 0;
 /** The newest delivery in the panel (whoever sent it), for "Resend last delivery". */
 let lastDelivery;
@@ -120,10 +85,35 @@ function renderItem(item) {
   const node = el("li", `bubble ${item.side}${item.unsent ? " unsent" : ""}${item.tapbacks.size ? " has-tapback" : ""}`);
   node.dataset.guid = item.guid;
   if (item.side === "me" && active.startsWith("any;+;")) node.append(el("span", "sender", contactName(item.sender)));
+  for (const file of item.unsent ? [] : item.attachments) node.append(attachmentNode(file));
   node.append(document.createTextNode(item.unsent ? "message unsent" : item.text));
   if (item.edited) node.append(el("span", "edited", "Edited"));
   if (item.tapbacks.size) node.append(el("span", "tapback", [...item.tapbacks].map(emoji).join(" ")));
+  if (item.side === "bot" && !item.unsent) {
+    node.title = "Click to send a tapback";
+    node.addEventListener("click", () => {
+      menuFor = menuFor === item.guid ? undefined : item.guid;
+      renderChat();
+    });
+  }
   return node;
+}
+
+/** A photo as a thumbnail served by the simulator; any other file by its name. */
+function attachmentNode(file) {
+  if (!file.mimeType?.startsWith("image/")) return el("span", "file", `📎 ${file.fileName}`);
+  const image = el("img", "photo");
+  image.src = `/__sim/attachments/${encodeURIComponent(file.guid)}`;
+  image.alt = image.title = file.fileName;
+  return image;
+}
+
+/** Delivers a tapback from the conversation's contact on a bot message. */
+function react(target, symbol) {
+  menuFor = undefined;
+  renderChat();
+  const content = { type: "reaction", emoji: symbol, target: { id: target.guid, contentPreview: target.text } };
+  return deliver(JSON.stringify(envelope(active, senderFor(active), content, `page-${crypto.randomUUID()}`)));
 }
 
 function renderChat() {
@@ -133,9 +123,13 @@ function renderChat() {
   $("send-as-label").hidden = !isGroup;
   $("chat-hint").textContent = isGroup
     ? `Say "@${config.botName} hi" to start: the bot subscribes to the group and then answers every message.`
-    : `Try "hello", "thanks" (a ${emoji("❤️")} tapback) or "poll" (a native poll; click an option to vote).`;
+    : `Try "hello", "thanks" (a ${emoji("❤️")} tapback) or "poll" (a native poll; click an option to vote). "+" adds a photo; click a bot message to tap back.`;
   const transcript = $("transcript");
-  const nodes = current.items.map(renderItem);
+  const nodes = current.items.flatMap((item) => {
+    const node = renderItem(item);
+    if (item.guid !== menuFor || item.side !== "bot") return [node];
+    return [node, tapbackMenu(emoji, (symbol) => react(item, symbol).catch((error) => addItem(active, { kind: "system", text: `not sent: ${error.message}` })))];
+  });
   if (current.typing) {
     const typing = el("li", "typing-indicator");
     typing.append(el("span", "", "•"), el("span", "", "•"), el("span", "", "•"));
@@ -170,7 +164,8 @@ function addItem(guid, item) {
 }
 
 function message(side, wire) {
-  return { kind: "message", guid: wire.guid, side, text: wire.content?.text ?? "", sender: wire.sender?.address, tapbacks: new Set() };
+  const attachments = wire.content?.attachments ?? [];
+  return { kind: "message", guid: wire.guid, side, text: wire.content?.text ?? "", attachments, sender: wire.sender?.address, tapbacks: new Set() };
 }
 
 /** Adds a row at the end of a panel list (oldest first, like the transcript) and keeps the newest in view. */
@@ -204,9 +199,13 @@ const voteLine = (sender, title) => `${contactName(sender)} voted ${title}`;
 function deliveryLabel(message) {
   if (!message) return "";
   const content = message.content ?? {};
+  const kind = deliveryKind(message);
+  const target = `“${clip(String(content.target?.contentPreview ?? content.target?.id ?? ""))}”`;
+  if (kind === "echo") return `echo of the bot's ${contentSummary(content, clip)}`;
+  if (kind === "read") return `${contactName(message.sender?.id ?? "someone")} read ${target}`;
   const what =
-    content.type === "text"
-      ? `“${clip(String(content.text ?? ""))}”`
+    content.type === "text" || content.type === "attachment" || content.type === "group"
+      ? contentSummary(content, clip)
       : content.type === "poll_option"
         ? `vote “${content.option?.title ?? "?"}”`
         : content.type === "reaction"
@@ -228,10 +227,11 @@ function logDelivery(delivery) {
   seenWebhookIds.add(delivery.webhookId);
   const item = el("li", "delivery");
   item.dataset.webhookId = delivery.webhookId;
+  const message = envelopeMessage(delivery.envelope);
+  item.dataset.kind = deliveryKind(message);
   const ok = delivery.status >= 200 && delivery.status < 300;
   item.append(el("span", `code ${ok ? "ok" : "bad"}`, String(delivery.status || "no answer")));
   const summary = el("span");
-  const message = envelopeMessage(delivery.envelope);
   summary.append(el("span", `verdict ${verdict}`, verdict), document.createTextNode(` ${resent ? "(resent) " : ""}${deliveryLabel(message)}`));
   item.append(summary, el("span", "detail", `${delivery.webhookId} · ${delivery.messageId ?? ""}`));
   appendRow($("deliveries"), item);
@@ -241,7 +241,8 @@ function logDelivery(delivery) {
     if (poll) poll.voted = message.content.option?.title;
     addItem(message.space.id, { kind: "system", guid: message.id, text: voteLine(message.sender?.id, message.content.option?.title) });
   }
-  if (delivery.envelope) {
+  // Echoes and read receipts come from the simulated phone, not from you: Resend keeps to your messages.
+  if (delivery.envelope && item.dataset.kind === "message") {
     lastDelivery = { body: delivery.envelope, webhookId: delivery.webhookId };
     $("resend").disabled = false;
   }
@@ -255,7 +256,12 @@ function stopTyping(current) {
 }
 
 const handlers = {
-  "inbound.message": (e) => addItem(e.chatGuid, message("me", e.message)),
+  "inbound.message": (e) => {
+    if (!e.message.reactionTargetGuid) return addItem(e.chatGuid, message("me", e.message));
+    const symbol = TAPBACKS[e.message.reaction?.kind]?.[0] ?? e.message.reaction?.emoji ?? "?";
+    chat(e.chatGuid).byGuid.get(e.message.reactionTargetGuid)?.tapbacks?.add(symbol);
+    changed(e.chatGuid);
+  },
   "message.sent": (e) => {
     const current = chat(e.chatGuid);
     stopTyping(current);
@@ -317,37 +323,21 @@ function connect() {
 
 // ── sending ──────────────────────────────────────────────────────────────────
 
-function envelope(guid, sender, content, messageId) {
-  const space = { id: guid, platform: "imessage", type: guid.startsWith("any;+;") ? "group" : "dm", phone: "shared" };
-  return {
-    event: "messages",
-    space,
-    message: {
-      id: messageId,
-      platform: "imessage",
-      direction: "inbound",
-      timestamp: new Date().toISOString(),
-      sender: { id: sender, platform: "imessage" },
-      space,
-      content,
-    },
-  };
-}
+const deliver = (body, webhookId) => post(config, body, webhookId);
+const photos = photoPicker({
+  button: $("attach"),
+  input: $("attach-input"),
+  preview: $("attachment-preview"),
+  name: $("attachment-name"),
+  thumbnail: $("attachment-thumbnail"),
+  remove: $("attachment-remove"),
+});
 
-async function deliver(body, webhookId) {
-  const response = await fetch("/__sim/deliver", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ url: config.webhookUrl, secret: config.webhookSecret, envelope: body, ...(webhookId ? { webhookId } : {}) }),
-  });
-  const result = await response.json();
-  if (!response.ok) throw new Error(result.error ?? `deliver failed (${response.status})`);
-  return result;
-}
-
-async function send(text) {
+/** One message: the text, or a photo (uploaded first) with the text as its caption. */
+async function send(text, photo) {
   const messageId = `page-${crypto.randomUUID()}`;
-  await deliver(JSON.stringify(envelope(active, senderFor(active), { type: "text", text }, messageId)));
+  const content = photo ? photoContent(messageId, text, await uploadPhoto(photo)) : { type: "text", text };
+  await deliver(JSON.stringify(envelope(active, senderFor(active), content, messageId)));
 }
 
 async function vote(poll, option) {
@@ -377,9 +367,10 @@ $("composer").addEventListener("submit", (event) => {
   event.preventDefault();
   const input = $("message-input");
   const text = input.value.trim();
-  if (!text) return;
+  const photo = photos.take();
+  if (!text && !photo) return;
   input.value = "";
-  send(text).catch((error) => addItem(active, { kind: "system", text: `not sent: ${error.message}` }));
+  send(text, photo).catch((error) => addItem(active, { kind: "system", text: `not sent: ${error.message}` }));
 });
 
 $("resend").addEventListener("click", () => {

@@ -40,6 +40,8 @@ export const DEMO_CONTACTS: DemoContact[] = [
 const FILES: Record<string, { file: string; type: string }> = {
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
   "/chat/chat.js": { file: "chat.js", type: "text/javascript; charset=utf-8" },
+  "/chat/compose.js": { file: "compose.js", type: "text/javascript; charset=utf-8" },
+  "/chat/emoji.js": { file: "emoji.js", type: "text/javascript; charset=utf-8" },
   "/chat/chat.css": { file: "chat.css", type: "text/css; charset=utf-8" },
   "/chat/favicon.svg": { file: "favicon.svg", type: "image/svg+xml" },
   // Browsers ask for it before reading the page's <link rel="icon">; Chromium renders SVG here too.
