@@ -7,6 +7,7 @@ import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import type { Content } from "spectrum-ts";
 import type { ProviderMessageRecord } from "spectrum-ts/authoring";
 import { spaceOf } from "../adapter/inbound.ts";
+import { groupParts, type GroupPart, type WireContent } from "../webhook/content.ts";
 import type { AttachmentBytes, IMessageSpaceRef } from "./spectrum-source.ts";
 
 /** A record for the spectrum app's message stream. */
@@ -77,7 +78,7 @@ function contentOf(raw: Raw, space: IMessageSpaceRef, bytes: AttachmentBytes, de
         target: targetRecord(raw.target, space),
       };
     case "group":
-      return { type: "group", items: (Array.isArray(raw.items) ? raw.items : []).map((item) => groupItem(item, space, bytes, depth + 1)) };
+      return { type: "group", items: groupParts(raw as WireContent).map((part) => groupItem(part, space, bytes, depth + 1)) };
     case "attachment":
       return attachmentContent(raw, space, bytes);
     default:
@@ -86,15 +87,14 @@ function contentOf(raw: Raw, space: IMessageSpaceRef, bytes: AttachmentBytes, de
 }
 
 /** Group items arrive either as records (`{id, content}`) or as bare contents (catch-up). */
-function groupItem(item: unknown, space: IMessageSpaceRef, bytes: AttachmentBytes, depth: number): InboundRecord {
-  const raw = isRaw(item) ? item : {};
-  const inner = isRaw(raw.content) ? raw.content : raw;
+/** One part of a group (records and bare contents are told apart by `groupParts`, the webhook's own reading). */
+function groupItem(part: GroupPart, space: IMessageSpaceRef, bytes: AttachmentBytes, depth: number): InboundRecord {
   return {
-    id: idOf(raw.id),
-    content: contentOf(inner, space, bytes, depth) as Content,
+    id: idOf(part.id),
+    content: contentOf(part.content, space, bytes, depth) as Content,
     space,
-    sender: senderOf(raw.sender),
-    timestamp: dateOf(raw.timestamp),
+    sender: senderOf(part.sender),
+    timestamp: dateOf(part.timestamp),
   };
 }
 
