@@ -18,6 +18,7 @@ import type {
   WebhookOptions,
 } from "chat";
 import type { SlimEnvelope, SlimMessage } from "@spectrum-ts/core/webhook";
+import { normalizeAddress } from "../../src/adapter/addresses.ts";
 import type { LocalConfig } from "../../src/adapter/config.ts";
 import { notImplemented, ValidationError } from "../../src/adapter/errors.ts";
 import { iMessageThreadMethods } from "../../src/adapter/thread-methods.ts";
@@ -229,7 +230,7 @@ export class LocalIMessageAdapter extends iMessageThreadMethods implements Adapt
    * new one (`any;-;<address>`) that the first post starts on a service the address supports.
    */
   async openDM(address: string): Promise<string> {
-    const { chatGuid } = this.sender.target(`any;-;${address.trim()}`);
+    const { chatGuid } = this.sender.target(`any;-;${normalizeAddress(address, this.config.defaultCountry)}`);
     return encodeThreadId({ chatGuid });
   }
 

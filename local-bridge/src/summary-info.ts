@@ -6,8 +6,12 @@
  * binary property list. `otr` is a dictionary keyed by the message's body-part indexes; `ec` maps the
  * index of each edited part to its edit history (`d` date, `t` typedstream text); `rp` lists the indexes
  * of parts that were unsent ("retracted parts"). A message whose every part is in `rp` was unsent.
+ * The property list is read by `@parseaple/bplist`.
  */
-import { type PlistValue, readBinaryPlist } from "./bplist.ts";
+import { parseBuffer } from "@parseaple/bplist";
+
+/** A value of a property list as the library returns it (dictionaries are plain objects). */
+type PlistValue = ReturnType<typeof parseBuffer>[number];
 
 /** Edits and unsends recorded for one message. */
 export interface SummaryInfo {
@@ -20,7 +24,17 @@ export interface SummaryInfo {
 }
 
 function isDictionary(value: PlistValue | undefined): value is { [key: string]: PlistValue } {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array) && !(value instanceof Date);
+  return typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/** The top object of a binary property list, or undefined when the bytes are not one or are damaged. */
+function readBinaryPlist(blob: Uint8Array | null | undefined): PlistValue | undefined {
+  if (!blob || blob.length === 0) return undefined;
+  try {
+    return parseBuffer(Buffer.isBuffer(blob) ? blob : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength))[0];
+  } catch {
+    return undefined;
+  }
 }
 
 function indexes(values: Iterable<unknown>): number[] {

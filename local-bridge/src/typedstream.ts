@@ -1,27 +1,25 @@
 /**
  * @module local-bridge/typedstream
- * Reads the text of an `attributedBody` blob: an NSAttributedString archived as an Apple typedstream.
- *
- * Layout (what Messages writes): a `04 0b "streamtyped"` header and system version `81 e8 03`, then the
- * NSAttributedString object whose first value is an NSString (or NSMutableString) object. That string's
- * contents follow the type tag `84 01 2b` (a new type string "+": bytes with a length) as a length —
- * one byte below 0x80, `81` + int16 LE or `82` + int32 LE — and UTF-8 bytes.
+ * Reads the text of an `attributedBody` blob: an NSAttributedString archived as an Apple typedstream
+ * (`04 0b "streamtyped"` header). Decoding is done by `@parseaple/typedstream`; this module only
+ * decides what counts as a typedstream and picks the text out of what the library returns.
  */
+import { NSString, TypedStreamReader, Unarchiver } from "@parseaple/typedstream";
 
-const SIGNATURE = "streamtyped";
-const NSSTRING = Buffer.from("NSString", "latin1");
-const STRING_CONTENTS_TAG = Buffer.from([0x84, 0x01, 0x2b]);
-const INT16_FOLLOWS = 0x81;
-const INT32_FOLLOWS = 0x82;
+/** Classes whose archived contents are the message text (an NSAttributedString's first value is one). */
+const STRING_CLASSES = new Set(["NSString", "NSMutableString"]);
 
-/** True when the blob starts with the typedstream header Messages writes. */
+function asBuffer(blob: Uint8Array): Buffer {
+  return Buffer.isBuffer(blob) ? blob : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+}
+
+/** True when the blob starts with a typedstream header the library accepts (`streamtyped`, little-endian). */
 export function isTypedStream(blob: Uint8Array): boolean {
-  return (
-    blob.length > 13 &&
-    blob[0] === 0x04 &&
-    blob[1] === SIGNATURE.length &&
-    Buffer.from(blob.buffer, blob.byteOffset + 2, SIGNATURE.length).toString("latin1") === SIGNATURE
-  );
+  try {
+    return new TypedStreamReader(asBuffer(blob)).byteOrder !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -35,23 +33,40 @@ export function isTypedStream(blob: Uint8Array): boolean {
  */
 export function decodeAttributedBody(blob: Uint8Array | null | undefined): string | undefined {
   if (!blob || !isTypedStream(blob)) return undefined;
-  const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
-  const classAt = bytes.indexOf(NSSTRING, 13);
-  if (classAt < 0) return undefined;
-  const tagAt = bytes.indexOf(STRING_CONTENTS_TAG, classAt + NSSTRING.length);
-  if (tagAt < 0) return undefined;
-  const length = readLength(bytes, tagAt + STRING_CONTENTS_TAG.length);
-  if (!length) return undefined;
-  const end = length.start + length.value;
-  if (end > bytes.length) return undefined;
-  return bytes.toString("utf8", length.start, end);
+  const bytes = asBuffer(blob);
+  try {
+    // `none`: attribute values holding nested archives are skipped; only the text is wanted.
+    const root: unknown = Unarchiver.open(bytes, Unarchiver.BinaryDecoding.none).decodeSingleRoot();
+    if (root instanceof NSString) return root.string;
+  } catch {
+    // The attribute runs could not be decoded (or the blob ends early): fall back to the string alone.
+  }
+  return firstString(bytes);
 }
 
-function readLength(bytes: Buffer, at: number): { value: number; start: number } | undefined {
-  const first = bytes[at];
-  if (first === undefined) return undefined;
-  if (first < 0x80) return { value: first, start: at + 1 };
-  if (first === INT16_FOLLOWS && at + 3 <= bytes.length) return { value: bytes.readUInt16LE(at + 1), start: at + 3 };
-  if (first === INT32_FOLLOWS && at + 5 <= bytes.length) return { value: bytes.readUInt32LE(at + 1), start: at + 5 };
+/**
+ * The contents of the first NSString / NSMutableString object in the stream, read with the library's
+ * event reader. This still yields the text when the attribute runs after it cannot be decoded (an
+ * unknown class version, an attribute the library does not model, a blob that stops after the string).
+ */
+function firstString(bytes: Buffer): string | undefined {
+  try {
+    const events = new TypedStreamReader(bytes)[Symbol.iterator]();
+    let inString = false;
+    for (let event = events.next(); !event.done; event = events.next()) {
+      const value = event.value;
+      if (typeof value === "object" && value !== null && "name" in value && typeof value.name === "string") {
+        inString ||= STRING_CLASSES.has(value.name);
+      } else if (inString && Buffer.isBuffer(value)) {
+        // The reader does not bounds-check byte strings: a truncated one only shows when the next
+        // read (the end-of-object marker after the synthetic end-of-values event) runs past the end.
+        events.next();
+        events.next();
+        return value.toString("utf8");
+      }
+    }
+  } catch {
+    // truncated or not an archive
+  }
   return undefined;
 }

@@ -58,7 +58,7 @@ describe("local adapter inbound", () => {
   it("hands DMs to chat.processMessage with the chat.guid thread id and waitUntil", async () => {
     const { messages, sample } = await localBot();
     const hello = messages.find((m) => m.message.id === sample.hello.guid);
-    expect(hello?.threadId).toBe(`imessage:iMessage;-;${ALICE}`);
+    expect(hello?.threadId).toBe(`imessage:any;-;${ALICE}`);
     expect(hello?.message.text).toBe("hey bot, what's up?");
     expect(hello?.message.author).toMatchObject({ userId: ALICE, isMe: false, isBot: false });
     expect(hello?.message.isMention).toBe(true);
@@ -68,7 +68,7 @@ describe("local adapter inbound", () => {
   it("routes group messages with the group thread id and detects @mentions", async () => {
     const { messages, sample } = await localBot();
     const group = messages.find((m) => m.message.id === sample.inGroup.guid);
-    expect(group?.threadId).toBe("imessage:iMessage;+;chat914325730198374");
+    expect(group?.threadId).toBe("imessage:any;+;chat914325730198374");
     expect(group?.message.author.userId).toBe(BOB);
     expect(group?.message.isMention).toBe(true);
   });
@@ -96,7 +96,7 @@ describe("local adapter inbound", () => {
       [sample.hello.guid, "heart", "❤️", false],
       [sample.inGroup.guid, "laugh", "😂", true],
     ]);
-    expect(reactions[0]?.threadId).toBe(`imessage:iMessage;-;${ALICE}`);
+    expect(reactions[0]?.threadId).toBe(`imessage:any;-;${ALICE}`);
     expect(reactions[0]?.user.userId).toBe(ALICE);
     expect(messages.map((m) => m.message.id)).not.toContain(sample.love.guid);
   });
@@ -131,7 +131,7 @@ describe("local adapter outbound", () => {
 
   it("starts a new DM with an address it never saw, but refuses to create a group", async () => {
     const { adapter, scripts } = await localBot();
-    await expect(adapter.openDM(ALICE)).resolves.toBe(`imessage:iMessage;-;${ALICE}`);
+    await expect(adapter.openDM(ALICE)).resolves.toBe(`imessage:any;-;${ALICE}`);
     const thread = await adapter.openDM("+15550000000");
     expect(thread).toBe("imessage:any;-;+15550000000");
     await adapter.postMessage(thread, "hi");

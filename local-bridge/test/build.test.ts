@@ -180,7 +180,7 @@ describe("dist/index.mjs in Node's own loader", () => {
     expect(out.local).toBe(true);
     expect(out.name).toBe("imessage");
     expect(out.threads.length).toBeGreaterThan(0);
-    expect(out.threads).toContain(`imessage:iMessage;-;${ALICE}`);
+    expect(out.threads).toContain(`imessage:any;-;${ALICE}`);
   });
 });
 

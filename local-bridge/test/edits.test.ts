@@ -8,7 +8,7 @@ import { encodeBinaryPlist } from "./fixtures/bplist-encoder.ts";
 import { tempDir } from "./helpers.ts";
 
 const ALICE = "+15551234567";
-const THREAD = `imessage:iMessage;-;${ALICE}`;
+const THREAD = `imessage:any;-;${ALICE}`;
 
 async function delivered(text = "see you at 5") {
   const bot = await testBot();

@@ -5,7 +5,7 @@ import { testBot } from "./bot.ts";
 
 const OWNER = "+15557654321";
 const ALICE = "+15551234567";
-const SELF_THREAD = `imessage:iMessage;-;${OWNER}`;
+const SELF_THREAD = `imessage:any;-;${OWNER}`;
 
 /** A bot whose Messages account is the owner's, with the chat the owner has with their own number. */
 async function selfChatBot(reply?: (text: string) => string | undefined) {

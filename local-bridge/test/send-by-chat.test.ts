@@ -21,7 +21,7 @@ describe("sending to existing chats by chat GUID", () => {
     const dm = bot.fixture.dm(ALICE, service);
     bot.fixture.message({ chat: dm, from: ALICE, text: "hello" });
     await bot.poll();
-    expect(bot.events.map((e) => e.type === "message" && e.threadId)).toEqual([`imessage:${service};-;${ALICE}`]);
+    expect(bot.events.map((e) => e.type === "message" && e.threadId)).toEqual([`imessage:any;-;${ALICE}`]);
     expect(bot.scripts).toEqual([script(chatId(`${service};-;${ALICE}`), "re: hello")]);
   });
 

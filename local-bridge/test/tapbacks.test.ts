@@ -24,7 +24,7 @@ describe("emoji tapbacks (2006/3006)", () => {
         emoji: "💀",
         rawEmoji: "💀",
         added: true,
-        threadId: `imessage:iMessage;-;${ALICE}`,
+        threadId: `imessage:any;-;${ALICE}`,
         user: ALICE,
         raw: expect.objectContaining({ content: expect.objectContaining({ tapback: "emoji", target: { id: target.guid, part: 0 } }) }),
       },

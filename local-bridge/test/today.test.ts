@@ -9,7 +9,7 @@ describe("a database of current macOS (the fixture builder's --today rows)", () 
     const rows = appendTodayRows(bot.dbPath);
     await bot.poll();
     await bot.poll();
-    const thread = "imessage:iMessage;-;+15550001234";
+    const thread = "imessage:any;-;+15550001234";
     expect(
       bot.events.map((e) => {
         if (e.type === "message") return ["message", e.id, e.text, e.author, (e.raw as { local: { dateSource: string } }).local.dateSource];
