@@ -37,7 +37,11 @@ async function bot(options: Partial<iMessageAdapterOptions> = {}) {
   chat.onNewMessage(/[\s\S]*/, handle("message"));
   await chat.initialize();
   const since = await sim.mark();
-  const sent = async (path: string) => (await sim.requests({ since, path })).map((r) => r.body as Record<string, unknown>);
+  // Other suites share the simulator: keep only the requests that name this test's addresses.
+  const sent = async (path: string, ...mine: string[]) =>
+    (await sim.requests({ since, path }))
+      .map((r) => r.body as Record<string, unknown>)
+      .filter((body) => mine.some((needle) => JSON.stringify(body).includes(needle)));
   return { adapter, chat, seen, sent };
 }
 
@@ -69,14 +73,17 @@ describe("openDM addresses", () => {
     const { adapter, sent } = await bot();
     expect(await adapter.openDM("  friend@example.com ")).toBe("imessage:any;-;friend@example.com");
     expect(await adapter.openDM("first.last-name+bot@mail.example-host.com")).toBe("imessage:any;-;first.last-name+bot@mail.example-host.com");
-    expect((await sent("/v1/chats")).map((b) => b.addresses)).toEqual([["friend@example.com"], ["first.last-name+bot@mail.example-host.com"]]);
+    expect((await sent("/v1/chats", "example.com", "example-host.com")).map((b) => b.addresses)).toEqual([
+      ["friend@example.com"],
+      ["first.last-name+bot@mail.example-host.com"],
+    ]);
   });
 
   it("national numbers with defaultCountry US become E.164, the same thread as inbound messages from that number", async () => {
     const { adapter, seen, sent } = await bot({ defaultCountry: "us" });
     const threads = [await adapter.openDM("9565179045"), await adapter.openDM("(956) 517-9045"), await adapter.openDM("19565179045")];
     expect(new Set(threads)).toEqual(new Set(["imessage:any;-;+19565179045"]));
-    expect((await sent("/v1/chats")).map((b) => b.addresses)).toEqual([["+19565179045"], ["+19565179045"], ["+19565179045"]]);
+    expect((await sent("/v1/chats", "9565179045")).map((b) => b.addresses)).toEqual([["+19565179045"], ["+19565179045"], ["+19565179045"]]);
     await deliver(adapter, "any;-;+19565179045", "+19565179045", "hello");
     expect(seen).toEqual([{ threadId: threads[0], text: "hello", callback: "mention" }]);
   });
@@ -95,7 +102,7 @@ describe("openDM addresses", () => {
     const refusal = adapter.openDM("9565179045");
     await expect(refusal).rejects.toBeInstanceOf(ValidationError);
     await expect(refusal).rejects.toThrow(/\+<country code>.*IMESSAGE_DEFAULT_COUNTRY/);
-    expect(await sent("/v1/chats")).toEqual([]);
+    expect(await sent("/v1/chats", "9565179045")).toEqual([]);
   });
 
   it("invalid numbers are refused with what is wrong, before any request", async () => {
@@ -106,7 +113,7 @@ describe("openDM addresses", () => {
     await expect(adapter.openDM("12345")).rejects.toThrow(/read as a US number.*too short/);
     await expect(adapter.openDM("call me")).rejects.toThrow(/neither a phone number .* nor an email/);
     await expect(adapter.openDM("friend@example")).rejects.toThrow(/not an email address/);
-    expect(await sent("/v1/chats")).toEqual([]);
+    expect(await sent("/v1/chats", "\"+1234\"", "9565179045", "+999", "call me", "friend@example\"")).toEqual([]);
   });
 });
 
@@ -123,7 +130,7 @@ describe("one person, one conversation", () => {
       { threadId, text: "over sms", callback: "subscribed" },
       { threadId, text: "over any", callback: "subscribed" },
     ]);
-    const [reply, ...others] = await sent("/v1/messages:sendText");
+    const [reply, ...others] = await sent("/v1/messages:sendText", number);
     expect(others).toEqual([]);
     // The reply's idempotency key is the delivery's (so a re-run cannot send twice): the canonical chat carried it.
     expect(reply).toMatchObject({ chatGuid: `any;-;${number}`, text: "pong", clientMessageId: expect.stringMatching(/^d-[0-9a-f]{16}-0$/) });
@@ -151,7 +158,7 @@ describe("thread ids stored by Photon's adapter", () => {
     expect(decodeThreadId("imessage:any;-;a~b@example.com")).toEqual({ chatGuid: "any;-;a~b@example.com" });
     await adapter.postMessage(`imessage:any;-;${number}~shared`, "from a stored id");
     await adapter.postMessage(`imessage:iMessage;-;${number}~shared`, "from an iMessage-spelled id");
-    expect((await sent("/v1/messages:sendText")).map((b) => [b.chatGuid, b.text])).toEqual([
+    expect((await sent("/v1/messages:sendText", number)).map((b) => [b.chatGuid, b.text])).toEqual([
       [`any;-;${number}`, "from a stored id"],
       [`any;-;${number}`, "from an iMessage-spelled id"],
     ]);
@@ -168,7 +175,7 @@ describe("server URLs", () => {
     const number = freshNumber();
     const threadId = await adapter.openDM(number);
     await adapter.postMessage(threadId, "over a URL-configured server");
-    expect((await sent("/v1/messages:sendText")).map((b) => b.chatGuid)).toEqual([`any;-;${number}`]);
+    expect((await sent("/v1/messages:sendText", number)).map((b) => b.chatGuid)).toEqual([`any;-;${number}`]);
     const hosted = createiMessageAdapter({ env: { IMESSAGE_SERVER_URL: "https://imessage.example.com", IMESSAGE_API_KEY: "k" } });
     expect(hosted.config.mode === "self-host" && hosted.config.clients[0]?.address).toBe("imessage.example.com:443");
   });
