@@ -10,10 +10,10 @@ export {
   type iMessageClientConfig,
   type ResolvedConfig,
   type TextFormatting,
-} from "./adapter/config.ts";
-export { ValidationError, NotImplementedError } from "./adapter/errors.ts";
-export { MAX_DELIVERY_ATTEMPTS } from "./adapter/redelivery.ts";
-export { encodeThreadId, decodeThreadId, type iMessageThreadId } from "./adapter/thread-id.ts";
+} from "./core/config.ts";
+export { ValidationError, NotImplementedError } from "./core/errors.ts";
+export { MAX_DELIVERY_ATTEMPTS } from "./ledger/retry-policy.ts";
+export { encodeThreadId, decodeThreadId, type iMessageThreadId } from "./core/thread-id.ts";
 export { iMessageFormatConverter } from "./adapter/format.ts";
 export { renderStyled, styledText, type StyledText, type TextStyle } from "./adapter/styled-text.ts";
 export { iMessageEffect, resolveEffect, type iMessageEffectId, type iMessageEffectName } from "./adapter/effects.ts";
@@ -23,12 +23,12 @@ export { SPECTRUM_MINI_APP, type AppUrl, type MiniAppCard, type MiniAppCardLayou
 export type { iMessageEvent, iMessageEventHandler } from "./adapter/space-events.ts";
 // Also declares `message.openModal(modal)` on chat's Message type (a module augmentation).
 export { modalElementOf, withOpenModal, type ModalOpener } from "./adapter/message-modal.ts";
-export { tapbackFor, type TapbackKind } from "./adapter/tapbacks.ts";
+export { tapbackFor, type TapbackKind } from "./core/tapbacks.ts";
 export { createDurableObjectState } from "./state/durable-state.ts";
-export { createDurableLedger, type DurableLedgerOptions } from "./dedupe/durable-ledger.ts";
-export { createMemoryLedger, type AcceptStatus, type DeliveryLedgerClient } from "./dedupe/ledger.ts";
-export { deliveryKeyOf } from "./delivery/keys.ts";
-export type { DeadLetter } from "./delivery/ledger-store.ts";
+export { createDurableLedger, type DurableLedgerOptions } from "./ledger/durable-ledger.ts";
+export { createMemoryLedger, type AcceptStatus, type DeliveryLedgerClient } from "./ledger/ledger.ts";
+export { deliveryKeyOf } from "./ledger/keys.ts";
+export type { DeadLetter } from "./ledger/store.ts";
 export { verifyDelivery } from "./webhook/verify.ts";
 export { receiveDelivery, type DeliveryAuth } from "./webhook/receive.ts";
-export type { iMessageWebhookVerifier } from "./webhook/forwarder.ts";
+export type { iMessageWebhookVerifier } from "./core/forwarder.ts";

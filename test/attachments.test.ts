@@ -5,7 +5,7 @@
  */
 import { Chat, type Attachment } from "chat";
 import { describe, expect, it } from "vitest";
-import { readAttachment } from "../src/adapter/attachment-bytes.ts";
+import { readAttachment } from "../src/core/attachment-bytes.ts";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
 import { fixture, SECRET, signedRequest, withFreshId } from "./helpers.ts";
 import { createMemoryState } from "./memory-state.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { MISSING_CREDENTIALS, resolveConfig } from "../src/adapter/config.ts";
+import { MISSING_CREDENTIALS, resolveConfig } from "../src/core/config.ts";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
-import { decodeThreadId, encodeThreadId } from "../src/adapter/thread-id.ts";
+import { decodeThreadId, encodeThreadId } from "../src/core/thread-id.ts";
 import { iMessageFormatConverter } from "../src/adapter/format.ts";
 
 describe("options, environment fallbacks and mode detection", () => {

@@ -14,7 +14,7 @@ import {
 import type { Adapter } from "chat";
 import { describe, expect, it } from "vitest";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
-import type { iMessageThreadId } from "../src/adapter/thread-id.ts";
+import type { iMessageThreadId } from "../src/core/thread-id.ts";
 import { recordingLogger, SECRET, signedRequest, WEBHOOK_URL } from "./helpers.ts";
 import { DM_GUID, silent, simulatorHostPort } from "./outbound-helpers.ts";
 import { buildEnvelope } from "./simulator/webhook.ts";

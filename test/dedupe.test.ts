@@ -6,8 +6,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { deliveryKeyOf, ledgerNameOf } from "../src/delivery/keys.ts";
-import { createMemoryLedger } from "../src/dedupe/ledger.ts";
+import { deliveryKeyOf, ledgerNameOf } from "../src/ledger/keys.ts";
+import { createMemoryLedger } from "../src/ledger/ledger.ts";
 import { createDemoBot } from "../src/worker/bot.ts";
 import worker, { DeliveryLedger } from "../src/worker/index.ts";
 import type { VerifiedDelivery } from "../src/webhook/receive.ts";

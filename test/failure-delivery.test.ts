@@ -7,7 +7,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { deliveryKeyOf, ledgerNameOf } from "../src/delivery/keys.ts";
+import { deliveryKeyOf, ledgerNameOf } from "../src/ledger/keys.ts";
 import worker from "../src/worker/index.ts";
 import { inOwnDm, seedInbound, signedRequest, through } from "./helpers.ts";
 import { sim } from "./outbound-helpers.ts";

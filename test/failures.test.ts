@@ -6,9 +6,9 @@ import { AuthenticationError, ConnectionError, IMessageError, NotFoundError, Rat
 import { NotImplementedError } from "chat";
 import { describe, expect, it } from "vitest";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
-import { ValidationError } from "../src/adapter/errors.ts";
-import { BAD_CREDENTIALS, classifyFailure, NOT_OPTED_IN, USER_LIMIT } from "../src/adapter/failures.ts";
-import { redeliveryDelayMs } from "../src/adapter/redelivery.ts";
+import { ValidationError } from "../src/core/errors.ts";
+import { BAD_CREDENTIALS, classifyFailure, NOT_OPTED_IN, USER_LIMIT } from "../src/ledger/failures.ts";
+import { redeliveryDelayMs } from "../src/ledger/retry-policy.ts";
 import { CloudAuthError, CloudUnavailableError, createCloudTokenSource } from "../src/transport/cloud-token.ts";
 import { cloud, silent, sim, simulatorHostPort } from "./outbound-helpers.ts";
 

@@ -7,10 +7,10 @@ import { env } from "cloudflare:workers";
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import { poll } from "spectrum-ts";
 import { describe, expect, it, vi } from "vitest";
-import { createGatewayDurableObject } from "../durable-objects/gateway.ts";
+import { createGatewayDurableObject } from "../src/durable-objects/gateway.ts";
 import { spaceOf } from "../src/adapter/inbound.ts";
-import { gatewayStub } from "../src/gateway/directory.ts";
-import { createMemoryLedger } from "../src/dedupe/ledger.ts";
+import { gatewayStub } from "../src/durable-objects/gateway.ts";
+import { createMemoryLedger } from "../src/ledger/ledger.ts";
 import { httpIMessage } from "../src/gateway/http-imessage-provider.ts";
 import { gatewaySpectrum, type GatewaySpectrumApp } from "../src/spectrum.ts";
 import { createDemoBot } from "../src/worker/bot.ts";
@@ -186,7 +186,7 @@ describe("webhook deliveries reach the gateway's spectrum-ts app", () => {
   it("a signed group delivery is recorded with its envelope and streamed", async () => {
     const { Chat } = await import("chat");
     const { createiMessageAdapter } = await import("../src/adapter/create.ts");
-    const { createGatewaySpaceDirectory } = await import("../src/gateway/directory.ts");
+    const { createGatewaySpaceDirectory } = await import("../src/spaces/gateway-directory.ts");
     const { createMemoryState } = await import("./memory-state.ts");
     const { signedRequest } = await import("./helpers.ts");
     const adapter = createiMessageAdapter({

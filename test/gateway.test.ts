@@ -7,12 +7,13 @@ import { env } from "cloudflare:workers";
 import { Chat, NotImplementedError, type Adapter } from "chat";
 import { describe, expect, it } from "vitest";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
-import { createMemoryLedger } from "../src/dedupe/ledger.ts";
+import { createMemoryLedger } from "../src/ledger/ledger.ts";
 import type { iMessageAdapter } from "../src/adapter/imessage-adapter.ts";
 import type { CatchUpCursor } from "../src/gateway/catch-up.ts";
-import { createGatewaySpaceDirectory, gatewayStub } from "../src/gateway/directory.ts";
+import { createGatewaySpaceDirectory } from "../src/spaces/gateway-directory.ts";
+import { gatewayStub } from "../src/durable-objects/gateway.ts";
 import { keepalive, type CursorStore } from "../src/gateway/gateway-core.ts";
-import { SpaceCache } from "../src/gateway/space-cache.ts";
+import { SpaceCache } from "../src/spaces/space-cache.ts";
 import { createDurableObjectState } from "../src/state/durable-state.ts";
 import { createWorkerApp } from "../src/worker/app.ts";
 import { createDemoBot } from "../src/worker/bot.ts";
@@ -191,7 +192,7 @@ describe("startGatewayListener", () => {
 describe("cronAuth on a route of your own", () => {
   it("401 without the cron secret, 200 with it (not a 500 from the app's error handler)", async () => {
     const { createiMessageWorker } = await import("../src/worker/imessage-worker.ts");
-    const { cronAuth } = await import("../src/gateway/routes.ts");
+    const { cronAuth } = await import("../src/worker/gateway-routes.ts");
     const { createDemoBot } = await import("../src/worker/bot.ts");
     const worker = createiMessageWorker(createDemoBot);
     worker.app.get("/api/imessage/listen", cronAuth(), (c) => c.json({ ok: true }));

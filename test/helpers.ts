@@ -6,7 +6,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { Chat, type Adapter, type Logger } from "chat";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
-import { createMemoryLedger } from "../src/dedupe/ledger.ts";
+import { createMemoryLedger } from "../src/ledger/ledger.ts";
 import type { iMessageAdapter } from "../src/adapter/imessage-adapter.ts";
 import { createDurableObjectState } from "../src/state/durable-state.ts";
 import { createWorkerApp } from "../src/worker/app.ts";

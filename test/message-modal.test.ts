@@ -5,7 +5,7 @@
 import { env } from "cloudflare:workers";
 import { Chat, Message, Modal, Select, SelectOption } from "chat";
 import { describe, expect, it } from "vitest";
-import { createMemoryLedger } from "../src/dedupe/ledger.ts";
+import { createMemoryLedger } from "../src/ledger/ledger.ts";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
 import { createDurableObjectState } from "../src/state/durable-state.ts";
 import { fixture, inOwnDm, seedInbound, signedRequest, withFreshId } from "./helpers.ts";

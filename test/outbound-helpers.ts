@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { Chat, type Adapter, type Logger } from "chat";
-import type { TextFormatting } from "../src/adapter/config.ts";
+import type { TextFormatting } from "../src/core/config.ts";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
 import type { iMessageAdapter } from "../src/adapter/imessage-adapter.ts";
 import { createMemoryState } from "./memory-state.ts";

@@ -53,14 +53,32 @@ function filtered(original: Write): Write {
   }) as Write;
 }
 
-/** Installs the filter on stdout and stderr for the run; returns the teardown that removes it. */
+const INSTALLED = Symbol.for("chat-adapter-imessage.test.quiet-runtime");
+const holder = globalThis as { [INSTALLED]?: { users: number; restore: () => void } };
+
+/**
+ * Installs the filter on stdout and stderr for the run; returns the teardown that removes it. Both
+ * workerd projects list this file: the filter is installed once and removed after the last teardown.
+ */
 export default function setup(): () => void {
-  const stdout = process.stdout.write;
-  const stderr = process.stderr.write;
-  process.stdout.write = filtered(stdout.bind(process.stdout));
-  process.stderr.write = filtered(stderr.bind(process.stderr));
+  if (!holder[INSTALLED]) {
+    const stdout = process.stdout.write;
+    const stderr = process.stderr.write;
+    process.stdout.write = filtered(stdout.bind(process.stdout));
+    process.stderr.write = filtered(stderr.bind(process.stderr));
+    holder[INSTALLED] = {
+      users: 0,
+      restore: () => {
+        process.stdout.write = stdout;
+        process.stderr.write = stderr;
+      },
+    };
+  }
+  const installed = holder[INSTALLED];
+  installed.users++;
   return () => {
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
+    if (--installed.users > 0) return;
+    delete holder[INSTALLED];
+    installed.restore();
   };
 }

@@ -5,7 +5,7 @@
 import { createExecutionContext, evictDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { gatewayStub } from "../src/gateway/directory.ts";
+import { gatewayStub } from "../src/durable-objects/gateway.ts";
 import { createWorkerApp } from "../src/worker/app.ts";
 import { createDemoBot } from "../src/worker/bot.ts";
 import { fixture } from "./helpers.ts";

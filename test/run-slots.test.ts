@@ -4,7 +4,7 @@
  * until their re-check.
  */
 import { describe, expect, it } from "vitest";
-import { RunSlots } from "../src/delivery/run-slots.ts";
+import { RunSlots } from "../src/ledger/run-slots.ts";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -127,8 +127,8 @@ describe("Chat SDK state on SQLite Durable Objects", () => {
 
 describe("state of a conversation its ledger is running", () => {
   it("the thread lock is granted without a request, and the subscription is read once a minute, not per message", async () => {
-    const { whileOwned } = await import("../src/delivery/ownership.ts");
-    const { shardName } = await import("../src/state/shard.ts");
+    const { whileOwned } = await import("../src/ledger/ownership.ts");
+    const { shardName } = await import("../src/core/hash.ts");
     const chatGuid = `any;-;+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
     const threadId = `imessage:${chatGuid}`;
     const state = createDurableObjectState(env.CHAT_STATE);

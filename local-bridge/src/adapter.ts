@@ -18,12 +18,12 @@ import type {
   WebhookOptions,
 } from "chat";
 import type { SlimEnvelope, SlimMessage } from "@spectrum-ts/core/webhook";
-import { normalizeAddress } from "../../src/adapter/addresses.ts";
-import type { LocalConfig } from "../../src/adapter/config.ts";
-import { notImplemented, ValidationError } from "../../src/adapter/errors.ts";
+import { normalizeAddress } from "../../src/core/addresses.ts";
+import type { LocalConfig } from "../../src/core/config.ts";
+import { notImplemented, ValidationError } from "../../src/core/errors.ts";
 import { iMessageThreadMethods } from "../../src/adapter/thread-methods.ts";
 import { parseInbound, type InboundContext } from "../../src/adapter/inbound.ts";
-import { decodeThreadId, encodeThreadId, type iMessageThreadId } from "../../src/adapter/thread-id.ts";
+import { decodeThreadId, encodeThreadId, type iMessageThreadId } from "../../src/core/thread-id.ts";
 import { type ChatDb, type LocalMessage, openChatDb } from "./chat-db.ts";
 import { EchoGuard } from "./echo.ts";
 import { toEnvelope } from "./envelope.ts";

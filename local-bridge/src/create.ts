@@ -2,7 +2,7 @@
  * @module local-bridge/create
  * `createiMessageAdapter` for Node: local macOS mode by default, the Worker adapter for cloud and self-host.
  */
-import { readEnv, resolveConfig, type iMessageAdapterOptions } from "../../src/adapter/config.ts";
+import { readEnv, resolveConfig, type iMessageAdapterOptions } from "../../src/core/config.ts";
 import { createRemoteiMessageAdapter as createRemoteAdapter } from "../../src/adapter/create-core.ts";
 import type { AdapterDependencies, iMessageAdapter } from "../../src/adapter/imessage-adapter.ts";
 import { LocalIMessageAdapter, type LocalModeOptions } from "./adapter.ts";

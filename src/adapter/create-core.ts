@@ -3,8 +3,8 @@
  * The adapter from options and environment alone (no Worker bindings looked up): what the Node
  * packages (the local bridge's remote mode) build on. Workers use `createiMessageAdapter`.
  */
-import { MISSING_CREDENTIALS, resolveConfig, type iMessageAdapterOptions } from "./config.ts";
-import { ValidationError } from "./errors.ts";
+import { MISSING_CREDENTIALS, resolveConfig, type iMessageAdapterOptions } from "../core/config.ts";
+import { ValidationError } from "../core/errors.ts";
 import { iMessageAdapter, type AdapterDependencies } from "./imessage-adapter.ts";
 
 /**

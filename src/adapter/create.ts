@@ -2,13 +2,11 @@
  * @module adapter/create
  * `createiMessageAdapter`: options and environment in, a Chat SDK adapter out.
  */
-import type { DeliveryLedgerDurableObject } from "../../durable-objects/delivery-ledger.ts";
-import type { GatewayDurableObject } from "../../durable-objects/gateway.ts";
-import { createDurableLedger } from "../dedupe/durable-ledger.ts";
-import { createGatewaySpaceDirectory } from "../gateway/directory.ts";
-import type { iMessageAdapterOptions } from "./config.ts";
+import { createDurableLedger, type LedgerRpc } from "../ledger/durable-ledger.ts";
+import { createGatewaySpaceDirectory, type SpaceStoreRpc } from "../spaces/gateway-directory.ts";
+import type { iMessageAdapterOptions } from "../core/config.ts";
 import { createRemoteiMessageAdapter } from "./create-core.ts";
-import { workerEnv } from "./worker-bindings.ts";
+import { workerEnv } from "../core/worker-bindings.ts";
 import type { iMessageAdapter, AdapterDependencies } from "./imessage-adapter.ts";
 
 function isNamespace<T>(value: unknown): value is DurableObjectNamespace<T extends Rpc.DurableObjectBranded ? T : never> {
@@ -25,9 +23,9 @@ function fromBindings(env: Record<string, unknown> | undefined, explicit: Adapte
   return {
     ledger:
       explicit.ledger ??
-      (isNamespace<DeliveryLedgerDurableObject>(ledgerBinding) ? createDurableLedger({ namespace: ledgerBinding }) : undefined),
+      (isNamespace<LedgerRpc>(ledgerBinding) ? createDurableLedger({ namespace: ledgerBinding }) : undefined),
     spaces:
-      explicit.spaces ?? (isNamespace<GatewayDurableObject>(gatewayBinding) ? createGatewaySpaceDirectory(gatewayBinding) : undefined),
+      explicit.spaces ?? (isNamespace<SpaceStoreRpc>(gatewayBinding) ? createGatewaySpaceDirectory(gatewayBinding) : undefined),
   };
 }
 

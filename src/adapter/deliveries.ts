@@ -6,19 +6,19 @@
 import type { AdvancedIMessage } from "@photon-ai/advanced-imessage/http";
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import type { Adapter, ChatInstance, Logger, Message, ModalElement, WebhookOptions } from "chat";
-import type { DeliveryLedgerClient } from "../dedupe/ledger.ts";
-import { deliveryKeyOf, OutboundKeys } from "../delivery/keys.ts";
+import type { DeliveryLedgerClient } from "../ledger/ledger.ts";
+import { deliveryKeyOf, OutboundKeys } from "../ledger/keys.ts";
 import { jsonResponse, receiveDelivery, type VerifiedDelivery } from "../webhook/receive.ts";
-import { canonicalChatGuid, withCanonicalChat } from "./addresses.ts";
-import type { ResolvedConfig } from "./config.ts";
+import { canonicalChatGuid, withCanonicalChat } from "../core/addresses.ts";
+import type { ResolvedConfig } from "../core/config.ts";
 import { routeLifecycle, routeVote, type EventRouteContext } from "./event-routes.ts";
 import { parseInbound, spaceOf, type InboundEvent } from "./inbound.ts";
 import { withOpenModal } from "./message-modal.ts";
 import { pollVoteContext } from "./polls.ts";
 import { iMessageEventHub } from "./space-events.ts";
-import type { SpaceDirectory } from "./spaces.ts";
+import type { SpaceDirectory } from "../spaces/directory.ts";
 import { iMessageThreadMethods } from "./thread-methods.ts";
-import { NOT_CRASH_SAFE } from "./worker-bindings.ts";
+import { NOT_CRASH_SAFE } from "../core/worker-bindings.ts";
 
 /** A space is recorded again after this long, or when what is known about it changes. */
 const SPACE_REFRESH_MS = 6 * 3600 * 1000;

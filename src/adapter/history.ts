@@ -4,7 +4,7 @@
  * (`GET /v1/messages:listByChat` with `after`, `before`, `pageToken`).
  */
 import type { AdvancedIMessage, Message as ServerMessage } from "@photon-ai/advanced-imessage/http";
-import { ValidationError } from "./errors.ts";
+import { ValidationError } from "../core/errors.ts";
 
 /** Most server pages one forward page reads (100 messages each): a forward page covers 10,000 newer messages. */
 const MAX_FORWARD_SCAN_PAGES = 100;

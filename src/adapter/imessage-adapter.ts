@@ -21,12 +21,12 @@ import type {
   WebhookOptions,
 } from "chat";
 import type { SlimMessage } from "@spectrum-ts/core/webhook";
-import { createMemoryLedger, type DeliveryLedgerClient } from "../dedupe/ledger.ts";
+import { createMemoryLedger, type DeliveryLedgerClient } from "../ledger/ledger.ts";
 import { startGatewayListener } from "../gateway/listener.ts";
 import { createTransport, type Transport } from "../transport/clients.ts";
-import { normalizeAddress } from "./addresses.ts";
-import type { ResolvedConfig } from "./config.ts";
-import { notImplemented, ValidationError } from "./errors.ts";
+import { normalizeAddress } from "../core/addresses.ts";
+import type { ResolvedConfig } from "../core/config.ts";
+import { notImplemented, ValidationError } from "../core/errors.ts";
 import type { iMessageEffectId, iMessageEffectName } from "./effects.ts";
 import * as extras from "./extras.ts";
 import type { MediaOptions } from "./media-input.ts";
@@ -38,12 +38,12 @@ import { iMessageDeliveries } from "./deliveries.ts";
 import { parseInbound } from "./inbound.ts";
 import { byDateCreated, forwardPage } from "./history.ts";
 import { streamToMessage } from "./streaming.ts";
-import { attachmentStream, downloadFrames, readAttachment } from "./attachment-bytes.ts";
+import { attachmentStream, downloadFrames, readAttachment } from "../core/attachment-bytes.ts";
 import { filesOf } from "./postable.ts";
 import { openPollModal } from "./polls.ts";
 import { fromServerMessage } from "./server-message.ts";
-import { createStateSpaceDirectory, type SpaceDirectory } from "./spaces.ts";
-import { reactionFor } from "./tapbacks.ts";
+import { createStateSpaceDirectory, type SpaceDirectory } from "../spaces/directory.ts";
+import { reactionFor } from "../core/tapbacks.ts";
 import {
   assertChatGuid,
   decodeThreadId,
@@ -51,7 +51,7 @@ import {
   encodeThreadId,
   isDmGuid,
   type iMessageThreadId,
-} from "./thread-id.ts";
+} from "../core/thread-id.ts";
 
 /** The raw message type: an inbound envelope message, or a message read from the server. */
 export type iMessageRawMessage = SlimMessage | ServerMessage;

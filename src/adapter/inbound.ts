@@ -5,12 +5,14 @@
  */
 import { Message, type Attachment, type Author, type EmojiValue, type LinkPreview } from "chat";
 import type { SlimEnvelope, SlimMessage } from "@spectrum-ts/core/webhook";
-import { canonicalChatGuid } from "./addresses.ts";
 import { iMessageFormatConverter } from "./format.ts";
 import { SPACE_EVENT_TYPES, spaceEventOf, type iMessageEvent } from "./space-events.ts";
-import { emojiForWire } from "./tapbacks.ts";
-import { encodeThreadId, isDmGuid } from "./thread-id.ts";
+import { emojiForWire } from "../core/tapbacks.ts";
+import { encodeThreadId, isDmGuid } from "../core/thread-id.ts";
 import { groupParts, replyBody, replyTarget } from "../webhook/content.ts";
+import { spaceOf, type SpaceSighting } from "../webhook/space-of.ts";
+
+export { spaceOf, type SpaceSighting };
 
 /** What one inbound envelope means for the bot. */
 export type InboundEvent =
@@ -45,14 +47,6 @@ export type InboundEvent =
   | { kind: "space-event"; event: iMessageEvent }
   | { kind: "ignored"; reason: string };
 
-/** The space an envelope belongs to, as recorded for cold replies to groups. */
-export interface SpaceSighting {
-  chatGuid: string;
-  type: "dm" | "group";
-  phone: string | undefined;
-  displayName: string | undefined;
-}
-
 /** Context the parser needs from the adapter. */
 export interface InboundContext {
   /** The bot's user name, for `@name` mentions in groups. */
@@ -68,19 +62,6 @@ const converter = new iMessageFormatConverter();
 
 function str(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
-}
-
-/** The space of an envelope: chat GUID, kind, routing phone, and its name (the new one, for a rename). */
-export function spaceOf(envelope: SlimEnvelope): SpaceSighting {
-  const space = envelope.message.space as SlimMessage["space"] & { type?: string; phone?: string; displayName?: string; name?: string };
-  const content = envelope.message.content as Content;
-  const renamedTo = content.type === "rename" ? str(content.displayName)?.trim() || undefined : undefined;
-  return {
-    chatGuid: canonicalChatGuid(space.id),
-    type: space.type === "group" || space.id.includes(";+;") ? "group" : "dm",
-    phone: str(space.phone),
-    displayName: renamedTo ?? str(space.displayName) ?? str(space.name),
-  };
 }
 
 function authorOf(message: SlimMessage): Author {

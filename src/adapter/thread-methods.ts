@@ -5,7 +5,7 @@
  */
 import type { FormattedContent } from "chat";
 import { iMessageFormatConverter } from "./format.ts";
-import { ADAPTER_NAME, decodeThreadId, encodeThreadId, isDmGuid, type iMessageThreadId } from "./thread-id.ts";
+import { ADAPTER_NAME, decodeThreadId, encodeThreadId, isDmGuid, type iMessageThreadId } from "../core/thread-id.ts";
 
 /** Base class of the iMessage adapters. */
 export abstract class iMessageThreadMethods {

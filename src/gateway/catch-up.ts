@@ -5,10 +5,11 @@
  * routing as webhooks.
  */
 import type { AdvancedIMessage, Message as ServerMessage } from "@photon-ai/advanced-imessage/http";
-import { slimEnvelope } from "../adapter/slim-envelope.ts";
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
-import { wireEmojiOf, type TapbackKind } from "../adapter/tapbacks.ts";
 import type { VerifiedDelivery } from "../webhook/receive.ts";
+import { envelopeOf } from "../webhook/server-envelope.ts";
+
+export { envelopeOf };
 
 /**
  * Where a catch-up resumes: messages created after `after` (ms since epoch); `seen` holds the ids at
@@ -31,53 +32,8 @@ export interface CatchUpBudget {
 /** The webhook id recorded with catch-up deliveries, for tracing (the ledger key is the message id: `deliveryKeyOf`). */
 export const CATCH_UP_DELIVERY_ID = "catch-up";
 
-const TAPBACKS = new Set<string>(["love", "like", "dislike", "laugh", "emphasize", "question"]);
 /** One run reads at most 10 pages of 100 messages; more waits for the next run (see {@link CatchUpCursor}). */
 const DEFAULT_BUDGET: CatchUpBudget = { maxPages: 10, pageSize: 100 };
-
-type SlimContent = SlimEnvelope["message"]["content"];
-
-function contentOf(message: ServerMessage): SlimContent | undefined {
-  if (message.reaction && message.reactionTargetGuid) {
-    const { kind, emoji } = message.reaction;
-    const wire = TAPBACKS.has(kind) ? wireEmojiOf(kind as TapbackKind) : emoji;
-    if (!wire) return undefined;
-    return { type: "reaction", emoji: wire, target: { id: message.reactionTargetGuid }, removed: message.reactionSelected === false };
-  }
-  const text = message.content.text ?? "";
-  const items: SlimContent[] = [
-    ...(text ? [{ type: "text", text }] : []),
-    ...message.content.attachments.map((a) => ({ type: "attachment", id: a.guid, name: a.fileName, mimeType: a.mimeType, size: Number(a.totalBytes) })),
-  ];
-  if (items.length === 0) return undefined;
-  const body = items.length === 1 ? (items[0] as SlimContent) : { type: "group", items };
-  return message.replyTargetGuid ? { type: "reply", content: body, target: { id: message.replyTargetGuid } } : body;
-}
-
-/**
- * A server message as the slim envelope a webhook would have carried; undefined for the bot's own
- * messages and for items with nothing to route (system messages, stickers).
- *
- * @example
- * ```ts
- * const envelope = envelopeOf(serverMessage, "+15550001111");
- * if (envelope) await adapter.acceptDelivery({ envelope, messageId: envelope.message.id, webhookId: "catch-up", scheme: "spectrum" });
- * ```
- */
-export function envelopeOf(message: ServerMessage, phone: string): SlimEnvelope | undefined {
-  const chatGuid = message.chatGuids[0];
-  if (message.isFromMe || !chatGuid || message.isSystemMessage) return undefined;
-  const content = contentOf(message);
-  if (!content) return undefined;
-  return slimEnvelope({
-    guid: message.guid,
-    chatGuid,
-    phone,
-    sender: message.sender?.address ?? "unknown",
-    date: new Date(message.dateCreated),
-    content,
-  });
-}
 
 /** A catch-up delivery for {@link envelopeOf}'s envelope. */
 export function catchUpDelivery(envelope: SlimEnvelope): VerifiedDelivery {

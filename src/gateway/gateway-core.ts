@@ -4,15 +4,26 @@
  * fresh, catch up on missed messages over HTTP, and route relayed events through the adapter.
  */
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
-import type { Chat } from "chat";
-import type { iMessageAdapter } from "../adapter/imessage-adapter.ts";
-import { encodeThreadId } from "../adapter/thread-id.ts";
+import type { Logger, WebhookOptions } from "chat";
+import type { ResolvedConfig } from "../core/config.ts";
+import { encodeThreadId } from "../core/thread-id.ts";
+import type { Transport } from "../transport/clients.ts";
+import type { VerifiedDelivery } from "../webhook/receive.ts";
 import { catchUpDelivery, envelopeOf, readSince, startCursor, type CatchUpCursor } from "./catch-up.ts";
 import type { RelayFrame, RelayServerMessage } from "./relay-protocol.ts";
 import type { SpectrumSource } from "./spectrum-source.ts";
 
-/** The bot a gateway routes into: the same Chat instance (and adapter) the Worker's webhook uses. */
-export type GatewayBot = Chat<{ imessage: iMessageAdapter }>;
+/**
+ * What the gateway needs of the adapter it routes into (the iMessage adapter satisfies it): its config
+ * and transport, the ledger entry point every channel shares, and attachment bytes.
+ */
+export interface CatchUpTarget {
+  readonly logger: Logger;
+  readonly config: ResolvedConfig;
+  remoteTransport(): Transport | undefined;
+  acceptDelivery(delivery: VerifiedDelivery, options?: WebhookOptions): Promise<Response>;
+  downloadAttachment(attachmentId: string, threadId: string): Promise<ArrayBuffer>;
+}
 
 /** Persisted catch-up cursors, one per phone line. */
 export interface CursorStore {
@@ -29,12 +40,6 @@ export interface KeepaliveReport {
   catchUp: boolean;
 }
 
-/** The adapter of a bot, initialized (the Chat SDK initializes adapters lazily on the first webhook). */
-export async function readyAdapter(bot: GatewayBot): Promise<iMessageAdapter> {
-  await bot.initialize();
-  return bot.getAdapter("imessage");
-}
-
 /** True when the ledger took the delivery for the first time (not a copy of one already recorded). */
 async function firstDelivery(response: Response): Promise<boolean> {
   const body = (await response.json()) as { status?: string };
@@ -42,7 +47,7 @@ async function firstDelivery(response: Response): Promise<boolean> {
 }
 
 /** A caught-up message as an envelope; one that cannot be turned into one is logged and skipped (it must not stall the cursor). */
-function envelopeFor(message: Parameters<typeof envelopeOf>[0], phone: string, adapter: iMessageAdapter): SlimEnvelope | undefined {
+function envelopeFor(message: Parameters<typeof envelopeOf>[0], phone: string, adapter: CatchUpTarget): SlimEnvelope | undefined {
   try {
     return envelopeOf(message, phone);
   } catch (error) {
@@ -66,7 +71,7 @@ function envelopeFor(message: Parameters<typeof envelopeOf>[0], phone: string, a
  * ```
  */
 export async function keepalive(
-  adapter: iMessageAdapter,
+  adapter: CatchUpTarget,
   cursors: CursorStore,
   options: { catchUp: boolean; onEnvelope?: (envelope: SlimEnvelope) => Promise<void>; signal?: AbortSignal },
 ): Promise<KeepaliveReport> {
@@ -104,11 +109,11 @@ export async function keepalive(
  *
  * @example
  * ```ts
- * const reply = await handleRelayFrame(bot, parseRelayFrame(message));
+ * const reply = await handleRelayFrame(() => readyAdapter(bot), parseRelayFrame(message));
  * if (reply) ws.send(JSON.stringify(reply));
  * ```
  */
-export async function handleRelayFrame(bot: GatewayBot, frame: RelayFrame): Promise<RelayServerMessage | undefined> {
+export async function handleRelayFrame(target: () => Promise<CatchUpTarget>, frame: RelayFrame): Promise<RelayServerMessage | undefined> {
   switch (frame.kind) {
     case "invalid":
       return { type: "nack", id: frame.id, error: frame.error };
@@ -117,7 +122,7 @@ export async function handleRelayFrame(bot: GatewayBot, frame: RelayFrame): Prom
     case "send-result":
       return undefined;
     case "event": {
-      const adapter = await readyAdapter(bot);
+      const adapter = await target();
       const tasks: Promise<unknown>[] = [];
       const response = await adapter.acceptDelivery(frame.delivery, { waitUntil: (task) => void tasks.push(task) });
       await Promise.allSettled(tasks);
@@ -137,7 +142,7 @@ export async function handleRelayFrame(bot: GatewayBot, frame: RelayFrame): Prom
  * const spectrum = new GatewaySpectrum(async () => spectrumSource(await readyAdapter(bot)));
  * ```
  */
-export function spectrumSource(adapter: iMessageAdapter, phoneOf?: (chatGuid: string) => string | undefined): SpectrumSource {
+export function spectrumSource(adapter: CatchUpTarget, phoneOf?: (chatGuid: string) => string | undefined): SpectrumSource {
   return {
     config: adapter.config,
     transport: adapter.remoteTransport(),

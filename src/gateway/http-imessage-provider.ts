@@ -9,9 +9,9 @@ import type { AdvancedIMessage, Message as ServerMessage, SettableMessageReactio
 import { definePlatform, UnsupportedError, type Content } from "spectrum-ts";
 import type { ProviderMessageRecord } from "spectrum-ts/authoring";
 import { z } from "zod";
-import { canonicalChatGuid } from "../adapter/addresses.ts";
-import { tapbackFor } from "../adapter/tapbacks.ts";
-import { isGroupGuid } from "../adapter/thread-id.ts";
+import { canonicalChatGuid } from "../core/addresses.ts";
+import { tapbackFor } from "../core/tapbacks.ts";
+import { isGroupGuid } from "../core/thread-id.ts";
 import type { Transport } from "../transport/clients.ts";
 import type { IMessageSpaceRef } from "./spectrum-source.ts";
 import { RecordInbox } from "./spectrum-inbox.ts";

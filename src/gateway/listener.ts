@@ -7,10 +7,10 @@
  * that cursor, so messages between runs are caught up, not lost.
  */
 import type { ChatInstance, WebhookOptions } from "chat";
-import type { iMessageAdapter } from "../adapter/imessage-adapter.ts";
+import type { CatchUpTarget } from "./gateway-core.ts";
 import type { CatchUpCursor } from "./catch-up.ts";
 import { keepalive, type CursorStore } from "./gateway-core.ts";
-import { sleep } from "../delivery/sleep.ts";
+import { sleep } from "../core/sleep.ts";
 
 /** Default listening time, as in the reference adapter (3 minutes). */
 export const DEFAULT_LISTEN_MS = 180_000;
@@ -41,7 +41,7 @@ function stateCursors(chat: ChatInstance): CursorStore {
  * ```
  */
 export async function startGatewayListener(
-  adapter: iMessageAdapter,
+  adapter: CatchUpTarget,
   chat: ChatInstance | undefined,
   options: WebhookOptions,
   durationMs = DEFAULT_LISTEN_MS,

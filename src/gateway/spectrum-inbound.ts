@@ -6,7 +6,7 @@
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import type { Content } from "spectrum-ts";
 import type { ProviderMessageRecord } from "spectrum-ts/authoring";
-import { spaceOf } from "../adapter/inbound.ts";
+import { spaceOf } from "../webhook/space-of.ts";
 import { groupParts, type GroupPart, type WireContent } from "../webhook/content.ts";
 import type { AttachmentBytes, IMessageSpaceRef } from "./spectrum-source.ts";
 

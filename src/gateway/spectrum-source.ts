@@ -4,7 +4,7 @@
  * spectrum-ts: a Worker that does not plug the app in (`chat-adapter-imessage/spectrum`) bundles none of it.
  */
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
-import type { ResolvedConfig } from "../adapter/config.ts";
+import type { ResolvedConfig } from "../core/config.ts";
 import type { Transport } from "../transport/clients.ts";
 
 /** The space of an iMessage record: chat GUID, kind and the phone line it arrived on. */

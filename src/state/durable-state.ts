@@ -1,11 +1,11 @@
 /**
  * @module state/durable-state
- * A Chat SDK `StateAdapter` backed by {@link ChatStateDO}, usable from a plain Worker.
+ * A Chat SDK `StateAdapter` backed by the `ChatStateDO` Durable Object (see {@link ChatStateRpc}), usable from a plain Worker.
  */
 import { Message, type Lock, type QueueEntry, type StateAdapter } from "chat";
-import type { ChatStateDO } from "../../durable-objects/chat-state.ts";
-import { isOwnedThread } from "../delivery/ownership.ts";
-import { shardName } from "./shard.ts";
+import type { ChatStateRpc } from "./chat-state-rpc.ts";
+import { isOwnedThread } from "../ledger/ownership.ts";
+import { shardName } from "../core/hash.ts";
 
 /** Options of {@link createDurableObjectState}. */
 export interface DurableObjectStateOptions {
@@ -58,7 +58,7 @@ function revive(value: unknown): unknown {
  * ```
  */
 export function createDurableObjectState(
-  namespace: DurableObjectNamespace<ChatStateDO>,
+  namespace: DurableObjectNamespace<ChatStateRpc>,
   options: DurableObjectStateOptions = {},
 ): StateAdapter {
   const shards = options.shards ?? 4;

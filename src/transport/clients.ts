@@ -4,9 +4,9 @@
  */
 import { createHttpClient, type AdvancedIMessage } from "@photon-ai/advanced-imessage/http";
 import type { StateAdapter } from "chat";
-import type { CloudConfig, SelfHostConfig } from "../adapter/config.ts";
-import { SHARED_PHONE } from "../adapter/config.ts";
-import { ValidationError } from "../adapter/errors.ts";
+import type { CloudConfig, SelfHostConfig } from "../core/config.ts";
+import { SHARED_PHONE } from "../core/config.ts";
+import { ValidationError } from "../core/errors.ts";
 import { httpOrigin } from "./address.ts";
 import { createCloudTokenSource, TOKEN_TIMEOUT_MS } from "./cloud-token.ts";
 import { withTokenRenewal } from "./reauth.ts";

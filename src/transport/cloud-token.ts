@@ -3,7 +3,7 @@
  * Spectrum Cloud iMessage tokens: fetched with the project credentials, cached until shortly before expiry.
  */
 import { ChatError, type StateAdapter } from "chat";
-import { ValidationError } from "../adapter/errors.ts";
+import { ValidationError } from "../core/errors.ts";
 
 /** A token request that has not answered after this long is abandoned (a transient failure). */
 export const TOKEN_TIMEOUT_MS = 10_000;

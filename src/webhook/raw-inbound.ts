@@ -14,9 +14,9 @@
  */
 import { decodeCatchUpEvent, type CatchUpEvent, type Message as ServerMessage, type MessageEvent } from "@photon-ai/advanced-imessage/http";
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
-import { slimEnvelope } from "../adapter/slim-envelope.ts";
-import { wireEmojiOf, type TapbackKind } from "../adapter/tapbacks.ts";
-import { envelopeOf } from "../gateway/catch-up.ts";
+import { slimEnvelope } from "../core/slim-envelope.ts";
+import { wireEmojiOf, type TapbackKind } from "../core/tapbacks.ts";
+import { envelopeOf } from "./server-envelope.ts";
 
 /** The `request` object of a `raw-inbound.v1` wrapper (unknown fields are ignored). */
 export interface RawInboundRequest {

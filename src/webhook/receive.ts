@@ -5,7 +5,7 @@
  */
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import { parseDelivery } from "./envelope.ts";
-import { runWebhookVerifier, type iMessageWebhookVerifier } from "./forwarder.ts";
+import { runWebhookVerifier, type iMessageWebhookVerifier } from "../core/forwarder.ts";
 import { verifyDelivery, type SignatureScheme } from "./verify.ts";
 
 /** Largest delivery body accepted. */

@@ -6,8 +6,8 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { Adapter, Chat } from "chat";
-import { gatewayStub } from "../gateway/directory.ts";
-import { gatewayRoutes } from "../gateway/routes.ts";
+import { gatewayStub } from "../durable-objects/gateway.ts";
+import { gatewayRoutes } from "./gateway-routes.ts";
 import { jsonResponse, MAX_DELIVERY_BYTES } from "../webhook/receive.ts";
 
 const armed = new WeakSet<object>();

@@ -6,7 +6,7 @@
 import { Chat, type Message, type Thread } from "chat";
 import { createiMessageAdapter } from "../adapter/create.ts";
 import type { iMessageAdapter } from "../adapter/imessage-adapter.ts";
-import { createGatewaySpaceDirectory } from "../gateway/directory.ts";
+import { createGatewaySpaceDirectory } from "../spaces/gateway-directory.ts";
 import { createDurableObjectState } from "../state/durable-state.ts";
 import { createLineLogger } from "./line-logger.ts";
 

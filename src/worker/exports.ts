@@ -7,8 +7,8 @@
 export { createWorkerApp, type BotFactory } from "./app.ts";
 export { createiMessageWorker, type iMessageWorker } from "./imessage-worker.ts";
 export { createLineLogger, type LineLogLevel } from "./line-logger.ts";
-export { cronAuth, gatewayScheduled } from "../gateway/routes.ts";
-export { createGatewaySpaceDirectory } from "../gateway/directory.ts";
-export { ChatStateDO } from "../../durable-objects/chat-state.ts";
-export { DeliveryLedger, createDeliveryLedgerDurableObject } from "../../durable-objects/delivery-ledger.ts";
-export { GatewayDO, createGatewayDurableObject } from "../../durable-objects/gateway.ts";
+export { cronAuth, gatewayScheduled } from "./gateway-routes.ts";
+export { createGatewaySpaceDirectory } from "../spaces/gateway-directory.ts";
+export { ChatStateDO } from "../durable-objects/chat-state.ts";
+export { DeliveryLedger, createDeliveryLedgerDurableObject } from "../durable-objects/delivery-ledger.ts";
+export { GatewayDO, createGatewayDurableObject } from "../durable-objects/gateway.ts";

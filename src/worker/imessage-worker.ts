@@ -4,11 +4,11 @@
  * and relay routes), the cron handler, and the Durable Object classes bound to that bot.
  */
 import type { Hono } from "hono";
-import { ChatStateDO } from "../../durable-objects/chat-state.ts";
-import { createDeliveryLedgerDurableObject } from "../../durable-objects/delivery-ledger.ts";
-import { createGatewayDurableObject, type GatewayOptions } from "../../durable-objects/gateway.ts";
-import type { GatewayBot } from "../gateway/gateway-core.ts";
-import { gatewayScheduled, type GatewayBindings } from "../gateway/routes.ts";
+import { ChatStateDO } from "../durable-objects/chat-state.ts";
+import { createDeliveryLedgerDurableObject } from "../durable-objects/delivery-ledger.ts";
+import { createGatewayDurableObject, type GatewayOptions } from "../durable-objects/gateway.ts";
+import type { GatewayBot } from "../adapter/bot.ts";
+import { gatewayScheduled, type GatewayBindings } from "./gateway-routes.ts";
 import { createWorkerApp, type BotFactory } from "./app.ts";
 
 /** What {@link createiMessageWorker} returns. */

@@ -5,10 +5,9 @@
  * the sender gives up, whose messages must then come in through reconciliation (the gateway's poll
  * of the server's message list). Every message must still be answered once.
  */
-import { afterAll, beforeAll, describe, expect, type TestContext } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
 import type { Counts } from "./counts.ts";
 import { FAST_REDELIVERY, failureReport, startReliabilityStack, type ReliabilityStack } from "./fixture.ts";
-import { knownFailure } from "./known-failures.ts";
 import { planStorm, runScenario } from "./scenario.ts";
 
 let stack: ReliabilityStack;
@@ -52,17 +51,17 @@ async function stormWithCrash(name: string, code: string, count: number, signal:
 }
 
 describe("the Worker process dies mid-storm", () => {
-  knownFailure("SIGKILL mid-storm")("SIGKILL of wrangler dev after 35% of the deliveries, restart on the same state: every message answered once", async (ctx) => {
+  it("SIGKILL of wrangler dev after 35% of the deliveries, restart on the same state: every message answered once", async (ctx) => {
     expectExactlyOnce(ctx, await stormWithCrash("SIGKILL mid-storm, restart", "301", 150, "SIGKILL", 0.35));
   });
 
-  knownFailure("SIGTERM mid-storm")("SIGTERM of wrangler dev after 35% of the deliveries, restart on the same state: every message answered once", async (ctx) => {
+  it("SIGTERM of wrangler dev after 35% of the deliveries, restart on the same state: every message answered once", async (ctx) => {
     expectExactlyOnce(ctx, await stormWithCrash("SIGTERM mid-storm, restart", "302", 100, "SIGTERM", 0.35));
   });
 });
 
 describe("the Worker is down while Spectrum gives up", () => {
-  knownFailure("down ten minutes")(
+  it(
     "down for ten simulated minutes (the sender runs out of attempts), then back: reconciliation answers every message once",
     async (ctx) => {
       // A deployment's cron has run before the outage: the reconciliation cursor exists.

@@ -9,7 +9,6 @@ import type { FaultSpec } from "../simulator/types.ts";
 import type { Counts } from "./counts.ts";
 import { FAST_REDELIVERY, failureReport, startReliabilityStack, type ReliabilityStack } from "./fixture.ts";
 import { planStorm, runScenario, type StormPlan } from "./scenario.ts";
-import { knownFailure } from "./known-failures.ts";
 
 const SENDS = "/v1/messages:send*";
 /** Longer than the adapter's 15 s per-call timeout. */
@@ -50,7 +49,7 @@ describe("storms", () => {
     expectExactlyOnce(ctx, await scenario(ctx, "storm, 30% duplicates", { code: "201", count: 120, duplicateRate: 0.3 }));
   });
 
-  knownFailure("two-registrations")("the same Worker registered twice (two webhook ids per message): each message answered once", async (ctx) => {
+  it("the same Worker registered twice (two webhook ids per message): each message answered once", async (ctx) => {
     expectExactlyOnce(ctx, await scenario(ctx, "two registrations", { code: "202", count: 60, registrations: 2 }));
   });
 });
@@ -66,7 +65,7 @@ const QUICK_FAULTS: { name: string; code: string; faults: Omit<FaultSpec, "match
 
 describe.concurrent("faults on 10% of sends", () => {
   for (const { name, code, faults } of QUICK_FAULTS) {
-    knownFailure(name)(`${name}: every message answered once`, async (ctx) => {
+    it(`${name}: every message answered once`, async (ctx) => {
       expectExactlyOnce(ctx, await scenario(ctx, name, { code, count: 30 }, faults));
     });
   }
@@ -77,11 +76,11 @@ describe.concurrent("faults on 10% of sends", () => {
  * Worker's outbound connections, which would slow the other scenarios' sends if they shared the time.
  */
 describe("hangs on 10% of sends", () => {
-  knownFailure("hang before the server acts")("hang before the server acts: every message answered once", async (ctx) => {
+  it("hang before the server acts: every message answered once", async (ctx) => {
     expectExactlyOnce(ctx, await scenario(ctx, "hang before the server acts", { code: "214", count: 20 }, [{ delayMs: HANG_MS, drop: true, rate: 0.1 }]));
   });
 
-  knownFailure("hang after the server sent")("hang after the server sent (the answer is lost): every message answered once", async (ctx) => {
+  it("hang after the server sent (the answer is lost): every message answered once", async (ctx) => {
     expectExactlyOnce(
       ctx,
       await scenario(ctx, "hang after the server sent", { code: "215", count: 20 }, [{ phase: "after", delayMs: HANG_MS, drop: true, rate: 0.1 }]),
@@ -90,7 +89,7 @@ describe("hangs on 10% of sends", () => {
 });
 
 describe("token expiry", () => {
-  knownFailure("token expiry mid-flight")("a token that expires mid-flight (401 tokenExpired on 10% of sends): every message answered once", async (ctx) => {
+  it("a token that expires mid-flight (401 tokenExpired on 10% of sends): every message answered once", async (ctx) => {
     expectExactlyOnce(ctx, await scenario(ctx, "token expiry mid-flight", { code: "218", count: 20 }, [{ expireToken: true, rate: 0.1 }]));
   });
 });

@@ -5,7 +5,7 @@
  * fault switches by rate, in bursts, after the server acted, and tokens expiring mid-flight.
  */
 import { createHttpClient } from "@photon-ai/advanced-imessage/http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { simulatorClient } from "../simulator/client.ts";
 import { startSimulator, type RunningSimulator } from "../simulator/server.ts";
 
@@ -53,7 +53,10 @@ describe("idempotency keys", () => {
     sim.faults.arm({ match: "/v1/messages:sendText", chatPrefix: "any;-;+1999", delayMs: 400 });
     const chatGuid = "any;-;+19990000001";
     await simulatorClient(sim.url).inbound({ event: "messages", message: { id: `in-${key}`, sender: { id: "+19990000001" }, space: { id: chatGuid }, content: { type: "text", text: "hi" } } });
-    const [a, b] = await Promise.all([send(key, text, chatGuid), new Promise((r) => setTimeout(r, 100)).then(() => send(key, text, chatGuid))]);
+    const first = send(key, text, chatGuid);
+    // The copy goes out once the server holds the first (it is in its 400 ms delay).
+    await vi.waitFor(() => expect(sim.sends.inFlight(chatGuid)).toBe(1), { timeout: 2_000, interval: 5 });
+    const [a, b] = await Promise.all([first, send(key, text, chatGuid)]);
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(deliveredTexts(text)).toBe(1);
     expect(sim.sends.attempts().filter((x) => x.idempotencyKey === key).map((x) => x.outcome).sort()).toEqual(["handled", "joined"]);
@@ -87,7 +90,8 @@ describe("fault switches", () => {
     const text = `hang before ${crypto.randomUUID()}`;
     sim.faults.arm({ match: "/v1/messages:sendText", delayMs: 800, drop: true });
     await expect(client("sim_api_key", 300).messages.sendText(GROUP, text)).rejects.toMatchObject({ code: "timeout" });
-    await new Promise((r) => setTimeout(r, 700));
+    // The server ends the hang by dropping the request: its attempt is recorded then, with nothing sent.
+    await vi.waitFor(() => expect(sim.sends.attempts().filter((a) => a.text === text).map((a) => a.outcome)).toEqual(["faulted-before"]), { timeout: 3_000, interval: 20 });
     expect(deliveredTexts(text)).toBe(0);
   });
 

@@ -4,7 +4,7 @@
  * `DeliveryLedger` keeps its own failed deliveries (with the payload to replay), and reports them
  * here so one route can list them all.
  */
-import type { DeadLetter } from "../delivery/ledger-store.ts";
+import type { DeadLetter } from "./store.ts";
 
 /** A dead letter and the ledger that holds it. */
 export interface IndexedDeadLetter extends DeadLetter {

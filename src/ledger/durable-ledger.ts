@@ -1,16 +1,28 @@
 /**
- * @module dedupe/durable-ledger
+ * @module ledger/durable-ledger
  * The Workers ledger: each delivery is recorded in the `DeliveryLedger` Durable Object that owns its
  * conversation (one of `LEDGER_SHARDS`, by chat GUID), which dedupes it atomically and runs it to completion on its alarm.
  */
-import type { DeliveryLedgerDurableObject } from "../../durable-objects/delivery-ledger.ts";
-import { ledgerNameOf } from "../delivery/keys.ts";
-import type { DeliveryLedgerClient } from "./ledger.ts";
+import type { VerifiedDelivery } from "../webhook/receive.ts";
+import { ledgerNameOf } from "./keys.ts";
+import type { AcceptStatus, DeliveryLedgerClient } from "./ledger.ts";
+
+/** What the webhook needs of a ledger Durable Object (the `DeliveryLedger` class implements it). */
+export interface LedgerRpc extends Rpc.DurableObjectBranded {
+  /** Records a delivery once per key and runs it; answers what became of this copy. */
+  accept(delivery: VerifiedDelivery, key: string): Promise<AcceptStatus>;
+}
+
+/** What the gateway's dead-letter routes need of a ledger Durable Object. */
+export interface LedgerReplayRpc extends Rpc.DurableObjectBranded {
+  /** Runs a dead letter again once; false when there is none under `key`. */
+  replay(key: string): Promise<boolean>;
+}
 
 /** Options of {@link createDurableLedger}. */
 export interface DurableLedgerOptions {
   /** The `DeliveryLedger` Durable Object namespace (binding `DELIVERY_LEDGER`). */
-  namespace: DurableObjectNamespace<DeliveryLedgerDurableObject>;
+  namespace: DurableObjectNamespace<LedgerRpc>;
 }
 
 /**

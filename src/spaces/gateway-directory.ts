@@ -1,16 +1,23 @@
 /**
- * @module gateway/directory
+ * @module spaces/gateway-directory
  * The adapter's space directory backed by the gateway Durable Object, so a group seen once can be
  * addressed from any isolate, after deploys and Durable Object restarts.
  */
-import type { SpaceDirectory } from "../adapter/spaces.ts";
-import type { GatewayDurableObject } from "../../durable-objects/gateway.ts";
+import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
+import type { SpaceSighting } from "../webhook/space-of.ts";
+import type { SpaceDirectory, SpaceRecord } from "./directory.ts";
+
+/** What the directory needs of the gateway Durable Object (the `GatewayDO` class implements it). */
+export interface SpaceStoreRpc extends Rpc.DurableObjectBranded {
+  recordSpace(sighting: SpaceSighting, envelope?: SlimEnvelope): Promise<void>;
+  lookupSpace(chatGuid: string): Promise<SpaceRecord | null>;
+}
 
 /** The single gateway instance every Worker isolate talks to. */
 export const GATEWAY_NAME = "gateway";
 
-/** The gateway's stub. */
-export function gatewayStub(namespace: DurableObjectNamespace<GatewayDurableObject>): DurableObjectStub<GatewayDurableObject> {
+/** The gateway's stub as the space store it is. */
+function storeStub(namespace: DurableObjectNamespace<SpaceStoreRpc>): DurableObjectStub<SpaceStoreRpc> {
   return namespace.get(namespace.idFromName(GATEWAY_NAME));
 }
 
@@ -23,7 +30,7 @@ export function gatewayStub(namespace: DurableObjectNamespace<GatewayDurableObje
  * ```
  */
 export function createGatewaySpaceDirectory(
-  namespace: DurableObjectNamespace<GatewayDurableObject>,
+  namespace: DurableObjectNamespace<SpaceStoreRpc>,
   options: { streamEnvelopes?: boolean } = {},
 ): SpaceDirectory {
   return {
@@ -31,10 +38,10 @@ export function createGatewaySpaceDirectory(
     // space is recorded when new, changed or stale (one gateway request per space, not per message).
     streamsEnvelopes: options.streamEnvelopes ?? false,
     async record(sighting, envelope) {
-      await gatewayStub(namespace).recordSpace(sighting, envelope);
+      await storeStub(namespace).recordSpace(sighting, envelope);
     },
     async lookup(chatGuid) {
-      return await gatewayStub(namespace).lookupSpace(chatGuid);
+      return await storeStub(namespace).lookupSpace(chatGuid);
     },
   };
 }

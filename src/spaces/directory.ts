@@ -4,7 +4,7 @@
  */
 import type { StateAdapter } from "chat";
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
-import type { SpaceSighting } from "./inbound.ts";
+import type { SpaceSighting } from "../webhook/space-of.ts";
 
 /** A remembered space. */
 export interface SpaceRecord extends SpaceSighting {

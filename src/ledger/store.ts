@@ -6,7 +6,7 @@
  * Durable Object (`durable-objects/delivery-ledger.ts`) decides when to run what.
  */
 import type { VerifiedDelivery } from "../webhook/receive.ts";
-import type { AcceptStatus } from "../dedupe/ledger.ts";
+import type { AcceptStatus } from "./ledger.ts";
 
 /** Delivery states: waiting (`pending`), being handled (`running`), handled (`done`), failed for good (`dead`). */
 export type DeliveryState = "pending" | "running" | "done" | "dead";

@@ -15,7 +15,7 @@ import {
 } from "@photon-ai/advanced-imessage/http";
 import { NotImplementedError, RateLimitError as ChatRateLimitError } from "chat";
 import { CloudAuthError, CloudUnavailableError } from "../transport/cloud-token.ts";
-import { ValidationError } from "./errors.ts";
+import { ValidationError } from "../core/errors.ts";
 
 /** What {@link classifyFailure} decides about one failure. */
 export interface FailureClass {

@@ -7,7 +7,7 @@
  * saved: acquire and release).
  */
 
-import { decodeThreadId } from "../adapter/thread-id.ts";
+import { decodeThreadId } from "../core/thread-id.ts";
 
 const owned = new Map<string, number>();
 

@@ -1,5 +1,5 @@
 /**
- * @module gateway/routes
+ * @module worker/gateway-routes
  * The gateway's HTTP surface: the keepalive (`GET /api/imessage/gateway`, for an external cron), the
  * dead letters (`GET`/`POST /api/imessage/dead-letters`) and the relay WebSocket
  * (`GET /api/imessage/relay`), plus the Worker's `scheduled` handler doing the keepalive without HTTP.
@@ -8,8 +8,8 @@ import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { HTTPException } from "hono/http-exception";
 import { timingSafeEqual } from "hono/utils/buffer";
-import type { GatewayDurableObject } from "../../durable-objects/gateway.ts";
-import { gatewayStub } from "./directory.ts";
+import type { GatewayDurableObject } from "../durable-objects/gateway.ts";
+import { gatewayStub } from "../durable-objects/gateway.ts";
 
 /** The bindings the gateway routes need. */
 export interface GatewayBindings {

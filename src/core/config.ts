@@ -3,7 +3,7 @@
  * Resolves adapter options and environment fallbacks into one mode: cloud, self-host or local.
  */
 import { ConsoleLogger, type Logger } from "chat";
-import type { iMessageWebhookVerifier } from "../webhook/forwarder.ts";
+import type { iMessageWebhookVerifier } from "./forwarder.ts";
 import { parseDefaultCountry, type CountryCode } from "./addresses.ts";
 import { DEFAULT_MAX_ATTACHMENT_BYTES } from "./attachment-bytes.ts";
 import { ValidationError } from "./errors.ts";

@@ -4,7 +4,7 @@
  * keys of the outbound calls a delivery makes. Identifiers from the wire are never used as keys
  * unbounded: anything longer than {@link MAX_PLAIN_KEY} characters is replaced by its SHA-256.
  */
-import { shardName } from "../state/shard.ts";
+import { shardName } from "../core/hash.ts";
 
 /** Identifiers up to this many characters are kept as they are (readable in logs and dead letters). */
 export const MAX_PLAIN_KEY = 200;

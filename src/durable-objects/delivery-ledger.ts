@@ -15,18 +15,18 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { LockError, type Logger } from "chat";
-import type { AcceptStatus } from "../src/dedupe/ledger.ts";
-import { ledgerNameOf } from "../src/delivery/keys.ts";
-import { whileOwned } from "../src/delivery/ownership.ts";
-import { LedgerStore, type DeadLetter, type DueDelivery } from "../src/delivery/ledger-store.ts";
-import { RunSlots } from "../src/delivery/run-slots.ts";
-import { sleep } from "../src/delivery/sleep.ts";
-import { MAX_DELIVERY_ATTEMPTS, redeliveryDelayMs } from "../src/adapter/redelivery.ts";
-import { classifyFailure } from "../src/adapter/failures.ts";
-import { readyAdapter, type GatewayBot } from "../src/gateway/gateway-core.ts";
-import { gatewayStub } from "../src/gateway/directory.ts";
+import type { AcceptStatus } from "../ledger/ledger.ts";
+import { ledgerNameOf } from "../ledger/keys.ts";
+import { whileOwned } from "../ledger/ownership.ts";
+import { LedgerStore, type DeadLetter, type DueDelivery } from "../ledger/store.ts";
+import { RunSlots } from "../ledger/run-slots.ts";
+import { sleep } from "../core/sleep.ts";
+import { MAX_DELIVERY_ATTEMPTS, redeliveryDelayMs } from "../ledger/retry-policy.ts";
+import { classifyFailure } from "../ledger/failures.ts";
+import { readyAdapter, type GatewayBot } from "../adapter/bot.ts";
+import { gatewayStub } from "./gateway.ts";
 import type { GatewayDurableObject } from "./gateway.ts";
-import type { VerifiedDelivery } from "../src/webhook/receive.ts";
+import type { VerifiedDelivery } from "../webhook/receive.ts";
 
 /** If this isolate dies while a handler runs, the alarm resumes the delivery this long afterwards. */
 export const RESUME_AFTER_MS = 10_000;

@@ -4,18 +4,15 @@
  */
 import { DurableObject } from "cloudflare:workers";
 
-/** A thread lock as the Chat SDK sees it. */
-export interface StoredLock {
-  threadId: string;
-  token: string;
-  expiresAt: number;
-}
+import type { ChatStateRpc, StoredLock } from "../state/chat-state-rpc.ts";
+
+export type { StoredLock };
 
 /**
  * One shard of Chat SDK state. Values are JSON strings (the client serializes); expired rows
  * read as absent and are pruned by an alarm. Every method is atomic under the input gate.
  */
-export class ChatStateDO extends DurableObject<Env> {
+export class ChatStateDO extends DurableObject<Env> implements ChatStateRpc {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {

@@ -3,8 +3,8 @@
  * The gateway's bounded memory of spaces in Durable Object SQLite: one row per chat GUID, the least
  * recently seen evicted first once the bound is reached.
  */
-import type { SpaceSighting } from "../adapter/inbound.ts";
-import type { SpaceRecord } from "../adapter/spaces.ts";
+import type { SpaceSighting } from "../webhook/space-of.ts";
+import type { SpaceRecord } from "./directory.ts";
 
 /** Default number of spaces remembered. */
 export const DEFAULT_SPACE_LIMIT = 10_000;

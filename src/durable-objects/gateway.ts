@@ -12,27 +12,21 @@
  * export class GatewayDO extends createGatewayDurableObject(createBot) {}
  * ```
  */
+import { GATEWAY_NAME } from "../spaces/gateway-directory.ts";
 import { DurableObject } from "cloudflare:workers";
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
-import { spaceOf, type SpaceSighting } from "../src/adapter/inbound.ts";
-import type { SpaceRecord } from "../src/adapter/spaces.ts";
-import type { CatchUpCursor } from "../src/gateway/catch-up.ts";
-import { createiMessageAdapter } from "../src/adapter/create.ts";
-import {
-  handleRelayFrame,
-  keepalive,
-  readyAdapter,
-  spectrumSource,
-  type CursorStore,
-  type GatewayBot,
-  type KeepaliveReport,
-} from "../src/gateway/gateway-core.ts";
-import { parseRelayFrame, type RelayFile, type RelayServerMessage } from "../src/gateway/relay-protocol.ts";
-import { DEFAULT_SPACE_LIMIT, SpaceCache } from "../src/gateway/space-cache.ts";
-import { DeadLetterIndex, type IndexedDeadLetter } from "../src/gateway/dead-letter-index.ts";
-import type { DeadLetter } from "../src/delivery/ledger-store.ts";
-import type { DeliveryLedgerDurableObject } from "./delivery-ledger.ts";
-import type { GatewaySpectrumHolder, GatewaySpectrumPlugin, SpectrumStatus } from "../src/gateway/spectrum-source.ts";
+import { spaceOf, type SpaceSighting } from "../webhook/space-of.ts";
+import type { SpaceRecord } from "../spaces/directory.ts";
+import type { CatchUpCursor } from "../gateway/catch-up.ts";
+import { createiMessageAdapter } from "../adapter/create.ts";
+import { readyAdapter, type GatewayBot } from "../adapter/bot.ts";
+import { handleRelayFrame, keepalive, spectrumSource, type CursorStore, type KeepaliveReport } from "../gateway/gateway-core.ts";
+import { parseRelayFrame, type RelayFile, type RelayServerMessage } from "../gateway/relay-protocol.ts";
+import { DEFAULT_SPACE_LIMIT, SpaceCache } from "../spaces/space-cache.ts";
+import { DeadLetterIndex, type IndexedDeadLetter } from "../ledger/dead-letter-index.ts";
+import type { DeadLetter } from "../ledger/store.ts";
+import type { LedgerReplayRpc } from "../ledger/durable-ledger.ts";
+import type { GatewaySpectrumHolder, GatewaySpectrumPlugin, SpectrumStatus } from "../gateway/spectrum-source.ts";
 
 /** How often the alarm refreshes tokens and (when enabled) catches up. */
 export const GATEWAY_ALARM_MS = 60_000;
@@ -49,7 +43,7 @@ export interface GatewayEnv {
   /** Number of spaces remembered (default 10,000). */
   IMESSAGE_GATEWAY_SPACE_LIMIT?: string;
   /** The delivery ledgers, for replaying dead letters. */
-  DELIVERY_LEDGER?: DurableObjectNamespace<DeliveryLedgerDurableObject>;
+  DELIVERY_LEDGER?: DurableObjectNamespace<LedgerReplayRpc>;
 }
 
 /** What a keepalive reports back to the cron route. */
@@ -284,7 +278,7 @@ export function createGatewayDurableObject<E extends object = Env, App = never>(
       }
       if (frame.kind === "event") this.rememberSpace(() => spaceOf(frame.delivery.envelope));
       const reply = bot
-        ? await handleRelayFrame(bot(this.env), frame)
+        ? await handleRelayFrame(() => readyAdapter(bot(this.env)), frame)
         : ({ type: "nack", id: "id" in frame ? frame.id : "", error: UNBOUND } satisfies RelayServerMessage);
       if (reply) ws.send(JSON.stringify(reply));
       if (frame.kind === "event" && reply?.type === "ack" && !reply.duplicate) await this.feedSpectrum(frame.delivery.envelope);
@@ -321,6 +315,11 @@ export function createGatewayDurableObject<E extends object = Env, App = never>(
 
 /** The instance type of a gateway class (what `env.GATEWAY` stubs expose). */
 export type GatewayDurableObject = InstanceType<ReturnType<typeof createGatewayDurableObject>>;
+
+/** The gateway's stub (one instance per Worker, by {@link GATEWAY_NAME}). */
+export function gatewayStub(namespace: DurableObjectNamespace<GatewayDurableObject>): DurableObjectStub<GatewayDurableObject> {
+  return namespace.get(namespace.idFromName(GATEWAY_NAME));
+}
 
 /** The gateway without a bot: a space directory and token keepalive; bind it with {@link createGatewayDurableObject} for the relay and catch-up. */
 export class GatewayDO extends createGatewayDurableObject() {}
