@@ -10,13 +10,13 @@ interface __BaseEnv_Env {
 	SPECTRUM_CLOUD_URL: string;
 	IMESSAGE_HTTP_ADDRESS: string;
 	IMESSAGE_USER_NAME: string;
-	DELIVERY_LEDGER: DurableObjectNamespace<import("./src/worker/index").DeliveryLedger>;
-	CHAT_STATE: DurableObjectNamespace<import("./src/worker/index").ChatStateDO>;
-	GATEWAY: DurableObjectNamespace<import("./src/worker/index").GatewayDO>;
+	DELIVERY_LEDGER: DurableObjectNamespace<import("./demo/index").DeliveryLedger>;
+	CHAT_STATE: DurableObjectNamespace<import("./demo/index").ChatStateDO>;
+	GATEWAY: DurableObjectNamespace<import("./demo/index").GatewayDO>;
 }
 declare namespace Cloudflare {
 	interface GlobalProps {
-		mainModule: typeof import("./src/worker/index");
+		mainModule: typeof import("./demo/index");
 		durableNamespaces: "DeliveryLedger" | "ChatStateDO" | "GatewayDO";
 	}
 	interface Env extends __BaseEnv_Env {}

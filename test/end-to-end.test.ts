@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { Chat } from "chat";
 import { describe, expect, it, vi } from "vitest";
-import worker from "../src/worker/index.ts";
+import worker from "../demo/index.ts";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
 import { SECRET, fixture, inOwnDm, seedInbound, signedRequest, through, withFreshId } from "./helpers.ts";
 import { createMemoryState } from "./memory-state.ts";

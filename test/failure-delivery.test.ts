@@ -8,7 +8,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { deliveryKeyOf, ledgerNameOf } from "../src/ledger/keys.ts";
-import worker from "../src/worker/index.ts";
+import worker from "../demo/index.ts";
 import { inOwnDm, seedInbound, signedRequest, through } from "./helpers.ts";
 import { sim } from "./outbound-helpers.ts";
 

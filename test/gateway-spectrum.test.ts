@@ -13,7 +13,7 @@ import { gatewayStub } from "../src/durable-objects/gateway.ts";
 import { createMemoryLedger } from "../src/ledger/ledger.ts";
 import { httpIMessage } from "../src/gateway/http-imessage-provider.ts";
 import { gatewaySpectrum, type GatewaySpectrumApp } from "../src/spectrum.ts";
-import { createDemoBot } from "../src/worker/bot.ts";
+import { createDemoBot } from "../demo/bot.ts";
 import { createWorkerApp } from "../src/worker/app.ts";
 import { fixture, seedInbound, withFreshId } from "./helpers.ts";
 import { simulatorClient } from "./simulator/client.ts";

@@ -16,8 +16,8 @@ import { keepalive, type CursorStore } from "../src/gateway/gateway-core.ts";
 import { SpaceCache } from "../src/spaces/space-cache.ts";
 import { createDurableObjectState } from "../src/state/durable-state.ts";
 import { createWorkerApp } from "../src/worker/app.ts";
-import { createDemoBot } from "../src/worker/bot.ts";
-import worker from "../src/worker/index.ts";
+import { createDemoBot } from "../demo/bot.ts";
+import worker from "../demo/index.ts";
 import { fixture, signedRequest, through, withFreshId } from "./helpers.ts";
 import { simulatorClient } from "./simulator/client.ts";
 
@@ -193,7 +193,7 @@ describe("cronAuth on a route of your own", () => {
   it("401 without the cron secret, 200 with it (not a 500 from the app's error handler)", async () => {
     const { createiMessageWorker } = await import("../src/worker/imessage-worker.ts");
     const { cronAuth } = await import("../src/worker/gateway-routes.ts");
-    const { createDemoBot } = await import("../src/worker/bot.ts");
+    const { createDemoBot } = await import("../demo/bot.ts");
     const worker = createiMessageWorker(createDemoBot);
     worker.app.get("/api/imessage/listen", cronAuth(), (c) => c.json({ ok: true }));
     const request = (authorization?: string) =>

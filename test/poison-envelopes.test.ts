@@ -17,8 +17,8 @@ import type { InboundRecord } from "../src/gateway/spectrum-inbound.ts";
 import type { RecordInbox } from "../src/gateway/spectrum-inbox.ts";
 import type { VerifiedDelivery } from "../src/webhook/receive.ts";
 import { createWorkerApp } from "../src/worker/app.ts";
-import { createDemoBot } from "../src/worker/bot.ts";
-import worker, { type DeliveryLedger } from "../src/worker/index.ts";
+import { createDemoBot } from "../demo/bot.ts";
+import worker, { type DeliveryLedger } from "../demo/index.ts";
 import { fixture, inOwnDm, seedInbound, signedRequest, through } from "./helpers.ts";
 import { sim } from "./outbound-helpers.ts";
 

@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { gatewayStub } from "../src/durable-objects/gateway.ts";
 import { createWorkerApp } from "../src/worker/app.ts";
-import { createDemoBot } from "../src/worker/bot.ts";
+import { createDemoBot } from "../demo/bot.ts";
 import { fixture } from "./helpers.ts";
 import { simulatorClient } from "./simulator/client.ts";
 

@@ -9,7 +9,7 @@ import { createiMessageAdapter } from "../src/adapter/create.ts";
 import { fixture, inOwnDm, signedRequest, through, withFreshId, WEBHOOK_URL } from "./helpers.ts";
 import { createMemoryState } from "./memory-state.ts";
 import { silent } from "./outbound-helpers.ts";
-import worker from "../src/worker/index.ts";
+import worker from "../demo/index.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 const bytes = (n: number) => new Uint8Array(n).map((_, i) => (i * 13 + 5) & 0xff);

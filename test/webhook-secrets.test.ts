@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import worker from "../src/worker/index.ts";
+import worker from "../demo/index.ts";
 import { verifyDelivery } from "../src/webhook/verify.ts";
 import { inOwnDm, seedInbound, through, WEBHOOK_URL } from "./helpers.ts";
 import { sim } from "./outbound-helpers.ts";

@@ -6,7 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import worker from "../src/worker/index.ts";
+import worker from "../demo/index.ts";
 import { inOwnDm, seedInbound, signedRequest, through, WEBHOOK_URL } from "./helpers.ts";
 import { sim } from "./outbound-helpers.ts";
 import { rawInboundWrapper } from "./simulator/raw-inbound.ts";

@@ -5,6 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 
 import type { ChatStateRpc, StoredLock } from "../state/chat-state-rpc.ts";
+import type { iMessageBindings } from "./bindings.ts";
 
 export type { StoredLock };
 
@@ -12,8 +13,8 @@ export type { StoredLock };
  * One shard of Chat SDK state. Values are JSON strings (the client serializes); expired rows
  * read as absent and are pruned by an alarm. Every method is atomic under the input gate.
  */
-export class ChatStateDO extends DurableObject<Env> implements ChatStateRpc {
-  constructor(ctx: DurableObjectState, env: Env) {
+export class ChatStateDO<E extends object = iMessageBindings> extends DurableObject<E> implements ChatStateRpc {
+  constructor(ctx: DurableObjectState, env: E) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       ctx.storage.sql.exec(`

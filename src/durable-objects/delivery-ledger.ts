@@ -24,6 +24,7 @@ import { sleep } from "../core/sleep.ts";
 import { MAX_DELIVERY_ATTEMPTS, redeliveryDelayMs } from "../ledger/retry-policy.ts";
 import { classifyFailure } from "../ledger/failures.ts";
 import { readyAdapter, type GatewayBot } from "../adapter/bot.ts";
+import type { iMessageBindings } from "./bindings.ts";
 import { gatewayStub } from "./gateway.ts";
 import type { GatewayDurableObject } from "./gateway.ts";
 import type { VerifiedDelivery } from "../webhook/receive.ts";
@@ -79,239 +80,281 @@ function describe(error: unknown): string {
 }
 
 /**
+ * The delivery ledger Durable Object: records each delivery once (the message id is the key), answers
+ * the webhook, and runs the bot's handlers to completion here, outside any request, with retries and
+ * dead letters. Extend it and override `bot()`, or build it with {@link createDeliveryLedgerDurableObject}.
+ *
+ * @example
+ * ```ts
+ * export class DeliveryLedger extends DeliveryLedgerBase<Env> {
+ *   protected override bot() { return createBot(this.env); }
+ * }
+ * ```
+ */
+export class DeliveryLedgerBase<E extends object = iMessageBindings> extends DurableObject<E> {
+  /**
+   * The bot whose handlers run the deliveries (the same one the Worker's webhook route uses). Override it
+   * in a subclass, or build the class with {@link createDeliveryLedgerDurableObject}; undefined: the
+   * ledger records deliveries but cannot run them.
+   */
+  protected bot(): GatewayBot | undefined {
+    return undefined;
+  }
+
+  /** {@link bot}, asked once per instance. */
+  private boundBot(): GatewayBot | undefined {
+    if (!this.botAsked) {
+      this.botAsked = true;
+      this.botInstance = this.bot();
+    }
+    return this.botInstance;
+  }
+
+  private botAsked = false;
+  private botInstance: GatewayBot | undefined;
+
+  readonly store: LedgerStore;
+  private draining: Promise<void> | undefined;
+  /** Conversations (chat GUIDs) with a delivery running in this instance. */
+  private readonly busy = new Set<string>();
+  /** Wakes a drain that waits for its running deliveries, so a new arrival starts at once. */
+  private nudge: (() => void) | undefined;
+  /** When handled deliveries were last pruned by this instance (0: not yet). */
+  private prunedAt = 0;
+
+  constructor(ctx: DurableObjectState, env: E) {
+    super(ctx, env);
+    this.store = new LedgerStore(ctx.storage.sql);
+  }
+
+  /**
+   * Records a delivery once and starts running it in this object right away, after answering; a
+   * watchdog alarm resumes it should this isolate die first. See {@link AcceptStatus}.
+   */
+  async accept(delivery: VerifiedDelivery, key: string): Promise<AcceptStatus> {
+    const status = this.store.accept(key, delivery, Date.now(), (letter) => this.buried(letter));
+    if (status === "accepted") {
+      await this.wakeBy(Date.now() + RESUME_AFTER_MS);
+      this.ctx.waitUntil(this.drain());
+    } else if (status === "in-flight") {
+      // A copy of an open delivery: make sure a watchdog stands behind it whatever happened to the first.
+      await this.wakeBy(Date.now() + RESUME_AFTER_MS);
+    }
+    return status;
+  }
+
+  /** This ledger's dead letters. */
+  async deadLetters(): Promise<DeadLetter[]> {
+    return this.store.deadLetters();
+  }
+
+  /** Runs a dead letter again with a fresh attempt budget; false when `key` is not a dead letter here. */
+  async replay(key: string): Promise<boolean> {
+    const revived = this.store.revive(key, Date.now());
+    if (revived) {
+      await this.wakeBy(Date.now() + RESUME_AFTER_MS);
+      this.ctx.waitUntil(this.drain());
+    }
+    return revived;
+  }
+
+  /** The state of one delivery key (tests, diagnostics). */
+  async inspect(key: string) {
+    return this.store.inspect(key);
+  }
+
+  override async alarm(): Promise<void> {
+    const stop = new AbortController();
+    const waited = sleep(ALARM_WAIT_MS, stop.signal).then(() => "waiting" as const);
+    const outcome = await Promise.race([this.drain().then(() => "drained" as const), waited]);
+    stop.abort();
+    // Still running: the next watchdog alarm joins the drain again, or resumes it should this isolate die.
+    if (outcome === "waiting") await this.ctx.storage.setAlarm(Date.now() + RESUME_AFTER_MS);
+  }
+
+  /** Runs what is due; concurrent callers share the one drain in progress (and wake it). */
+  private drain(): Promise<void> {
+    if (this.draining) {
+      this.nudge?.();
+      return this.draining;
+    }
+    this.draining = this.runDue()
+      .catch(async (error: unknown) => {
+        console.error(`Deliveries could not be run (${describe(error)}); trying again in ${DRAIN_FAILED_RETRY_MS / 1000} s`);
+        await this.ctx.storage.setAlarm(Date.now() + DRAIN_FAILED_RETRY_MS);
+      })
+      .finally(() => {
+        this.draining = undefined;
+      });
+    return this.draining;
+  }
+
+  private async runDue(): Promise<void> {
+    const bot = this.boundBot();
+    if (!bot) {
+      console.error(`deliveries wait: ${UNBOUND}`);
+      await this.ctx.storage.setAlarm(Date.now() + 3600_000);
+      return;
+    }
+    const adapter = await readyAdapter(bot);
+    const runs = new Set<Promise<void>>();
+    for (;;) {
+      const now = Date.now();
+      const starting: DueDelivery[] = [];
+      while (this.busy.size < RUNS_PER_LEDGER) {
+        const due = this.store.nextDue(now, this.busy, (letter) => this.buried(letter));
+        if (!due) break;
+        this.busy.add(due.chat);
+        starting.push(due);
+      }
+      for (const due of starting) {
+        const run: Promise<void> = this.runOne(adapter, due).finally(() => {
+          this.busy.delete(due.chat);
+          runs.delete(run);
+        });
+        runs.add(run);
+      }
+      if (runs.size === 0) break;
+      const nudged = new Promise<void>((resolve) => (this.nudge = resolve));
+      // A retry falling due while the running handlers take long starts on time.
+      const dueAt = this.busy.size < RUNS_PER_LEDGER ? this.store.nextDueAt(this.busy) : undefined;
+      const stop = new AbortController();
+      const retryDue = dueAt !== undefined && dueAt > now ? sleep(dueAt - now, stop.signal) : nudged;
+      await Promise.race([...runs, nudged, retryDue]);
+      stop.abort();
+      this.nudge = undefined;
+    }
+    const now = Date.now();
+    const next = this.store.nextDueAt();
+    if (next !== undefined) {
+      await this.ctx.storage.setAlarm(Math.max(next, now));
+      return;
+    }
+    if (now - this.prunedAt > PRUNE_EVERY_MS) {
+      this.prunedAt = now;
+      if (this.store.prune(now) > 0) {
+        await this.ctx.storage.setAlarm(now + PRUNE_EVERY_MS);
+        return;
+      }
+    }
+    // Nothing open: no alarm invocation is billed for a delivery that completed in its own run.
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm !== null && alarm - now < PRUNE_EVERY_MS / 2) await this.ctx.storage.deleteAlarm();
+  }
+
+  /**
+   * One attempt of one delivery (its conversation marked busy); never rejects. The attempt is
+   * counted once the isolate has a run slot for it, so a crash while it waits costs no attempt.
+   */
+  private async runOne(adapter: Awaited<ReturnType<typeof readyAdapter>>, due: DueDelivery): Promise<void> {
+    const attempt = due.attempts + 1;
+    try {
+      await slots.run(async () => {
+        const now = Date.now();
+        if (due.attempts >= MAX_DELIVERY_ATTEMPTS) {
+          // Every attempt so far was cut off (the isolate died each time): stop, keep it as a dead letter.
+          throw new InterruptedError(due.attempts);
+        }
+        this.store.start(due.key, now);
+        // The watchdog: should this isolate die inside the handler, the runtime fires the alarm again.
+        await this.wakeBy(now + RESUME_AFTER_MS);
+        await whileOwned(due.chat, () => adapter.runDelivery(due.delivery, { key: due.key, attempt }));
+      });
+      this.store.finish(due.key, Date.now());
+    } catch (error) {
+      try {
+        await this.failed(due.key, due.chat, attempt, error, adapter.logger);
+      } catch (bookkeeping) {
+        // The row stays `running`; its conversation stays busy here until the watchdog's time.
+        adapter.logger.error(`Delivery ${due.key} failed and could not be rescheduled; the watchdog resumes it`, {
+          key: due.key,
+          error: describe(bookkeeping),
+        });
+        await sleep(RESUME_AFTER_MS);
+      }
+    }
+  }
+
+  private async failed(
+    key: string,
+    chat: string,
+    attempt: number,
+    error: unknown,
+    logger: Logger,
+  ): Promise<void> {
+    const now = Date.now();
+    const text = describe(error);
+    if (error instanceof LockError) {
+      // A run that died still holds the thread's lock until its TTL: wait it out without spending an attempt.
+      logger.debug(`Delivery ${key} waits for its thread's lock`, { key });
+      this.store.retryAt(key, now + LOCK_RETRY_MS, text, now, false);
+      return;
+    }
+    const failure = classifyFailure(error);
+    if (failure.kind === "permanent" || error instanceof InterruptedError || attempt >= MAX_DELIVERY_ATTEMPTS) {
+      // A permanent failure's reason says what to fix; an exhausted one keeps its last error.
+      const reason = failure.kind === "permanent" ? failure.reason : text;
+      const letter = this.store.bury(key, reason, now);
+      logger.error(
+        `Delivery ${key} failed for good after ${attempt} attempt(s) and is kept as a dead letter: list with GET /api/imessage/dead-letters, replay with POST /api/imessage/dead-letters`,
+        { key, error: reason },
+      );
+      if (letter) await this.indexDeadLetter(chat, letter);
+      return;
+    }
+    const base = Number((this.env as DeliveryLedgerEnv).IMESSAGE_REDELIVERY_BASE_MS ?? 30_000);
+    const delay = redeliveryDelayMs(attempt, Number.isFinite(base) && base > 0 ? base : 30_000, failure.retryAfterMs);
+    this.store.retryAt(key, now + delay, text, now);
+    logger.warn(`Delivery ${key} failed (attempt ${attempt} of ${MAX_DELIVERY_ATTEMPTS}); next attempt in ${Math.round(delay / 1000)} s`, {
+      key,
+      error: text,
+    });
+  }
+
+  /** A delivery the store buried itself (too big to keep, or unreadable): logged once with the reason and indexed. */
+  private buried(letter: DeadLetter): void {
+    console.error(
+      `Delivery ${letter.key} is kept as a dead letter without running (${letter.error}); the ledger goes on with the next: list with GET /api/imessage/dead-letters`,
+    );
+    this.ctx.waitUntil(this.indexDeadLetter(letter.chatGuid, letter));
+  }
+
+  /** Lists a dead letter in the gateway's index (what GET /api/imessage/dead-letters reads); a failure is logged. */
+  private async indexDeadLetter(chat: string, letter: DeadLetter): Promise<void> {
+    const gateway = (this.env as DeliveryLedgerEnv).GATEWAY;
+    if (!gateway) return;
+    await gatewayStub(gateway)
+      .recordDeadLetter(ledgerNameOf(chat), letter)
+      .catch((error: unknown) => console.warn(`Could not index dead letter ${letter.key} in the gateway (${describe(error)})`));
+  }
+
+  private async wakeBy(at: number): Promise<void> {
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at);
+  }
+}
+
+/**
  * The ledger Durable Object class for a bot. `bot(env)` must build the same bot the Worker's webhook
  * route uses; its handlers run here, outside any request, with no 30 s limit.
  *
  * @example
  * ```ts
- * export class DeliveryLedger extends createDeliveryLedgerDurableObject((env) => createBot(env)) {}
+ * export class DeliveryLedger extends createDeliveryLedgerDurableObject((env: Env) => createBot(env)) {}
  * ```
  */
-export function createDeliveryLedgerDurableObject<E extends object = Env>(bot?: (env: E) => GatewayBot) {
-  return class DeliveryLedgerDurableObject extends DurableObject<E> {
-    readonly store: LedgerStore;
-    private draining: Promise<void> | undefined;
-    /** Conversations (chat GUIDs) with a delivery running in this instance. */
-    private readonly busy = new Set<string>();
-    /** Wakes a drain that waits for its running deliveries, so a new arrival starts at once. */
-    private nudge: (() => void) | undefined;
-    /** When handled deliveries were last pruned by this instance (0: not yet). */
-    private prunedAt = 0;
-
-    constructor(ctx: DurableObjectState, env: E) {
-      super(ctx, env);
-      this.store = new LedgerStore(ctx.storage.sql);
-    }
-
-    /**
-     * Records a delivery once and starts running it in this object right away, after answering; a
-     * watchdog alarm resumes it should this isolate die first. See {@link AcceptStatus}.
-     */
-    async accept(delivery: VerifiedDelivery, key: string): Promise<AcceptStatus> {
-      const status = this.store.accept(key, delivery, Date.now(), (letter) => this.buried(letter));
-      if (status === "accepted") {
-        await this.wakeBy(Date.now() + RESUME_AFTER_MS);
-        this.ctx.waitUntil(this.drain());
-      } else if (status === "in-flight") {
-        // A copy of an open delivery: make sure a watchdog stands behind it whatever happened to the first.
-        await this.wakeBy(Date.now() + RESUME_AFTER_MS);
-      }
-      return status;
-    }
-
-    /** This ledger's dead letters. */
-    async deadLetters(): Promise<DeadLetter[]> {
-      return this.store.deadLetters();
-    }
-
-    /** Runs a dead letter again with a fresh attempt budget; false when `key` is not a dead letter here. */
-    async replay(key: string): Promise<boolean> {
-      const revived = this.store.revive(key, Date.now());
-      if (revived) {
-        await this.wakeBy(Date.now() + RESUME_AFTER_MS);
-        this.ctx.waitUntil(this.drain());
-      }
-      return revived;
-    }
-
-    /** The state of one delivery key (tests, diagnostics). */
-    async inspect(key: string) {
-      return this.store.inspect(key);
-    }
-
-    override async alarm(): Promise<void> {
-      const stop = new AbortController();
-      const waited = sleep(ALARM_WAIT_MS, stop.signal).then(() => "waiting" as const);
-      const outcome = await Promise.race([this.drain().then(() => "drained" as const), waited]);
-      stop.abort();
-      // Still running: the next watchdog alarm joins the drain again, or resumes it should this isolate die.
-      if (outcome === "waiting") await this.ctx.storage.setAlarm(Date.now() + RESUME_AFTER_MS);
-    }
-
-    /** Runs what is due; concurrent callers share the one drain in progress (and wake it). */
-    private drain(): Promise<void> {
-      if (this.draining) {
-        this.nudge?.();
-        return this.draining;
-      }
-      this.draining = this.runDue()
-        .catch(async (error: unknown) => {
-          console.error(`Deliveries could not be run (${describe(error)}); trying again in ${DRAIN_FAILED_RETRY_MS / 1000} s`);
-          await this.ctx.storage.setAlarm(Date.now() + DRAIN_FAILED_RETRY_MS);
-        })
-        .finally(() => {
-          this.draining = undefined;
-        });
-      return this.draining;
-    }
-
-    private async runDue(): Promise<void> {
-      if (!bot) {
-        console.error(`deliveries wait: ${UNBOUND}`);
-        await this.ctx.storage.setAlarm(Date.now() + 3600_000);
-        return;
-      }
-      const adapter = await readyAdapter(bot(this.env));
-      const runs = new Set<Promise<void>>();
-      for (;;) {
-        const now = Date.now();
-        const starting: DueDelivery[] = [];
-        while (this.busy.size < RUNS_PER_LEDGER) {
-          const due = this.store.nextDue(now, this.busy, (letter) => this.buried(letter));
-          if (!due) break;
-          this.busy.add(due.chat);
-          starting.push(due);
-        }
-        for (const due of starting) {
-          const run: Promise<void> = this.runOne(adapter, due).finally(() => {
-            this.busy.delete(due.chat);
-            runs.delete(run);
-          });
-          runs.add(run);
-        }
-        if (runs.size === 0) break;
-        const nudged = new Promise<void>((resolve) => (this.nudge = resolve));
-        // A retry falling due while the running handlers take long starts on time.
-        const dueAt = this.busy.size < RUNS_PER_LEDGER ? this.store.nextDueAt(this.busy) : undefined;
-        const stop = new AbortController();
-        const retryDue = dueAt !== undefined && dueAt > now ? sleep(dueAt - now, stop.signal) : nudged;
-        await Promise.race([...runs, nudged, retryDue]);
-        stop.abort();
-        this.nudge = undefined;
-      }
-      const now = Date.now();
-      const next = this.store.nextDueAt();
-      if (next !== undefined) {
-        await this.ctx.storage.setAlarm(Math.max(next, now));
-        return;
-      }
-      if (now - this.prunedAt > PRUNE_EVERY_MS) {
-        this.prunedAt = now;
-        if (this.store.prune(now) > 0) {
-          await this.ctx.storage.setAlarm(now + PRUNE_EVERY_MS);
-          return;
-        }
-      }
-      // Nothing open: no alarm invocation is billed for a delivery that completed in its own run.
-      const alarm = await this.ctx.storage.getAlarm();
-      if (alarm !== null && alarm - now < PRUNE_EVERY_MS / 2) await this.ctx.storage.deleteAlarm();
-    }
-
-    /**
-     * One attempt of one delivery (its conversation marked busy); never rejects. The attempt is
-     * counted once the isolate has a run slot for it, so a crash while it waits costs no attempt.
-     */
-    private async runOne(adapter: Awaited<ReturnType<typeof readyAdapter>>, due: DueDelivery): Promise<void> {
-      const attempt = due.attempts + 1;
-      try {
-        await slots.run(async () => {
-          const now = Date.now();
-          if (due.attempts >= MAX_DELIVERY_ATTEMPTS) {
-            // Every attempt so far was cut off (the isolate died each time): stop, keep it as a dead letter.
-            throw new InterruptedError(due.attempts);
-          }
-          this.store.start(due.key, now);
-          // The watchdog: should this isolate die inside the handler, the runtime fires the alarm again.
-          await this.wakeBy(now + RESUME_AFTER_MS);
-          await whileOwned(due.chat, () => adapter.runDelivery(due.delivery, { key: due.key, attempt }));
-        });
-        this.store.finish(due.key, Date.now());
-      } catch (error) {
-        try {
-          await this.failed(due.key, due.chat, attempt, error, adapter.logger);
-        } catch (bookkeeping) {
-          // The row stays `running`; its conversation stays busy here until the watchdog's time.
-          adapter.logger.error(`Delivery ${due.key} failed and could not be rescheduled; the watchdog resumes it`, {
-            key: due.key,
-            error: describe(bookkeeping),
-          });
-          await sleep(RESUME_AFTER_MS);
-        }
-      }
-    }
-
-    private async failed(
-      key: string,
-      chat: string,
-      attempt: number,
-      error: unknown,
-      logger: Logger,
-    ): Promise<void> {
-      const now = Date.now();
-      const text = describe(error);
-      if (error instanceof LockError) {
-        // A run that died still holds the thread's lock until its TTL: wait it out without spending an attempt.
-        logger.debug(`Delivery ${key} waits for its thread's lock`, { key });
-        this.store.retryAt(key, now + LOCK_RETRY_MS, text, now, false);
-        return;
-      }
-      const failure = classifyFailure(error);
-      if (failure.kind === "permanent" || error instanceof InterruptedError || attempt >= MAX_DELIVERY_ATTEMPTS) {
-        // A permanent failure's reason says what to fix; an exhausted one keeps its last error.
-        const reason = failure.kind === "permanent" ? failure.reason : text;
-        const letter = this.store.bury(key, reason, now);
-        logger.error(
-          `Delivery ${key} failed for good after ${attempt} attempt(s) and is kept as a dead letter: list with GET /api/imessage/dead-letters, replay with POST /api/imessage/dead-letters`,
-          { key, error: reason },
-        );
-        if (letter) await this.indexDeadLetter(chat, letter);
-        return;
-      }
-      const base = Number((this.env as DeliveryLedgerEnv).IMESSAGE_REDELIVERY_BASE_MS ?? 30_000);
-      const delay = redeliveryDelayMs(attempt, Number.isFinite(base) && base > 0 ? base : 30_000, failure.retryAfterMs);
-      this.store.retryAt(key, now + delay, text, now);
-      logger.warn(`Delivery ${key} failed (attempt ${attempt} of ${MAX_DELIVERY_ATTEMPTS}); next attempt in ${Math.round(delay / 1000)} s`, {
-        key,
-        error: text,
-      });
-    }
-
-    /** A delivery the store buried itself (too big to keep, or unreadable): logged once with the reason and indexed. */
-    private buried(letter: DeadLetter): void {
-      console.error(
-        `Delivery ${letter.key} is kept as a dead letter without running (${letter.error}); the ledger goes on with the next: list with GET /api/imessage/dead-letters`,
-      );
-      this.ctx.waitUntil(this.indexDeadLetter(letter.chatGuid, letter));
-    }
-
-    /** Lists a dead letter in the gateway's index (what GET /api/imessage/dead-letters reads); a failure is logged. */
-    private async indexDeadLetter(chat: string, letter: DeadLetter): Promise<void> {
-      const gateway = (this.env as DeliveryLedgerEnv).GATEWAY;
-      if (!gateway) return;
-      await gatewayStub(gateway)
-        .recordDeadLetter(ledgerNameOf(chat), letter)
-        .catch((error: unknown) => console.warn(`Could not index dead letter ${letter.key} in the gateway (${describe(error)})`));
-    }
-
-    private async wakeBy(at: number): Promise<void> {
-      const alarm = await this.ctx.storage.getAlarm();
-      if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at);
+export function createDeliveryLedgerDurableObject<E extends object = iMessageBindings>(
+  bot?: (env: E) => GatewayBot,
+): new (ctx: DurableObjectState, env: E) => DeliveryLedgerBase<E> {
+  return class DeliveryLedgerForBot extends DeliveryLedgerBase<E> {
+    protected override bot(): GatewayBot | undefined {
+      return bot?.(this.env);
     }
   };
 }
 
 /** The instance type of a ledger class (what `env.DELIVERY_LEDGER` stubs expose). */
-export type DeliveryLedgerDurableObject = InstanceType<ReturnType<typeof createDeliveryLedgerDurableObject>>;
+export type DeliveryLedgerDurableObject = DeliveryLedgerBase;
 
 /** The ledger without a bot: it records deliveries but cannot run them (bind it with {@link createDeliveryLedgerDurableObject}). */
-export class DeliveryLedger extends createDeliveryLedgerDurableObject() {}
+export class DeliveryLedger extends DeliveryLedgerBase {}

@@ -7,7 +7,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { Adapter, Chat } from "chat";
 import { gatewayStub } from "../durable-objects/gateway.ts";
-import { gatewayRoutes } from "./gateway-routes.ts";
+import { gatewayRoutes, type GatewayBindings } from "./gateway-routes.ts";
 import { jsonResponse, MAX_DELIVERY_BYTES } from "../webhook/receive.ts";
 
 const armed = new WeakSet<object>();
@@ -16,8 +16,8 @@ const armed = new WeakSet<object>();
  * Once per isolate, makes sure the gateway's alarm runs (token refresh and the reconciliation poll),
  * so nothing depends on the cron having fired yet — e.g. under `wrangler dev`, which runs no crons.
  */
-function armGateway(env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }): void {
-  const gateway = (env as Partial<Env>).GATEWAY;
+function armGateway(env: GatewayBindings, ctx: { waitUntil(promise: Promise<unknown>): void }): void {
+  const gateway = env.GATEWAY;
   if (!gateway || armed.has(gateway)) return;
   armed.add(gateway);
   ctx.waitUntil(
@@ -31,19 +31,19 @@ function armGateway(env: Env, ctx: { waitUntil(promise: Promise<unknown>): void 
 }
 
 /** Builds (or reuses) the bot for a request's environment. */
-export type BotFactory = (env: Env) => Chat<{ imessage: Adapter }>;
+export type BotFactory<E extends GatewayBindings = GatewayBindings> = (env: E) => Chat<{ imessage: Adapter }>;
 
 /**
  * The Worker's routes. `POST /api/imessage/webhook` acknowledges at once and runs the bot in `waitUntil`.
  *
  * @example
  * ```ts
- * const app = createWorkerApp((env) => createDemoBot(env));
+ * const app = createWorkerApp((env: Env) => createBot(env));
  * export default { fetch: app.fetch } satisfies ExportedHandler<Env>;
  * ```
  */
-export function createWorkerApp(bot: BotFactory): Hono<{ Bindings: Env }> {
-  const app = new Hono<{ Bindings: Env }>();
+export function createWorkerApp<E extends GatewayBindings>(bot: BotFactory<E>): Hono<{ Bindings: E }> {
+  const app = new Hono<{ Bindings: E }>();
 
   app.get("/healthz", (c) => c.json({ ok: true }));
 
@@ -58,8 +58,9 @@ export function createWorkerApp(bot: BotFactory): Hono<{ Bindings: Env }> {
       onError: () => jsonResponse(413, { error: `delivery body is larger than ${MAX_DELIVERY_BYTES} bytes (1 MiB)` }),
     }),
     async (c) => {
-      armGateway(c.env, c.executionCtx);
-      const chat = bot(c.env);
+      const env = c.env as E;
+      armGateway(env, c.executionCtx);
+      const chat = bot(env);
       return await chat.webhooks.imessage(c.req.raw, { waitUntil: (task) => c.executionCtx.waitUntil(task) });
     },
   );

@@ -5,11 +5,11 @@
  */
 import type { Hono } from "hono";
 import { ChatStateDO } from "../durable-objects/chat-state.ts";
-import { createDeliveryLedgerDurableObject } from "../durable-objects/delivery-ledger.ts";
-import { createGatewayDurableObject, type GatewayOptions } from "../durable-objects/gateway.ts";
+import { createDeliveryLedgerDurableObject, type DeliveryLedgerBase } from "../durable-objects/delivery-ledger.ts";
+import { createGatewayDurableObject, type GatewayBase, type GatewayOptions } from "../durable-objects/gateway.ts";
 import type { GatewayBot } from "../adapter/bot.ts";
 import { gatewayScheduled, type GatewayBindings } from "./gateway-routes.ts";
-import { createWorkerApp, type BotFactory } from "./app.ts";
+import { createWorkerApp } from "./app.ts";
 
 /** What {@link createiMessageWorker} returns. */
 export interface iMessageWorker<E extends GatewayBindings> {
@@ -21,8 +21,8 @@ export interface iMessageWorker<E extends GatewayBindings> {
   bot: (env: E) => GatewayBot;
   /** Export each of these from the Worker's entry under the `class_name` its wrangler config binds. */
   durableObjects: {
-    DeliveryLedger: ReturnType<typeof createDeliveryLedgerDurableObject<E>>;
-    GatewayDO: ReturnType<typeof createGatewayDurableObject<E, unknown>>;
+    DeliveryLedger: new (ctx: DurableObjectState, env: E) => DeliveryLedgerBase<E>;
+    GatewayDO: new (ctx: DurableObjectState, env: E) => GatewayBase<E, unknown>;
     ChatStateDO: typeof ChatStateDO;
   };
 }
@@ -54,7 +54,7 @@ export function createiMessageWorker<E extends GatewayBindings>(
     if (!bot) bots.set(env, (bot = createBot(env)));
     return bot;
   };
-  const app = createWorkerApp(botFor as unknown as BotFactory) as unknown as Hono<{ Bindings: E }>;
+  const app = createWorkerApp<E>(botFor);
   return {
     handler: { fetch: app.fetch, scheduled: gatewayScheduled },
     app,

@@ -3,10 +3,10 @@
  * The Worker entry: the demo bot through `createiMessageWorker`, the same path a user's Worker takes
  * (routes, cron, and the Durable Object classes bound to the bot).
  */
-import { createiMessageWorker } from "./imessage-worker.ts";
+import { createiMessageWorker } from "../src/worker/imessage-worker.ts";
 import { createDemoBot } from "./bot.ts";
 // The demo keeps the gateway's spectrum-ts app (opt-in; wrangler.toml aliases open-graph-scraper for it).
-import { gatewaySpectrum } from "../spectrum.ts";
+import { gatewaySpectrum } from "../src/spectrum.ts";
 
 const { handler, durableObjects } = createiMessageWorker(createDemoBot, { gateway: { spectrum: gatewaySpectrum() } });
 

@@ -4,11 +4,11 @@
  * Configured only through the Worker's env (secrets / .dev.vars).
  */
 import { Chat, type Message, type Thread } from "chat";
-import { createiMessageAdapter } from "../adapter/create.ts";
-import type { iMessageAdapter } from "../adapter/imessage-adapter.ts";
-import { createGatewaySpaceDirectory } from "../spaces/gateway-directory.ts";
-import { createDurableObjectState } from "../state/durable-state.ts";
-import { createLineLogger } from "./line-logger.ts";
+import { createiMessageAdapter } from "../src/adapter/create.ts";
+import type { iMessageAdapter } from "../src/adapter/imessage-adapter.ts";
+import { createGatewaySpaceDirectory } from "../src/spaces/gateway-directory.ts";
+import { createDurableObjectState } from "../src/state/durable-state.ts";
+import { createLineLogger } from "../src/worker/line-logger.ts";
 
 const bots = new WeakMap<Env, Chat<{ imessage: iMessageAdapter }>>();
 

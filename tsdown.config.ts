@@ -1,0 +1,25 @@
+/**
+ * The package users install (`npm pack`): ESM + `.d.ts` for each entry point, `cloudflare:*` and every
+ * dependency and peer left external (the user's bundler — wrangler — resolves them).
+ */
+import { defineConfig } from "tsdown";
+import pkg from "./package.json" with { type: "json" };
+
+const externals = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
+
+export default defineConfig({
+  entry: {
+    index: "src/index.ts",
+    worker: "src/worker/exports.ts",
+    spectrum: "src/spectrum.ts",
+    "open-graph-scraper-stub": "src/gateway/open-graph-scraper-stub.ts",
+  },
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  outDir: "dist",
+  external: [/^cloudflare:/, ...externals.map((name) => new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}(/.*)?$`))],
+});
