@@ -99,7 +99,7 @@ report(
   "signed delivery is accepted",
   `${signed.status} ${short(signed.body)}`,
   signed.status === 401
-    ? "the secret you passed is not the Worker's: `npx wrangler secret put IMESSAGE_WEBHOOK_SECRET` with the one from the Spectrum dashboard, then pass that one here"
+    ? "the secret you passed is not the Worker's: `npx wrangler secret put IMESSAGE_WEBHOOK_SECRET` with both secrets of the webhook registration (`<hex>,<whsec_…>`), then pass them here"
     : "see the status and body",
 );
 

@@ -5,7 +5,9 @@
  * `npm start` (scripts/start.mjs) and the end-to-end test both use it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chatPage, DEMO_CONTACTS } from "../test/simulator/page/serve.ts";
 import { startSimulator, type RunningSimulator } from "../test/simulator/server.ts";
@@ -13,6 +15,9 @@ import { DEMO_GROUP_GUID } from "../test/simulator/world.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const HOST = "127.0.0.1";
+
+/** Where `npm start` writes the running stack's addresses, for `test/fixtures/sign.mjs` (removed when it stops). */
+export const STACK_FILE = join(ROOT, ".wrangler", "npm-start.json");
 
 /** The demo project every fresh simulator knows, and the secrets the Worker is started with. */
 export const DEMO_SECRETS = {
@@ -29,8 +34,15 @@ export const DEMO_SECRETS = {
 export interface StackOptions {
   workerPort: number;
   simulatorPort: number;
-  /** Where wrangler keeps local KV and Durable Object data (default `.wrangler/state`). */
+  /**
+   * Where wrangler keeps local KV and Durable Object data, kept between runs (default `.wrangler/state`
+   * of the Worker's directory, wrangler's own default): the bot's subscriptions, the delivery ledger.
+   */
   persistTo?: string;
+  /** Wipe that state first (`npm start -- --fresh`). */
+  fresh?: boolean;
+  /** Write the running stack's addresses there (`npm start`: {@link STACK_FILE}); removed on stop. */
+  stackFile?: string;
   /** Receives wrangler's output and the simulator's request log, line by line. */
   log?: (line: string) => void;
   /** How long to wait for the Worker to answer (default 60 s). */
@@ -60,6 +72,10 @@ export interface Stack {
   simulatorUrl: string;
   /** The chat page. */
   pageUrl: string;
+  /** The wrangler state directory in use. */
+  persistDir: string;
+  /** Whether that state was there from an earlier run (not wiped by `fresh`). */
+  stateKept: boolean;
   simulator: RunningSimulator;
   /** Process id of wrangler, leader of the process group that also holds workerd. */
   workerPid: number;
@@ -197,6 +213,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   await assertPortFree(options.simulatorPort, "the Spectrum simulator", "SIMULATOR_PORT");
   const workerUrl = `http://${HOST}:${options.workerPort}`;
   const webhookUrl = `${workerUrl}/api/imessage/webhook`;
+  const persistDir = options.persistTo ?? join(options.worker ?? ROOT, ".wrangler", "state");
+  if (options.fresh) rmSync(persistDir, { recursive: true, force: true });
+  const stateKept = existsSync(persistDir) && readdirSync(persistDir).length > 0;
   const simulator = await startSimulator({
     port: options.simulatorPort,
     host: HOST,
@@ -206,12 +225,25 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       botName: options.botName ?? DEMO_SECRETS.IMESSAGE_USER_NAME,
       contacts: DEMO_CONTACTS,
       groupGuid: DEMO_GROUP_GUID,
+      ...(options.worker ? { ownWorker: relative(ROOT, options.worker) || options.worker } : {}),
+      stateKept,
     }),
   });
   if (options.echoes) simulator.webhooks.register({ url: webhookUrl, secret: DEMO_SECRETS.IMESSAGE_WEBHOOK_SECRET, echoes: true, receipts: true });
-  const child = spawnWrangler(wranglerArgs(options, simulator.url), log, options.worker);
+  const child = spawnWrangler(wranglerArgs({ ...options, persistTo: persistDir }, simulator.url), log, options.worker);
   const workerExited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code ?? 0)));
-  const onExit = (): void => killGroup(child, "SIGKILL");
+  const forgetStack = (): void => {
+    if (!options.stackFile) return;
+    try {
+      if ((JSON.parse(readFileSync(options.stackFile, "utf8")) as { pid?: number }).pid === process.pid) rmSync(options.stackFile, { force: true });
+    } catch {
+      // not written, or already gone
+    }
+  };
+  const onExit = (): void => {
+    killGroup(child, "SIGKILL");
+    forgetStack();
+  };
   process.once("exit", onExit);
 
   let stopped: Promise<void> | undefined;
@@ -227,6 +259,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }
       // workerd can outlive wrangler in the same group.
       killGroup(child, "SIGKILL");
+      forgetStack();
       await simulator.close();
     })();
     return stopped;
@@ -238,5 +271,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stop();
     throw error;
   }
-  return { workerUrl, simulatorUrl: simulator.url, pageUrl: `${simulator.url}/`, simulator, workerPid: child.pid ?? 0, workerExited, stop };
+  if (options.stackFile) {
+    mkdirSync(dirname(options.stackFile), { recursive: true });
+    writeFileSync(options.stackFile, `${JSON.stringify({ pid: process.pid, workerUrl, webhookUrl, simulatorUrl: simulator.url }, null, 2)}\n`);
+  }
+  return { workerUrl, simulatorUrl: simulator.url, pageUrl: `${simulator.url}/`, persistDir, stateKept, simulator, workerPid: child.pid ?? 0, workerExited, stop };
 }

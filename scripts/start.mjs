@@ -2,8 +2,9 @@
 // Ports: WORKER_PORT (default 8787), SIMULATOR_PORT (default 8788). Ctrl-C stops everything.
 // `npm start -- --worker examples/worker` runs that Worker (your own bot) instead of this repository's.
 // `npm start -- --no-echoes`: no outbound echoes or read receipts after the bot's messages (on by default, as Spectrum sends them).
+// `npm start -- --fresh`: wipe the Worker's local state (.wrangler/state, kept between runs) first.
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import process from "node:process";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
@@ -15,7 +16,7 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.exit(1);
 }
 
-const { startStack, PortInUseError } = await import("./stack.ts");
+const { startStack, PortInUseError, STACK_FILE } = await import("./stack.ts");
 
 function port(name, fallback) {
   const value = process.env[name] ?? String(fallback);
@@ -70,6 +71,8 @@ try {
     simulatorPort,
     // Like Spectrum: the bot's delivered messages come back as outbound echoes, then read receipts.
     echoes: !process.argv.includes("--no-echoes"),
+    fresh: process.argv.includes("--fresh"),
+    stackFile: STACK_FILE,
     ...(own ? { worker: own.worker, botName: own.botName } : {}),
     log: (line) => {
       if (verbose || /error|✘|exception/i.test(line)) console.log(line);
@@ -88,6 +91,9 @@ console.log(`
   Spectrum simulator: ${stack.simulatorUrl}  (events: ${stack.simulatorUrl}/__sim/events)
 
   ${own ? `Say hi in a DM, or "@${own.botName} hi" in the demo group.` : `Try "hello", "thanks" and "poll" in a DM, or "@bot hi" in the demo group.`} Ctrl-C stops everything.
+
+  Local state (the bot's subscriptions, the delivery ledger) is kept between runs in ${relative(process.cwd(), stack.persistDir) || "."}:
+  ${stack.stateKept ? "this run continues the last one, so the bot still answers in groups it joined then; `npm start -- --fresh` wipes it first." : process.argv.includes("--fresh") ? "wiped (--fresh): this run starts clean." : "this run starts clean; the next one continues it unless you pass --fresh."}
 `);
 
 let stopping = false;

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { iMessageEffect, resolveEffect } from "../src/adapter/effects.ts";
-import { SPECTRUM_MINI_APP } from "../src/adapter/mini-app.ts";
+import { iMessageEffect, resolveEffect } from "../src/adapter/outbound/effects.ts";
+import { SPECTRUM_MINI_APP } from "../src/adapter/outbound/mini-app.ts";
 import { cloud, selfHosted, type Wired } from "./outbound-helpers.ts";
 import type { RecordedRequest } from "./simulator/client.ts";
 

@@ -8,7 +8,7 @@ import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import { poll } from "spectrum-ts";
 import { describe, expect, it, vi } from "vitest";
 import { createGatewayDurableObject } from "../src/durable-objects/gateway.ts";
-import { spaceOf } from "../src/adapter/inbound.ts";
+import { spaceOf } from "../src/adapter/inbound/parse.ts";
 import { gatewayStub } from "../src/durable-objects/gateway.ts";
 import { createMemoryLedger } from "../src/ledger/ledger.ts";
 import { httpIMessage } from "../src/gateway/http-imessage-provider.ts";

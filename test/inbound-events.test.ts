@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { Chat, type Adapter } from "chat";
 import { describe, expect, it } from "vitest";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
-import type { iMessageEvent } from "../src/adapter/space-events.ts";
+import type { iMessageEvent } from "../src/adapter/inbound/space-events.ts";
 import { SECRET, seedInbound, signedRequest } from "./helpers.ts";
 import { createMemoryState } from "./memory-state.ts";
 import { silent, simulatorHostPort } from "./outbound-helpers.ts";

@@ -136,7 +136,7 @@ describe("message.openModal", () => {
 
   it("takes a JSX <Modal> as well as a Modal element", async () => {
     const { jsx } = await import("chat/jsx-runtime");
-    const { modalElementOf } = await import("../src/adapter/message-modal.ts");
+    const { modalElementOf } = await import("../src/adapter/inbound/message-modal.ts");
     const options = [jsx(SelectOption, { label: "Red", value: "red" }), jsx(SelectOption, { label: "Blue", value: "blue" })];
     const element = jsx(Modal, { callbackId: "fav-color", title: "Color?", children: jsx(Select, { id: "color", label: "Pick", children: options }) } as never);
     expect(modalElementOf(element as never)).toMatchObject({
@@ -148,7 +148,7 @@ describe("message.openModal", () => {
   });
 
   it("rejects something that is not a Modal with a clear error", async () => {
-    const { withOpenModal } = await import("../src/adapter/message-modal.ts");
+    const { withOpenModal } = await import("../src/adapter/inbound/message-modal.ts");
     const message = withOpenModal(
       new Message({
         id: "m2",

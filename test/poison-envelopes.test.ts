@@ -7,7 +7,7 @@ import { createExecutionContext, runInDurableObject, waitOnExecutionContext } fr
 import { env } from "cloudflare:workers";
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import { describe, expect, it, vi } from "vitest";
-import { spaceOf } from "../src/adapter/inbound.ts";
+import { spaceOf } from "../src/adapter/inbound/parse.ts";
 import { deliveryKeyOf, ledgerNameOf } from "../src/ledger/keys.ts";
 import { gatewayStub } from "../src/durable-objects/gateway.ts";
 import { GatewaySpectrum } from "../src/gateway/spectrum-app.ts";

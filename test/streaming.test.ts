@@ -5,7 +5,7 @@
  */
 import { Chat, type Adapter } from "chat";
 import { describe, expect, it } from "vitest";
-import { MAX_STREAM_EDITS, streamToMessage } from "../src/adapter/streaming.ts";
+import { MAX_STREAM_EDITS, streamToMessage } from "../src/adapter/outbound/streaming.ts";
 import { createMemoryState } from "./memory-state.ts";
 import { DM, selfHosted, sim } from "./outbound-helpers.ts";
 

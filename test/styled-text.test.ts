@@ -2,7 +2,7 @@ import { parseMarkdown } from "chat";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../src/core/config.ts";
 import { iMessageFormatConverter } from "../src/adapter/format.ts";
-import { renderStyled, styledText, type StyledText } from "../src/adapter/styled-text.ts";
+import { renderStyled, styledText, type StyledText } from "../src/adapter/outbound/styled-text.ts";
 import { cloud, selfHosted, type Wired } from "./outbound-helpers.ts";
 
 const styled = (markdown: string) => styledText(parseMarkdown(markdown));

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Spectrum } from "spectrum-ts";
-import { parseInbound } from "../src/adapter/inbound.ts";
+import { parseInbound } from "../src/adapter/inbound/parse.ts";
 import { decodeThreadId } from "../src/core/thread-id.ts";
 import { httpIMessage } from "../src/gateway/http-imessage-provider.ts";
 import { RecordInbox } from "../src/gateway/spectrum-inbox.ts";

@@ -22,7 +22,7 @@ import { normalizeAddress } from "../../src/core/addresses.ts";
 import type { LocalConfig } from "../../src/core/config.ts";
 import { notImplemented, ValidationError } from "../../src/core/errors.ts";
 import { iMessageThreadMethods } from "../../src/adapter/thread-methods.ts";
-import { parseInbound, type InboundContext } from "../../src/adapter/inbound.ts";
+import { parseInbound, type InboundContext } from "../../src/adapter/inbound/parse.ts";
 import { decodeThreadId, encodeThreadId, type iMessageThreadId } from "../../src/core/thread-id.ts";
 import { type ChatDb, type LocalMessage, openChatDb } from "./chat-db.ts";
 import { EchoGuard } from "./echo.ts";

@@ -3,7 +3,6 @@
  * The Chat SDK adapter for iMessage: signed webhooks in, the advanced-imessage HTTP API out.
  */
 import type { AdvancedIMessage, Message as ServerMessage } from "@photon-ai/advanced-imessage/http";
-import { NotFoundError } from "@photon-ai/advanced-imessage/http";
 import type {
   Adapter,
   AdapterPostableMessage,
@@ -23,33 +22,33 @@ import type {
 import type { SlimMessage } from "@spectrum-ts/core/webhook";
 import { createMemoryLedger, type DeliveryLedgerClient } from "../ledger/ledger.ts";
 import { startGatewayListener } from "../gateway/listener.ts";
-import { createTransport, type Transport } from "../transport/clients.ts";
+import type { Transport } from "../transport/clients.ts";
 import { normalizeAddress } from "../core/addresses.ts";
 import type { ResolvedConfig } from "../core/config.ts";
 import { notImplemented, ValidationError } from "../core/errors.ts";
-import type { iMessageEffectId, iMessageEffectName } from "./effects.ts";
-import * as extras from "./extras.ts";
-import type { MediaOptions } from "./media-input.ts";
-import type { AppUrl, MiniAppCard } from "./mini-app.ts";
-import { postToThread, type OutboundContext } from "./outbound.ts";
-import type { iMessageEventHandler } from "./space-events.ts";
-import { renderStyled, type StyledText } from "./styled-text.ts";
-import { iMessageDeliveries } from "./deliveries.ts";
-import { parseInbound } from "./inbound.ts";
-import { byDateCreated, forwardPage } from "./history.ts";
-import { streamToMessage } from "./streaming.ts";
+import type { iMessageEffectId, iMessageEffectName } from "./outbound/effects.ts";
+import * as extras from "./outbound/extras.ts";
+import type { MediaOptions } from "./outbound/media-input.ts";
+import type { AppUrl, MiniAppCard } from "./outbound/mini-app.ts";
+import { postToThread, type OutboundContext } from "./outbound/post.ts";
+import type { iMessageEventHandler } from "./inbound/space-events.ts";
+import { renderStyled, type StyledText } from "./outbound/styled-text.ts";
+import { iMessageDeliveries, type DeliveryHost } from "./inbound/deliveries.ts";
+import { iMessageThreadMethods } from "./thread-methods.ts";
+import { Lines } from "./outbound/lines.ts";
+import type { VerifiedDelivery } from "../webhook/receive.ts";
+import { parseInbound } from "./inbound/parse.ts";
+import * as history from "./inbound/history.ts";
+import { streamToMessage } from "./outbound/streaming.ts";
 import { attachmentStream, downloadFrames, readAttachment } from "../core/attachment-bytes.ts";
 import { filesOf } from "./postable.ts";
-import { openPollModal } from "./polls.ts";
-import { fromServerMessage } from "./server-message.ts";
+import { openPollModal } from "./outbound/polls.ts";
+import { fromServerMessage } from "./inbound/server-message.ts";
 import { createStateSpaceDirectory, type SpaceDirectory } from "../spaces/directory.ts";
 import { reactionFor } from "../core/tapbacks.ts";
 import {
-  assertChatGuid,
   decodeThreadId,
-  dmAddress,
   encodeThreadId,
-  isDmGuid,
   type iMessageThreadId,
 } from "../core/thread-id.ts";
 
@@ -76,7 +75,7 @@ function isCard(message: AdapterPostableMessage): boolean {
 /**
  * iMessage for the Chat SDK. Create it with {@link createiMessageAdapter}.
  */
-export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMessageThreadId, iMessageRawMessage> {
+export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iMessageThreadId, iMessageRawMessage> {
   /**
    * The bot's name, matched by `@name` mentions in groups: `userName` / `IMESSAGE_USER_NAME` when set,
    * else the Chat instance's `userName` (taken in `initialize`).
@@ -85,7 +84,12 @@ export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMess
   readonly logger: Logger;
   readonly config: ResolvedConfig;
   protected chat: ChatInstance | undefined;
-  private transport: Transport | undefined;
+  /** The phone lines: clients per line, and the line and chat GUID of a thread. */
+  private readonly lines: Lines = new Lines(
+    () => this.config,
+    () => this.chat?.getState(),
+    () => this.spaces(),
+  );
   private spaceDirectory: SpaceDirectory | undefined;
   private readonly typing = new Set<string>();
   /** What the outbound operations (`adapter/outbound`, `adapter/extras`) use of this adapter. */
@@ -99,12 +103,55 @@ export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMess
     },
   };
 
+  /** The inbound half: webhook, relay and catch-up deliveries, the ledger, and the Chat SDK's entry points. */
+  private readonly inbound: iMessageDeliveries;
+
   constructor(config: ResolvedConfig, dependencies: AdapterDependencies = {}) {
-    super(dependencies.ledger ?? createMemoryLedger(), dependencies.findDurableParts);
+    super();
     this.config = config;
     this.userName = config.userName;
     this.logger = config.logger;
     this.spaceDirectory = dependencies.spaces;
+    const host: DeliveryHost = {
+      adapter: this,
+      logger: config.logger,
+      config,
+      userName: () => this.userName,
+      requireChat: () => this.requireChat(),
+      isInitialized: () => this.chat !== undefined,
+      spaces: () => this.spaces(),
+      useSpaces: (spaces) => void (this.spaceDirectory = spaces),
+      target: (threadId, operation) => this.target(threadId, operation),
+      openModal: (triggerId, modal, contextId) => this.openModal(triggerId, modal, contextId),
+      downloadAttachment: (attachmentId, threadId) => this.downloadAttachment(attachmentId, threadId),
+      streamAttachment: (attachmentId, threadId) => this.streamAttachment(attachmentId, threadId),
+    };
+    this.inbound = new iMessageDeliveries(host, dependencies.ledger ?? createMemoryLedger(), dependencies.findDurableParts);
+  }
+
+  /** Verifies a Spectrum delivery, records it in the ledger and answers (see `adapter/deliveries`). */
+  async handleWebhook(request: Request, options?: WebhookOptions): Promise<Response> {
+    return await this.inbound.handleWebhook(request, options);
+  }
+
+  /** Records a verified delivery once per message id, whatever channel brought it (webhook, relay, catch-up). */
+  async acceptDelivery(delivery: VerifiedDelivery, options?: WebhookOptions): Promise<Response> {
+    return await this.inbound.acceptDelivery(delivery, options);
+  }
+
+  /** Runs one delivery's handlers to completion (the ledger's Durable Object calls this). */
+  async runDelivery(delivery: Pick<VerifiedDelivery, "envelope">, run: { key: string; attempt: number }): Promise<void> {
+    await this.inbound.runDelivery(delivery, run);
+  }
+
+  /** Routes a verified envelope into the Chat SDK, resolving when every handler has finished. */
+  async processEnvelope(delivery: Pick<VerifiedDelivery, "envelope">, options?: WebhookOptions): Promise<void> {
+    await this.inbound.processEnvelope(delivery, options);
+  }
+
+  /** The idempotency key of the next outbound write in a conversation (see `adapter/deliveries`). */
+  writeKey(chatGuid: string): string {
+    return this.inbound.writeKey(chatGuid);
   }
 
   async initialize(chat: ChatInstance): Promise<void> {
@@ -196,50 +243,23 @@ export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMess
   }
 
   async fetchMessage(threadId: string, messageId: string): Promise<Message<iMessageRawMessage> | null> {
-    const { client } = await this.target(threadId, "fetchMessage");
-    try {
-      const message = await client.messages.get(messageId);
-      return fromServerMessage(message, threadId, this.userName, (id, t) => this.downloadAttachment(id, t));
-    } catch (error) {
-      if (error instanceof NotFoundError) return null;
-      throw error;
-    }
+    return await history.fetchMessage(this.historyContext(), threadId, messageId);
   }
 
-  /**
-   * A page of history, oldest first within the page. Backward (default) starts at the newest messages
-   * and `nextCursor` walks to older ones; forward (what `thread.allMessages` asks for) starts at the
-   * oldest and walks to newer ones. The server pages newest first only, so a forward page reads the
-   * messages after its cursor (`after`) to the oldest of them — see {@link forwardPage}.
-   */
+  /** A page of history, oldest first within the page, backward (default) or forward (see `adapter/history`). */
   async fetchMessages(threadId: string, options: FetchOptions = {}): Promise<FetchResult<iMessageRawMessage>> {
-    const { client, chatGuid } = await this.target(threadId, "fetchMessages");
-    const limit = Math.min(Math.max(options.limit ?? 50, 1), 100);
-    const toMessage = (m: ServerMessage) => fromServerMessage(m, threadId, this.userName, (id, t) => this.downloadAttachment(id, t));
-    if (options.direction === "forward") {
-      const page = await forwardPage(client, chatGuid, limit, options.cursor);
-      return page.nextCursor ? { messages: page.messages.map(toMessage), nextCursor: page.nextCursor } : { messages: page.messages.map(toMessage) };
-    }
-    const page = await client.messages.listInChat(chatGuid, { pageSize: limit, pageToken: options.cursor });
-    const messages = [...page.messages].sort(byDateCreated).map(toMessage);
-    return page.nextPageToken ? { messages, nextCursor: page.nextPageToken } : { messages };
+    return await history.fetchMessages(this.historyContext(), threadId, options);
   }
 
   async fetchThread(threadId: string): Promise<ThreadInfo> {
-    const { client, chatGuid } = await this.target(threadId, "fetchThread");
-    const info = await client.chats.get(chatGuid);
+    return await history.fetchThread(this.historyContext(), threadId);
+  }
+
+  private historyContext(): history.HistoryContext {
     return {
-      id: threadId,
-      channelId: threadId,
-      channelName: info.displayName || (isDmGuid(chatGuid) ? dmAddress(chatGuid) : (await this.spaces().lookup(chatGuid))?.displayName),
-      isDM: !info.isGroup,
-      metadata: {
-        chatGuid,
-        service: info.service,
-        participants: info.participants.map((p) => p.address),
-        isArchived: info.isArchived,
-        unreadCount: info.unreadCount,
-      },
+      target: (threadId, operation) => this.target(threadId, operation),
+      toMessage: (message, threadId) => fromServerMessage(message, threadId, this.userName, (id, t) => this.downloadAttachment(id, t)),
+      spaceName: async (chatGuid) => (await this.spaces().lookup(chatGuid))?.displayName,
     };
   }
 
@@ -300,18 +320,10 @@ export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMess
    * `avatar`, `read`, `typing`, `pollUnvote` (see `iMessageEvent`); returns the unsubscribe function.
    */
   onEvent(handler: iMessageEventHandler): () => void {
-    return this.events.on(handler);
+    return this.inbound.events.on(handler);
   }
 
   // ── helpers ────────────────────────────────────────────────────────────────
-
-  protected useSpaces(spaces: SpaceDirectory): void {
-    this.spaceDirectory = spaces;
-  }
-
-  protected isInitialized(): boolean {
-    return this.chat !== undefined;
-  }
 
   protected requireChat(): ChatInstance {
     if (!this.chat) throw new ValidationError("adapter is not initialized: register it in new Chat({ adapters: { imessage } })");
@@ -328,42 +340,16 @@ export class iMessageAdapter extends iMessageDeliveries implements Adapter<iMess
    * once and shared with the gateway; undefined in local mode.
    */
   remoteTransport(): Transport | undefined {
-    if (this.config.mode === "local") return undefined;
-    this.transport ??= createTransport(this.config, () => this.chat?.getState());
-    return this.transport;
+    return this.lines.remoteTransport();
   }
 
-  private client(phone: string | undefined, operation: string): Promise<AdvancedIMessage> {
-    const transport = this.remoteTransport();
-    if (!transport) {
-      notImplemented(
-        operation,
-        "local mode runs only in Node on macOS: use createiMessageAdapter from chat-adapter-imessage-bridge (the local-bridge package), or set IMESSAGE_LOCAL=false with cloud or self-host credentials",
-      );
-    }
-    return transport.clientFor(phone);
+  private async client(phone: string | undefined, operation: string): Promise<AdvancedIMessage> {
+    return await this.lines.client(phone, operation);
   }
 
-  /** The client and chat GUID of a thread; groups must be known to this bot (seen inbound, or found on the server). */
+  /** The client and chat GUID of a thread; groups must be known to this bot (see `adapter/lines`). */
   protected async target(threadId: string, operation: string): Promise<{ client: AdvancedIMessage; chatGuid: string }> {
-    const { chatGuid, phone } = decodeThreadId(threadId);
-    assertChatGuid(chatGuid);
-    if (isDmGuid(chatGuid)) return { client: await this.client(phone, operation), chatGuid };
-    const known = await this.spaces().lookup(chatGuid);
-    const client = await this.client(phone ?? known?.phone, operation);
-    if (!known) {
-      try {
-        const info = await client.chats.get(chatGuid);
-        await this.spaces().record({ chatGuid, type: "group", phone, displayName: info.displayName || undefined });
-      } catch (error) {
-        if (!(error instanceof NotFoundError)) throw error;
-        notImplemented(
-          operation,
-          `group ${chatGuid} has not been seen yet: iMessage bots cannot create groups. Add the bot's number to the group and send a message there (or let the gateway see it), then retry`,
-        );
-      }
-    }
-    return { client, chatGuid };
+    return await this.lines.target(threadId, operation);
   }
 
   private renderText(message: AdapterPostableMessage, operation: string): string {

@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { assertPortFree, DEMO_SECRETS, freePort, PortInUseError, startStack, type Stack } from "../../scripts/stack.ts";
-import { badge, contrastRatio, deliveryLabels, layoutProblems, screenshot, solidPng, typingWhenReplyShows } from "./page-checks.ts";
+import { badge, contrastRatio, deliveryLabels, layoutProblems, screenshot, solidPng, typingTimeline } from "./page-checks.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -191,12 +191,16 @@ describe.skipIf(SKIP_BROWSER)("the chat page in headless Chromium", () => {
     return await page.locator('#deliveries li[data-kind="message"] .verdict').allTextContents();
   }
 
-  test("a DM: echo without lingering typing dots, a readable tapback, a vote answered by name, a resend seen as duplicate", async () => {
+  test("a DM: echo with typing dots seen ≥ 500 ms but the reply not held, a readable tapback, a vote answered by name, a resend seen as duplicate", async () => {
     await page.locator(`#conversation-list li[data-guid="${BOB}"]`).click();
     await expect.poll(() => page.locator("#chat-title").textContent()).toBe("Bob");
 
-    const typingAtReply = await typingWhenReplyShows(page, () => say("hello from chromium"), "You said: hello from chromium");
-    expect(typingAtReply).toBe(false);
+    // The bot replies 20-40 ms after its typing call: the page keeps the dots up, not the reply.
+    const typing = await typingTimeline(page, () => say("hello from chromium"), "You said: hello from chromium");
+    expect(typing.typingGone - typing.typingShown).toBeGreaterThanOrEqual(500);
+    expect(typing.typingGone - typing.typingShown).toBeLessThan(3000);
+    expect(typing.replyShown).toBeLessThan(typing.typingGone);
+    expect(typing.replyShown - typing.replyEvent).toBeLessThan(250);
     await page.locator('#activity li[data-type="typing"]').first().waitFor();
     expect(await verdicts()).toContain("accepted");
     await screenshot(page, "dm-echo-1280");

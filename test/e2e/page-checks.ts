@@ -1,7 +1,7 @@
 /**
  * @module e2e/page-checks
  * What the chat page end-to-end test measures in the browser: computed colours, boxes against the
- * viewport, the typing indicator at the moment a reply appears, and screenshots under `test-results/`.
+ * viewport, the typing indicator's timeline around a reply, and screenshots under `test-results/`.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -74,28 +74,51 @@ export async function layoutProblems(page: Page, selectors: string[]): Promise<s
   }, selectors);
 }
 
+/** When, in ms after `send` started, the typing dots appeared, the reply showed and the dots went (the page's clock). */
+export interface TypingTimeline {
+  typingShown: number;
+  replyShown: number;
+  typingGone: number;
+  /** When the simulator's event stream (a second connection) brought the reply's `message.sent`. */
+  replyEvent: number;
+}
+
 /**
- * Resolves once a bot bubble containing `text` is in the transcript, with whether a typing
- * indicator was still in the same conversation at that moment (a MutationObserver sees the very
- * render that added the bubble).
+ * Sends with `send` and records, with a MutationObserver on the transcript (it sees every render), when
+ * the typing indicator appeared, when a bot bubble containing `text` showed and when the indicator went;
+ * and, on a separate event stream, when the simulator announced that reply. Resolves once the dots are gone.
  */
-export async function typingWhenReplyShows(page: Page, send: () => Promise<void>, text: string): Promise<boolean> {
+export async function typingTimeline(page: Page, send: () => Promise<void>, text: string): Promise<TypingTimeline> {
   await page.evaluate((wanted) => {
-    const state = window as unknown as { __typingAtReply?: boolean | undefined };
-    state.__typingAtReply = undefined;
+    const start = performance.now();
+    const times: Partial<Record<keyof TypingTimeline, number>> = {};
+    (window as unknown as { __typing: typeof times }).__typing = times;
     const transcript = document.getElementById("transcript");
     if (!transcript) throw new Error("no #transcript");
-    const observer = new MutationObserver(() => {
-      const reply = [...transcript.querySelectorAll(".bubble.bot")].some((node) => node.textContent?.includes(wanted));
-      if (!reply) return;
-      state.__typingAtReply = transcript.querySelector(".typing-indicator") !== null;
-      observer.disconnect();
-    });
+    const look = (): void => {
+      const now = performance.now() - start;
+      const typing = transcript.querySelector(".typing-indicator") !== null;
+      if (typing) times.typingShown ??= now;
+      if (times.replyShown === undefined && [...transcript.querySelectorAll(".bubble.bot")].some((node) => node.textContent?.includes(wanted))) times.replyShown = now;
+      if (!typing && times.typingShown !== undefined && times.replyShown !== undefined) {
+        times.typingGone = now;
+        observer.disconnect();
+      }
+    };
+    const observer = new MutationObserver(look);
     observer.observe(transcript, { childList: true, subtree: true });
+    const events = new EventSource(`/__sim/events?since=${Number.MAX_SAFE_INTEGER}`);
+    events.addEventListener("message.sent", (message) => {
+      if (String(JSON.parse(message.data).message?.content?.text).includes(wanted)) {
+        times.replyEvent ??= performance.now() - start;
+        events.close();
+      }
+    });
   }, text);
   await send();
-  await page.waitForFunction(() => (window as unknown as { __typingAtReply?: boolean }).__typingAtReply !== undefined);
-  return await page.evaluate(() => (window as unknown as { __typingAtReply?: boolean }).__typingAtReply === true);
+  await page.waitForFunction(() => (window as unknown as { __typing: { typingGone?: number; replyEvent?: number } }).__typing.typingGone !== undefined, undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => (window as unknown as { __typing: { replyEvent?: number } }).__typing.replyEvent !== undefined, undefined, { timeout: 5_000 });
+  return await page.evaluate(() => (window as unknown as { __typing: TypingTimeline }).__typing);
 }
 
 /** The delivery rows' labels, top to bottom. */

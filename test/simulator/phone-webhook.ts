@@ -82,7 +82,11 @@ export class PhoneWebhooks {
   /** Echoes and receipts not delivered yet (see {@link settled}). */
   private pending = new Set<Promise<void>>();
 
-  constructor(private readonly deps: PhoneWebhookDeps) {
+  // A plain field, not a parameter property: `npm start` runs this file with Node's type stripping.
+  private readonly deps: PhoneWebhookDeps;
+
+  constructor(deps: PhoneWebhookDeps) {
+    this.deps = deps;
     deps.events.on((event) => this.observe(event));
   }
 

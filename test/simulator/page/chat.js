@@ -4,6 +4,8 @@
 // same page: transcript, deliveries with their text, and "Resend last delivery".
 import { contentSummary, deliver as post, deliveryKind, envelope, photoContent, photoPicker, tapbackMenu, uploadPhoto } from "./compose.js";
 import { colourEmoji, emoji, TAPBACKS } from "./emoji.js";
+import { chatHint, groupSubtitle } from "./hints.js";
+import { startTyping, stopTyping as stopTypingAfterMinimum } from "./typing.js";
 
 const $ = (id) => document.getElementById(id);
 const config = await (await fetch("/chat/config.json")).json();
@@ -39,7 +41,7 @@ function chat(guid, title = titleFor(guid), subtitle = guid.startsWith("any;-;")
 }
 
 for (const contact of config.contacts) chat(`any;-;${contact.address}`, contact.name, contact.address);
-chat(config.groupGuid, "Demo group", `mention @${config.botName} to start`);
+chat(config.groupGuid, "Demo group", groupSubtitle(config));
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -121,9 +123,8 @@ function renderChat() {
   $("chat-title").textContent = current.title;
   const isGroup = active.startsWith("any;+;");
   $("send-as-label").hidden = !isGroup;
-  $("chat-hint").textContent = isGroup
-    ? `Say "@${config.botName} hi" to start: the bot subscribes to the group and then answers every message.`
-    : `Try "hello", "thanks" (a ${emoji("❤️")} tapback) or "poll" (a native poll; click an option to vote). "+" adds a photo; click a bot message to tap back.`;
+  const answered = current.items.some((item) => item.side === "bot" || item.kind === "poll");
+  $("chat-hint").textContent = chatHint(config, { isGroup, answered, emoji });
   const transcript = $("transcript");
   const nodes = current.items.flatMap((item) => {
     const node = renderItem(item);
@@ -250,10 +251,8 @@ function logDelivery(delivery) {
 
 // ── events from the simulator ───────────────────────────────────────────────
 
-/** The bot's message or poll is on screen: its typing indicator goes in the same render. */
-function stopTyping(current) {
-  current.typing = false;
-}
+/** The bot stopped typing, or its message or poll is on screen: the indicator goes once it has been seen. */
+const stopTyping = (current) => stopTypingAfterMinimum(current, () => current.guid === active && renderChat());
 
 const handlers = {
   "inbound.message": (e) => {
@@ -289,7 +288,8 @@ const handlers = {
   },
   typing: (e) => {
     const current = chat(e.chatGuid);
-    current.typing = e.isTyping;
+    if (e.isTyping) startTyping(current, e.at);
+    else stopTyping(current);
     changed(e.chatGuid);
     logActivity("typing", `${e.isTyping ? "started" : "stopped"} typing in ${current.title}`, "");
   },

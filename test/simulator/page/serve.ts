@@ -23,6 +23,13 @@ export interface ChatPageConfig {
   contacts: DemoContact[];
   /** The demo group's chat GUID. */
   groupGuid: string;
+  /**
+   * The Worker's directory when it is not this repository's demo (`npm start -- --worker <dir>`):
+   * the page then describes no behaviour of the demo bot.
+   */
+  ownWorker?: string;
+  /** The Worker's local state was kept from an earlier run: it may already be subscribed to the group. */
+  stateKept?: boolean;
 }
 
 /**
@@ -42,6 +49,8 @@ const FILES: Record<string, { file: string; type: string }> = {
   "/chat/chat.js": { file: "chat.js", type: "text/javascript; charset=utf-8" },
   "/chat/compose.js": { file: "compose.js", type: "text/javascript; charset=utf-8" },
   "/chat/emoji.js": { file: "emoji.js", type: "text/javascript; charset=utf-8" },
+  "/chat/hints.js": { file: "hints.js", type: "text/javascript; charset=utf-8" },
+  "/chat/typing.js": { file: "typing.js", type: "text/javascript; charset=utf-8" },
   "/chat/chat.css": { file: "chat.css", type: "text/css; charset=utf-8" },
   "/chat/favicon.svg": { file: "favicon.svg", type: "image/svg+xml" },
   // Browsers ask for it before reading the page's <link rel="icon">; Chromium renders SVG here too.

@@ -5,9 +5,9 @@
  * poll's message GUID when the vote names it, else by the poll's title in that chat.
  */
 import type { Logger, ModalElement, StateAdapter } from "chat";
-import { ValidationError } from "../core/errors.ts";
-import type { OutboundContext } from "./outbound.ts";
-import { ADAPTER_NAME, decodeThreadId, isDmGuid } from "../core/thread-id.ts";
+import { ValidationError } from "../../core/errors.ts";
+import type { OutboundContext } from "./post.ts";
+import { ADAPTER_NAME, decodeThreadId, isDmGuid } from "../../core/thread-id.ts";
 
 /** What a vote needs to become a modal submission. */
 export interface PollBinding {

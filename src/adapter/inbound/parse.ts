@@ -5,12 +5,12 @@
  */
 import { Message, type Attachment, type Author, type EmojiValue, type LinkPreview } from "chat";
 import type { SlimEnvelope, SlimMessage } from "@spectrum-ts/core/webhook";
-import { iMessageFormatConverter } from "./format.ts";
+import { iMessageFormatConverter } from "../format.ts";
 import { SPACE_EVENT_TYPES, spaceEventOf, type iMessageEvent } from "./space-events.ts";
-import { emojiForWire } from "../core/tapbacks.ts";
-import { encodeThreadId, isDmGuid } from "../core/thread-id.ts";
-import { groupParts, replyBody, replyTarget } from "../webhook/content.ts";
-import { spaceOf, type SpaceSighting } from "../webhook/space-of.ts";
+import { emojiForWire } from "../../core/tapbacks.ts";
+import { encodeThreadId, isDmGuid } from "../../core/thread-id.ts";
+import { groupParts, replyBody, replyTarget } from "../../webhook/content.ts";
+import { spaceOf, type SpaceSighting } from "../../webhook/space-of.ts";
 
 export { spaceOf, type SpaceSighting };
 

@@ -4,7 +4,7 @@
  */
 import type { Message as ServerMessage } from "@photon-ai/advanced-imessage/http";
 import { Message, type Attachment } from "chat";
-import { iMessageFormatConverter } from "./format.ts";
+import { iMessageFormatConverter } from "../format.ts";
 
 const converter = new iMessageFormatConverter();
 

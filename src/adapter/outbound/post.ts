@@ -6,8 +6,8 @@
 import type { AdvancedIMessage, Message as ServerMessage, TextFormatInput } from "@photon-ai/advanced-imessage/http";
 import type { AdapterPostableMessage, RawMessage } from "chat";
 import type { iMessageEffectId } from "./effects.ts";
-import { ValidationError } from "../core/errors.ts";
-import { postableFiles } from "./postable.ts";
+import { ValidationError } from "../../core/errors.ts";
+import { postableFiles } from "../postable.ts";
 import type { StyledText } from "./styled-text.ts";
 
 /** The client that reaches a thread's line, and the thread's chat GUID. */

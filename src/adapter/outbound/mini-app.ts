@@ -4,7 +4,7 @@
  * own iMessage extension, or just a URL shown in Spectrum's extension.
  */
 import type { CustomizedMiniAppMessage, MiniAppLayout } from "@photon-ai/advanced-imessage/http";
-import { ValidationError } from "../core/errors.ts";
+import { ValidationError } from "../../core/errors.ts";
 import { readMedia, type MediaBytes } from "./media-input.ts";
 
 /** What the recipient sees in the bubble; at least one caption or the image must be set. */

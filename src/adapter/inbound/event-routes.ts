@@ -5,8 +5,8 @@
  * `onMemberJoinedChannel`, and every conversation event to `adapter.onEvent` subscribers.
  */
 import type { Adapter, ChatInstance, Logger, Message, WebhookOptions } from "chat";
-import type { InboundEvent } from "./inbound.ts";
-import { resolveVote } from "./polls.ts";
+import type { InboundEvent } from "./parse.ts";
+import { resolveVote } from "../outbound/polls.ts";
 import type { iMessageEventHub } from "./space-events.ts";
 
 /** What routing needs from the adapter. */

@@ -2,7 +2,7 @@
  * @module adapter/effects
  * iMessage expressive-send effects: friendly names (`"confetti"`, `"slam"`…) and Apple's effect ids.
  */
-import { ValidationError } from "../core/errors.ts";
+import { ValidationError } from "../../core/errors.ts";
 
 /**
  * Effect ids by friendly name. Bubble effects (`slam`, `loud`, `gentle`, `invisible`) animate the

@@ -6,42 +6,71 @@
 import type { AdvancedIMessage } from "@photon-ai/advanced-imessage/http";
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import type { Adapter, ChatInstance, Logger, Message, ModalElement, WebhookOptions } from "chat";
-import type { DeliveryLedgerClient } from "../ledger/ledger.ts";
-import { deliveryKeyOf, OutboundKeys } from "../ledger/keys.ts";
-import { jsonResponse, receiveDelivery, type VerifiedDelivery } from "../webhook/receive.ts";
-import { canonicalChatGuid, withCanonicalChat } from "../core/addresses.ts";
-import type { ResolvedConfig } from "../core/config.ts";
+import type { DeliveryLedgerClient } from "../../ledger/ledger.ts";
+import { deliveryKeyOf, OutboundKeys } from "../../ledger/keys.ts";
+import { jsonResponse, receiveDelivery, type VerifiedDelivery } from "../../webhook/receive.ts";
+import { canonicalChatGuid, withCanonicalChat } from "../../core/addresses.ts";
+import type { ResolvedConfig } from "../../core/config.ts";
 import { routeLifecycle, routeVote, type EventRouteContext } from "./event-routes.ts";
-import { parseInbound, spaceOf, type InboundEvent } from "./inbound.ts";
+import { parseInbound, spaceOf, type InboundEvent } from "./parse.ts";
 import { withOpenModal } from "./message-modal.ts";
-import { pollVoteContext } from "./polls.ts";
+import { pollVoteContext } from "../outbound/polls.ts";
 import { iMessageEventHub } from "./space-events.ts";
-import type { SpaceDirectory } from "../spaces/directory.ts";
-import { iMessageThreadMethods } from "./thread-methods.ts";
-import { NOT_CRASH_SAFE } from "../core/worker-bindings.ts";
+import type { SpaceDirectory } from "../../spaces/directory.ts";
+import { NOT_CRASH_SAFE } from "../../core/worker-bindings.ts";
 
 /** A space is recorded again after this long, or when what is known about it changes. */
 const SPACE_REFRESH_MS = 6 * 3600 * 1000;
 
-/** The inbound delivery handling every remote iMessage adapter shares; see `iMessageAdapter`. */
-export abstract class iMessageDeliveries extends iMessageThreadMethods {
-  abstract userName: string;
-  abstract readonly logger: Logger;
-  abstract readonly config: ResolvedConfig;
-  protected ledger: DeliveryLedgerClient;
-  /** Finds the Worker's durable parts once, before the first delivery (see `adapter/worker-bindings`). */
+/**
+ * What the inbound half needs of the adapter it serves (the iMessage adapter provides it): the adapter
+ * itself for the Chat SDK's entry points, its Chat, spaces, outbound targets, modals and attachment bytes.
+ */
+export interface DeliveryHost {
+  readonly adapter: Adapter;
+  readonly logger: Logger;
+  readonly config: ResolvedConfig;
+  userName(): string;
+  requireChat(): ChatInstance;
+  isInitialized(): boolean;
+  spaces(): SpaceDirectory;
+  useSpaces(spaces: SpaceDirectory): void;
+  target(threadId: string, operation: string): Promise<{ client: AdvancedIMessage; chatGuid: string }>;
+  openModal(triggerId: string, modal: ModalElement, contextId?: string): Promise<{ viewId: string }>;
+  downloadAttachment(attachmentId: string, threadId: string): Promise<ArrayBuffer>;
+  streamAttachment(attachmentId: string, threadId: string): ReadableStream<Uint8Array>;
+}
+
+/** The inbound half of an iMessage adapter, by composition: deliveries in, exactly once, into the Chat SDK. */
+export class iMessageDeliveries {
+  private ledger: DeliveryLedgerClient;
+  /** Finds the Worker's durable parts once, before the first delivery (see `core/worker-bindings`). */
   private durableParts: Promise<void> | undefined;
   private readonly findDurableParts: (() => Promise<{ ledger?: DeliveryLedgerClient; spaces?: SpaceDirectory }>) | undefined;
-  protected readonly events = new iMessageEventHub();
+  /** Subscribers of raw conversation events (`adapter.onEvent`). */
+  readonly events = new iMessageEventHub();
   private readonly outboundKeys = new Map<string, OutboundKeys>();
   private readonly inOrder = new Map<string, Promise<void>>();
   /** Spaces this isolate recorded lately (chat GUID → when, and what was recorded). */
   private readonly recordedSpaces = new Map<string, { at: number; what: string }>();
+  private readonly host: DeliveryHost;
 
-  constructor(ledger: DeliveryLedgerClient, findDurableParts?: () => Promise<{ ledger?: DeliveryLedgerClient; spaces?: SpaceDirectory }>) {
-    super();
+  constructor(
+    host: DeliveryHost,
+    ledger: DeliveryLedgerClient,
+    findDurableParts?: () => Promise<{ ledger?: DeliveryLedgerClient; spaces?: SpaceDirectory }>,
+  ) {
+    this.host = host;
     this.ledger = ledger;
     this.findDurableParts = findDurableParts;
+  }
+
+  private get logger(): Logger {
+    return this.host.logger;
+  }
+
+  private get config(): ResolvedConfig {
+    return this.host.config;
   }
 
   /** Uses the durable ledger (and gateway spaces) found in the Worker, or warns once that deliveries are not crash-safe. */
@@ -50,28 +79,11 @@ export abstract class iMessageDeliveries extends iMessageThreadMethods {
       const none: { ledger?: DeliveryLedgerClient; spaces?: SpaceDirectory } = {};
       const found = this.findDurableParts ? await this.findDurableParts().catch(() => none) : none;
       if (found.ledger) this.ledger = found.ledger;
-      if (found.spaces) this.useSpaces(found.spaces);
+      if (found.spaces) this.host.useSpaces(found.spaces);
       if (this.findDurableParts && !this.ledger.durable) this.logger.warn(NOT_CRASH_SAFE);
     })();
     await this.durableParts;
   }
-
-  /** Replaces the space directory (the gateway's, found with the Worker's bindings). */
-  protected abstract useSpaces(spaces: SpaceDirectory): void;
-
-  /** This object as the Chat SDK adapter it is (the concrete class implements `Adapter`). */
-  private asAdapter(): Adapter {
-    return this as unknown as Adapter;
-  }
-
-  protected abstract requireChat(): ChatInstance;
-  /** Whether `initialize(chat)` has run. */
-  protected abstract isInitialized(): boolean;
-  protected abstract spaces(): SpaceDirectory;
-  protected abstract target(threadId: string, operation: string): Promise<{ client: AdvancedIMessage; chatGuid: string }>;
-  abstract openModal(triggerId: string, modal: ModalElement, contextId?: string): Promise<{ viewId: string }>;
-  abstract downloadAttachment(attachmentId: string, threadId: string): Promise<ArrayBuffer>;
-  abstract streamAttachment(attachmentId: string, threadId: string): ReadableStream<Uint8Array>;
 
   /**
    * Verifies a Spectrum delivery and records it in the ledger, then answers 200 — with a durable
@@ -89,7 +101,7 @@ export abstract class iMessageDeliveries extends iMessageThreadMethods {
       if (outcome.ignored !== undefined) this.logIgnoredOnce(outcome.ignored);
       return outcome.response;
     }
-    if (!this.ledger.durable && !this.isInitialized()) {
+    if (!this.ledger.durable && !this.host.isInitialized()) {
       // An in-process ledger runs the handlers here, and there is no Chat to run them yet: a 200 would lose it.
       this.logger.warn("Webhook delivery before the adapter was initialized: answered 503 so Spectrum retries it");
       return jsonResponse(
@@ -174,13 +186,13 @@ export abstract class iMessageDeliveries extends iMessageThreadMethods {
 
   /** Routes a verified envelope into the Chat SDK, resolving when every handler has finished. */
   async processEnvelope(delivery: Pick<VerifiedDelivery, "envelope">, options?: WebhookOptions): Promise<void> {
-    this.requireChat();
+    this.host.requireChat();
     const { envelope } = delivery;
     await this.recordSpace(envelope);
     const event = parseInbound(envelope, {
-      userName: this.userName,
-      fetchAttachment: (id, threadId) => this.downloadAttachment(id, threadId),
-      streamAttachment: (id, threadId) => this.streamAttachment(id, threadId),
+      userName: this.host.userName(),
+      fetchAttachment: (id, threadId) => this.host.downloadAttachment(id, threadId),
+      streamAttachment: (id, threadId) => this.host.streamAttachment(id, threadId),
     });
     // Handlers' errors must reach us (to release the claim), and our ledger replaces the SDK's 10-minute dedupe.
     // The SDK's own background tasks are awaited here, inside the caller's single waitUntil.
@@ -199,18 +211,18 @@ export abstract class iMessageDeliveries extends iMessageThreadMethods {
   }
 
   private async routeEvent(event: InboundEvent, routed: WebhookOptions): Promise<void> {
-    const chat = this.requireChat();
+    const chat = this.host.requireChat();
     switch (event.kind) {
       case "ignored":
         this.logger.debug(`Skipped delivery: ${event.reason}`);
         return;
       case "message":
-        await chat.processMessage(this.asAdapter(), event.threadId, withOpenModal(event.message as Message, (id, modal) => this.openModal(id, modal)), routed);
+        await chat.processMessage(this.host.adapter, event.threadId, withOpenModal(event.message as Message, (id, modal) => this.host.openModal(id, modal)), routed);
         return;
       case "reaction":
         await chat.processReaction(
           {
-            adapter: this.asAdapter(),
+            adapter: this.host.adapter,
             threadId: event.threadId,
             messageId: event.messageId,
             emoji: event.emoji,
@@ -236,7 +248,7 @@ export abstract class iMessageDeliveries extends iMessageThreadMethods {
   /** Records the envelope's space when it is new, changed or stale for this isolate (or the directory wants every envelope). */
   private async recordSpace(envelope: SlimEnvelope): Promise<void> {
     const sighting = spaceOf(envelope);
-    const directory = this.spaces();
+    const directory = this.host.spaces();
     const what = JSON.stringify(sighting);
     const known = this.recordedSpaces.get(sighting.chatGuid);
     const now = Date.now();
@@ -248,13 +260,13 @@ export abstract class iMessageDeliveries extends iMessageThreadMethods {
 
   private eventRoutes(): EventRouteContext {
     return {
-      adapter: this.asAdapter(),
-      chat: this.requireChat(),
+      adapter: this.host.adapter,
+      chat: this.host.requireChat(),
       events: this.events,
       logger: this.logger,
-      modalContext: (contextId, threadId) => pollVoteContext(this.requireChat().getState(), contextId, threadId),
+      modalContext: (contextId, threadId) => pollVoteContext(this.host.requireChat().getState(), contextId, threadId),
       optionTitle: async (threadId, pollId, optionId) => {
-        const { client } = await this.target(threadId, "poll vote");
+        const { client } = await this.host.target(threadId, "poll vote");
         return (await client.polls.get(pollId)).options.find((o) => o.optionIdentifier === optionId)?.text;
       },
     };

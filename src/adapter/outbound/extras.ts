@@ -6,10 +6,10 @@
 import type { Message as ServerMessage } from "@photon-ai/advanced-imessage/http";
 import type { AdapterPostableMessage, RawMessage } from "chat";
 import { resolveEffect, type iMessageEffectId, type iMessageEffectName } from "./effects.ts";
-import { ValidationError } from "../core/errors.ts";
+import { ValidationError } from "../../core/errors.ts";
 import { readMedia, type MediaInput, type MediaOptions } from "./media-input.ts";
 import { miniAppMessage, type AppUrl, type MiniAppCard } from "./mini-app.ts";
-import { postToThread, type OutboundContext } from "./outbound.ts";
+import { postToThread, type OutboundContext } from "./post.ts";
 
 /** A voice note's audio: bytes, a Blob, a `FileUpload`, or an http(s) URL. */
 export type VoiceInput = MediaInput;

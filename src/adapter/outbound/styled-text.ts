@@ -5,7 +5,7 @@
  */
 import type { TextFormatInput } from "@photon-ai/advanced-imessage/http";
 import { convertEmojiPlaceholders, parseMarkdown, type AdapterPostableMessage, type FormattedContent } from "chat";
-import { iMessageFormatConverter, type MarkdownNode } from "./format.ts";
+import { iMessageFormatConverter, type MarkdownNode } from "../format.ts";
 
 /** Text to send and its formatting ranges (`start`/`length` in UTF-16 code units, as the API counts). */
 export interface StyledText {

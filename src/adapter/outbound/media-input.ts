@@ -4,7 +4,7 @@
  * bytes, a Blob, a Chat SDK `FileUpload`, or an http(s) URL fetched at send time.
  */
 import type { FileUpload } from "chat";
-import { ValidationError } from "../core/errors.ts";
+import { ValidationError } from "../../core/errors.ts";
 
 /** In-memory media: raw bytes, a `Blob`, or a Chat SDK `FileUpload`. */
 export type MediaBytes = Uint8Array | ArrayBuffer | Blob | FileUpload;
