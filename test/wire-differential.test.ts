@@ -153,6 +153,21 @@ const CORPUS: Entry[] = [
     expected: { kind: "not-a-message" },
   },
   {
+    name: "delivered receipt",
+    body: on("dm-text", "delivered", { type: "delivered", target: { id: "spc-msg-bot-outbound-1" } }),
+    expected: { kind: "not-a-message" },
+  },
+  {
+    name: "members added to a group",
+    body: on("group-member-added", "add", { type: "addMember", members: ["+15557654321", "new@example.com"] }),
+    expected: { kind: "not-a-message" },
+  },
+  {
+    name: "group renamed",
+    body: on("group-text", "rename", { type: "rename", displayName: "Lunch crew" }),
+    expected: { kind: "not-a-message" },
+  },
+  {
     name: "contact card, name as a string",
     body: on("dm-text", "contact-str", { type: "contact", name: "Grace Hopper", phones: ["+15550004343"] }),
     expected: { kind: "message", text: "Grace Hopper", attachments: [] },
@@ -251,6 +266,8 @@ async function walk(content: Json, texts: string[], attachments: AttachmentView[
   }
 }
 
+const NOT_MESSAGES = new Set(["read", "delivered", "addMember", "removeMember", "leaveSpace", "rename", "avatar"]);
+
 async function theirView({ space, message }: Theirs): Promise<View & { phone?: string; contentType: string; raw?: unknown }> {
   const content = (await message.content) as Json;
   const common = { id: String(message.id), senderId: message.sender?.id as string | undefined, chatGuid: String(space.id), phone: space.phone };
@@ -258,7 +275,10 @@ async function theirView({ space, message }: Theirs): Promise<View & { phone?: s
   if (type === "reaction") {
     return { kind: "reaction", ...common, contentType: type, reactionTarget: String((content.target as Json).id), emoji: String(content.emoji) };
   }
-  if (type === "read" || type === "delivered") return { kind: "not-a-message", ...common, contentType: type };
+  // Receipts and conversation events are no user message on either side (spectrum-ts keeps an unmapped
+  // `delivered` as custom content carrying the raw type).
+  const rawType = type === "custom" ? String((content.raw as Json | undefined)?.type) : type;
+  if (NOT_MESSAGES.has(rawType)) return { kind: "not-a-message", ...common, contentType: type };
   const texts: string[] = [];
   const attachments: AttachmentView[] = [];
   const replyTo = await walk(content, texts, attachments);
@@ -327,6 +347,29 @@ describe("inbound parser vs spectrum-ts's webhook deserializer", () => {
     const { message } = await deliverToOracle(body);
     const items = ((await message.content) as { items: { content: Json }[] }).items;
     expect(items.map((item) => item.content.type)).toEqual(["custom", "custom"]);
+  });
+
+  it("a Standard message.received wrapper reads as the normalized envelope it carries", async () => {
+    for (const name of ["group of records: text + photo", "reply wrapping a group of records", "tapback on a part"]) {
+      const inner = CORPUS.find((e) => e.name === name)!.body;
+      const wrapped = JSON.stringify({
+        type: "message.received",
+        schemaVersion: 1,
+        eventId: `evt_${name.length}`,
+        platform: "imessage",
+        projectId: "proj_test",
+        prevSubjectSeq: 0,
+        request: { method: "POST", path: "/", headers: { "content-type": "application/json" }, bodyEncoding: "json", body: JSON.parse(inner) },
+      });
+      const delivery = parseDelivery(encoder.encode(wrapped));
+      expect(delivery.kind, name).toBe("message");
+      if (delivery.kind === "message") expect(delivery.envelope).toEqual(JSON.parse(inner));
+      const theirs = await theirView(await deliverToOracle(inner));
+      const ours = ourView(inner);
+      expect(pick(ours, ["id", "senderId", "chatGuid", "text", "attachments", "replyTo", "reactionTarget"])).toEqual(
+        pick(theirs, ["id", "senderId", "chatGuid", "text", "attachments", "replyTo", "reactionTarget"]),
+      );
+    }
   });
 
   it("read receipt: theirs is a read content, ours runs no message handler", async () => {
