@@ -159,3 +159,46 @@ describe("the gate", () => {
     expect(((await response.json()) as { error: string }).error).toMatch(/CRON_SECRET is 5 characters; use at least 16.*openssl rand/);
   });
 });
+
+describe("signed hostile bodies through the Worker", () => {
+  /** Mutations of a valid envelope a sender controls: wrong types, missing parts, odd shapes and sizes. */
+  const mutations: [string, (json: { message: Record<string, unknown> } & Record<string, unknown>) => void][] = [
+    ["message id a number", (j) => void (j.message.id = 42)],
+    ["space missing", (j) => void delete j.message.space],
+    ["space id an object", (j) => void (j.message.space = { id: { nested: true } })],
+    ["content null", (j) => void (j.message.content = null)],
+    ["content without type", (j) => void (j.message.content = { text: "x" })],
+    ["group items not an array", (j) => void (j.message.content = { type: "group", items: "nope" })],
+    ["group items null and numbers", (j) => void (j.message.content = { type: "group", items: [null, 3, { id: 5 }, { content: "x" }] })],
+    ["reply with string content and no target", (j) => void (j.message.content = { type: "reply", content: "hi" })],
+    ["reaction with null target", (j) => void (j.message.content = { type: "reaction", emoji: 7, target: null })],
+    ["poll vote with odd fields", (j) => void (j.message.content = { type: "poll_option", option: 3, poll: null, selected: "yes" })],
+    ["sender an array", (j) => void (j.message.sender = ["a"])],
+    ["timestamp garbage", (j) => void (j.message.timestamp = "2026-13-45T99:99:99Z")],
+    ["timestamp a number", (j) => void (j.message.timestamp = 1e20)],
+    ["direction odd", (j) => void (j.message.direction = { out: true })],
+    ["platform not imessage", (j) => void (j.message.platform = "whatsapp")],
+    ["event name odd", (j) => void (j.event = "typing.started")],
+    ["200 KB of text", (j) => void (j.message.content = { type: "text", text: "x".repeat(200_000) })],
+    ["30 levels of replies", (j) => {
+      let content: Record<string, unknown> = { type: "text", text: "deep" };
+      for (let i = 0; i < 14; i++) content = { type: "reply", content, target: { id: `t${i}` } };
+      j.message.content = content;
+    }],
+    ["rename with a huge name", (j) => void (j.message.content = { type: "rename", displayName: "n".repeat(100_000) })],
+    ["addMember with objects", (j) => void (j.message.content = { type: "addMember", members: [{ a: 1 }, null] })],
+    ["message.received wrapper with garbage request", (j) => {
+      for (const key of Object.keys(j)) delete j[key];
+      Object.assign(j, { type: "message.received", schemaVersion: 1, request: { body: 5, headers: "x" } });
+    }],
+  ];
+  for (const [name, mutate] of mutations) {
+    it(`${name} → 200 or 400, never a 5xx`, async () => {
+      const dm = inOwnDm("dm-text");
+      const json = JSON.parse(dm.body);
+      mutate(json);
+      const response = await through(worker, await signedRequest(JSON.stringify(json)));
+      expect([200, 400], `${response.status} ${await response.clone().text()}`).toContain(response.status);
+    });
+  }
+});
