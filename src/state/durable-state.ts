@@ -6,6 +6,8 @@ import { Message, type Lock, type QueueEntry, type StateAdapter } from "chat";
 import type { ChatStateRpc } from "./chat-state-rpc.ts";
 import { isOwnedThread } from "../ledger/ownership.ts";
 import { shardName } from "../core/hash.ts";
+import { rpcNamespace, type DurableObjectBinding } from "../core/durable-object-binding.ts";
+import { assertValueSize } from "./value-size.ts";
 
 /** Options of {@link createDurableObjectState}. */
 export interface DurableObjectStateOptions {
@@ -58,13 +60,19 @@ function revive(value: unknown): unknown {
  * ```
  */
 export function createDurableObjectState(
-  namespace: DurableObjectNamespace<ChatStateRpc>,
+  namespace: DurableObjectBinding<ChatStateRpc>,
   options: DurableObjectStateOptions = {},
 ): StateAdapter {
   const shards = options.shards ?? 4;
   const prefix = options.name ?? "chat-state";
-  const stub = (key: string) => namespace.get(namespace.idFromName(shardName(prefix, key, shards)));
+  const stub = (key: string) => rpcNamespace(namespace).getByName(shardName(prefix, key, shards));
   const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+  /** JSON of a value, refused here (before RPC) when over `MAX_VALUE_BYTES`; the shard chunks what a cell cannot hold. */
+  const json = (key: string, value: unknown): string => {
+    const text = JSON.stringify(value);
+    assertValueSize(key, text);
+    return text;
+  };
 
   return {
     async connect() {},
@@ -73,16 +81,16 @@ export function createDurableObjectState(
       return parse<T>(await stub(key).get(key));
     },
     async set(key, value, ttlMs) {
-      await stub(key).set(key, JSON.stringify(value), ttlMs);
+      await stub(key).set(key, json(key, value), ttlMs);
     },
     async setIfNotExists(key, value, ttlMs) {
-      return await stub(key).setIfNotExists(key, JSON.stringify(value), ttlMs);
+      return await stub(key).setIfNotExists(key, json(key, value), ttlMs);
     },
     async delete(key) {
       await stub(key).delete(key);
     },
     async appendToList(key, value, listOptions) {
-      await stub(key).appendToList(key, JSON.stringify(value), listOptions?.maxLength, listOptions?.ttlMs);
+      await stub(key).appendToList(key, json(key, value), listOptions?.maxLength, listOptions?.ttlMs);
     },
     async getList<T>(key: string) {
       const values = await stub(key).getList(key);
@@ -120,7 +128,7 @@ export function createDurableObjectState(
       return subscribed;
     },
     async enqueue(threadId, entry, maxSize) {
-      return await stub(threadId).enqueue(threadId, JSON.stringify(entry), entry.expiresAt, maxSize);
+      return await stub(threadId).enqueue(threadId, json(threadId, entry), entry.expiresAt, maxSize);
     },
     async dequeue(threadId) {
       const text = await stub(threadId).dequeue(threadId);
