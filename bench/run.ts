@@ -93,7 +93,7 @@ async function measureLoadMix(targets: LoadTarget[], duplicateShare: number, lab
       const deliveries = await loadDeliveries(`${label}-${r}-${target.name}-${Date.now()}`, settings.loadDeliveries, duplicateShare);
       pair[target.name] = await runLoad(target, deliveries, settings.concurrency);
       const got = pair[target.name]!;
-      log(`load ${label} run ${r + 1} ${target.name}: ${got.perSecond.toFixed(1)}/s, ack p50 ${got.ackP50Ms.toFixed(0)} ms, p99 ${got.ackP99Ms.toFixed(0)} ms, CPU ${got.cpuMsPerDelivery.toFixed(1)} ms, ${JSON.stringify(got.statuses)}`);
+      log(`load ${label} run ${r + 1} ${target.name}: ${got.perSecond.toFixed(1)}/s, ack p50 ${got.ackP50Ms.toFixed(0)} ms, p99 ${got.ackP99Ms.toFixed(0)} ms, CPU ${got.cpuMsPerDelivery.toFixed(1)} ms, ${JSON.stringify(got.statuses)}, ${got.handled ? "every reply sent" : "REPLIES MISSING"}`);
     }
     runs.push({ ours: pair.ours!, calibration: pair.calibration! });
   }
@@ -108,7 +108,7 @@ async function measureLoadMix(targets: LoadTarget[], duplicateShare: number, lab
         cpuMsPerDelivery: ours.cpuMsPerDelivery / calibration.cpuMsPerDelivery,
       })),
     ),
-    unhandledRuns: runs.filter((r) => !r.ours.handled).length,
+    unhandledRuns: runs.filter((r) => !r.ours.handled || !r.calibration.handled).length,
     runs,
   };
 }

@@ -4,7 +4,10 @@
  * our Worker's figures can be read as a share of what this machine and runtime allow. Per delivery it
  * verifies the Spectrum HMAC (WebCrypto, over the exact bytes), parses the envelope, claims the delivery
  * with one SQLite `INSERT OR IGNORE … RETURNING` in the conversation's Durable Object, acknowledges, and
- * puts one KV key in `waitUntil`. No handler runs.
+ * puts one KV key in `waitUntil`. Like our Worker (whose ledger Durable Object runs the bot after the
+ * accept call returns), the Durable Object then sends one reply per claimed delivery in its own
+ * `waitUntil`: `POST /v1/messages:sendText` with a bearer token from Spectrum Cloud (fetched once per
+ * isolate, as our token source caches it), the text the demo bot answers. No other handler work runs.
  */
 import { DurableObject } from "cloudflare:workers";
 
@@ -13,6 +16,11 @@ export interface CalibrationEnv {
   CLAIMS: DurableObjectNamespace<ClaimLedger>;
   SEEN: KVNamespace;
   IMESSAGE_WEBHOOK_SECRET: string;
+  /** Spectrum Cloud, where the token comes from, and the iMessage HTTP API the reply goes to (the simulator under the bench). */
+  SPECTRUM_CLOUD_URL: string;
+  IMESSAGE_HTTP_ADDRESS: string;
+  IMESSAGE_PROJECT_ID: string;
+  IMESSAGE_PROJECT_SECRET: string;
 }
 
 const encoder = new TextEncoder();
@@ -48,16 +56,49 @@ async function verified(request: Request, body: Uint8Array, secret: string): Pro
   return await crypto.subtle.verify("HMAC", await hmacKey(native), signature, signed);
 }
 
-/** One Durable Object per conversation; a claim is one row. */
+let token: { value: Promise<string>; expiresAt: number } | undefined;
+
+/** A shared-line bearer token, requested once per isolate and reused until a minute before it expires. */
+function bearer(env: CalibrationEnv): Promise<string> {
+  if (token && token.expiresAt > Date.now()) return token.value;
+  const value = (async () => {
+    const response = await fetch(`${env.SPECTRUM_CLOUD_URL}/projects/${encodeURIComponent(env.IMESSAGE_PROJECT_ID)}/imessage/tokens`, {
+      method: "POST",
+      headers: { authorization: `Basic ${btoa(`${env.IMESSAGE_PROJECT_ID}:${env.IMESSAGE_PROJECT_SECRET}`)}`, "content-type": "application/json" },
+      body: "{}",
+    });
+    const body = (await response.json()) as { data?: { token?: string } };
+    if (!response.ok || !body.data?.token) throw new Error(`token request answered HTTP ${response.status}`);
+    return body.data.token;
+  })();
+  token = { value, expiresAt: Date.now() + 3_540_000 };
+  value.catch(() => (token = undefined));
+  return value;
+}
+
+/** The demo bot's reply to a text, sent the way our adapter sends it. */
+async function reply(env: CalibrationEnv, chatGuid: string, text: string, key: string): Promise<void> {
+  const response = await fetch(`${env.IMESSAGE_HTTP_ADDRESS.replace(/\/+$/, "")}/v1/messages:sendText`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${await bearer(env)}`, "content-type": "application/json" },
+    body: JSON.stringify({ chatGuid, text: `You said: ${text.trim()}`, clientMessageId: key }),
+  });
+  await response.arrayBuffer();
+  if (!response.ok) console.error(`calibration reply to ${chatGuid} answered HTTP ${response.status}`);
+}
+
+/** One Durable Object per conversation; a claim is one row, and a claimed delivery is answered from here. */
 export class ClaimLedger extends DurableObject<CalibrationEnv> {
   constructor(ctx: DurableObjectState, env: CalibrationEnv) {
     super(ctx, env);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, at INTEGER NOT NULL)");
   }
 
-  /** True when this call claimed `key`, false when it was claimed before. */
-  claim(key: string): boolean {
-    return this.ctx.storage.sql.exec("INSERT OR IGNORE INTO claims (key, at) VALUES (?, ?) RETURNING key", key, Date.now()).toArray().length === 1;
+  /** True when this call claimed `key` (its reply then goes out after this call returns), false when it was claimed before. */
+  claim(key: string, chatGuid: string, text: string): boolean {
+    const claimed = this.ctx.storage.sql.exec("INSERT OR IGNORE INTO claims (key, at) VALUES (?, ?) RETURNING key", key, Date.now()).toArray().length === 1;
+    if (claimed) this.ctx.waitUntil(reply(this.env, chatGuid, text, key));
+    return claimed;
   }
 }
 
@@ -68,7 +109,7 @@ export default {
     if (request.method !== "POST") return Response.json({ error: "POST deliveries" }, { status: 405 });
     const body = new Uint8Array(await request.arrayBuffer());
     if (!(await verified(request, body, env.IMESSAGE_WEBHOOK_SECRET))) return Response.json({ error: "bad signature" }, { status: 401 });
-    let envelope: { message?: { id?: unknown; space?: { id?: unknown } } };
+    let envelope: { message?: { id?: unknown; space?: { id?: unknown }; content?: { text?: unknown } } };
     try {
       envelope = JSON.parse(new TextDecoder().decode(body)) as typeof envelope;
     } catch {
@@ -78,7 +119,8 @@ export default {
     const spaceId = envelope.message?.space?.id;
     if (typeof messageId !== "string" || typeof spaceId !== "string") return Response.json({ error: "no message" }, { status: 400 });
     const key = `${request.headers.get("x-spectrum-webhook-id") ?? "-"}:${messageId}`;
-    const claimed = await env.CLAIMS.get(env.CLAIMS.idFromName(spaceId)).claim(key);
+    const text = typeof envelope.message?.content?.text === "string" ? envelope.message.content.text : "";
+    const claimed = await env.CLAIMS.get(env.CLAIMS.idFromName(spaceId)).claim(key, spaceId, text);
     if (!claimed) return Response.json({ status: "duplicate", key });
     ctx.waitUntil(env.SEEN.put(`seen:${key}`, "1", { expirationTtl: 86_400 }));
     return Response.json({ status: "accepted", key });

@@ -21,7 +21,7 @@ export interface LoadMixResult {
   ours: { perSecond: number; ackP50Ms: number; ackP99Ms: number; cpuMsPerDelivery: number };
   calibration: { perSecond: number; ackP50Ms: number; ackP99Ms: number; cpuMsPerDelivery: number };
   ratio: { perSecond: number; ackP50: number; ackP99: number; cpuMsPerDelivery: number };
-  /** Runs of ours whose handlers did not all answer within 2 minutes. */
+  /** Runs in which either Worker did not send every reply within 2 minutes. */
   unhandledRuns: number;
   runs: { ours: LoadRun; calibration: LoadRun }[];
 }
@@ -37,5 +37,7 @@ export interface BenchResults {
   load?: { unique: LoadMixResult; duplicates30: LoadMixResult };
   operations?: { firstOfConversation: PerDelivery; unique: PerDelivery; duplicate: PerDelivery; runs: OperationsRun[] };
   cost?: { usdPerMillionUnique: number; usdPerMillionDuplicates: number; pricesReadOn: string };
+  /** Most subrequests one invocation made during a burst of `burst` deliveries; absent until `bench/counting` counts per invocation. */
+  subrequests?: { burst: number; maxPerInvocation: number };
   size?: SizeAndStart;
 }
