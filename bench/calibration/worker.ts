@@ -5,9 +5,9 @@
  * verifies the Spectrum HMAC (WebCrypto, over the exact bytes), parses the envelope, claims the delivery
  * with one SQLite `INSERT OR IGNORE … RETURNING` in the conversation's Durable Object, acknowledges, and
  * puts one KV key in `waitUntil`. Like our Worker (whose ledger Durable Object runs the bot after the
- * accept call returns), the Durable Object then sends one reply per claimed delivery in its own
- * `waitUntil`: `POST /v1/messages:sendText` with a bearer token from Spectrum Cloud (fetched once per
- * isolate, as our token source caches it), the text the demo bot answers. No other handler work runs.
+ * accept call returns), the Durable Object then answers each claimed delivery in its own `waitUntil`
+ * with the demo bot's outbound calls — typing on, `POST /v1/messages:sendText`, typing off — with a bearer
+ * token from Spectrum Cloud (fetched once per isolate, as our token source caches it). No other handler work runs.
  */
 import { DurableObject } from "cloudflare:workers";
 
@@ -76,15 +76,25 @@ function bearer(env: CalibrationEnv): Promise<string> {
   return value;
 }
 
-/** The demo bot's reply to a text, sent the way our adapter sends it. */
-async function reply(env: CalibrationEnv, chatGuid: string, text: string, key: string): Promise<void> {
-  const response = await fetch(`${env.IMESSAGE_HTTP_ADDRESS.replace(/\/+$/, "")}/v1/messages:sendText`, {
+/** One call of the iMessage HTTP API, as our adapter's client makes it. */
+async function call(env: CalibrationEnv, route: string, body: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${env.IMESSAGE_HTTP_ADDRESS.replace(/\/+$/, "")}/v1/${route}`, {
     method: "POST",
     headers: { authorization: `Bearer ${await bearer(env)}`, "content-type": "application/json" },
-    body: JSON.stringify({ chatGuid, text: `You said: ${text.trim()}`, clientMessageId: key }),
+    body: JSON.stringify(body),
   });
   await response.arrayBuffer();
-  if (!response.ok) console.error(`calibration reply to ${chatGuid} answered HTTP ${response.status}`);
+  if (!response.ok) console.error(`calibration ${route} for ${String(body.chatGuid)} answered HTTP ${response.status}`);
+}
+
+/**
+ * The demo bot's answer, with the same outbound calls it makes: the typing indicator on, the reply,
+ * and the indicator off (what `thread.startTyping()` then `thread.post()` send).
+ */
+async function reply(env: CalibrationEnv, chatGuid: string, text: string, key: string): Promise<void> {
+  await call(env, "chats:setTyping", { chatGuid, isTyping: true });
+  await call(env, "messages:sendText", { chatGuid, text: `You said: ${text.trim()}`, clientMessageId: key });
+  await call(env, "chats:setTyping", { chatGuid, isTyping: false });
 }
 
 /** One Durable Object per conversation; a claim is one row, and a claimed delivery is answered from here. */
