@@ -1,65 +1,101 @@
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { cloudflarePool, cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { durationsReport } from "./scripts/durations-reporter.ts";
+import { withSimulatorPerWorker } from "./test/global-setup.ts";
 
-/** Picks a free loopback port for the Spectrum simulator before workerd starts. */
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
+/** The Worker's configuration (wrangler.toml) with the test bindings, pointed at a simulator. */
+function workerdOptions(simulatorUrl: string) {
+  return {
+    wrangler: { configPath: "./wrangler.toml" },
+    miniflare: {
+      bindings: {
+        IMESSAGE_LOCAL: "false",
+        IMESSAGE_PROJECT_ID: "proj_test",
+        IMESSAGE_PROJECT_SECRET: "secret_test",
+        IMESSAGE_WEBHOOK_SECRET: "whsec_test",
+        SPECTRUM_CLOUD_URL: simulatorUrl,
+        IMESSAGE_HTTP_ADDRESS: simulatorUrl,
+        CRON_SECRET: "cron_test_secret_0123",
+        RELAY_SECRET: "relay_test_secret_0123",
+        SIMULATOR_URL: simulatorUrl,
+        IMESSAGE_REDELIVERY_BASE_MS: "200",
+      },
+    },
+  };
 }
 
-const simulatorPort = Number(process.env.SIMULATOR_PORT ?? (await freePort()));
-process.env.SIMULATOR_PORT = String(simulatorPort);
-const simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
+/**
+ * A project in workerd. Each test file runs in a Miniflare of its own with a simulator of its own
+ * (test/global-setup.ts), so files run side by side although the suites count the requests their
+ * simulator saw.
+ */
+function workerdProject(name: string, include: string[], exclude: string[] = []) {
+  return {
+    plugins: [
+      durationsReport(),
+      // The pool options of each file's Miniflare come from withSimulatorPerWorker (these are replaced).
+      cloudflareTest(workerdOptions("http://127.0.0.1:9")),
+      withSimulatorPerWorker(cloudflarePool, workerdOptions),
+    ],
+    resolve: {
+      // spectrum-ts's link previews need cheerio/undici, which workerd cannot load (see wrangler.toml [alias]).
+      alias: { "open-graph-scraper": fileURLToPath(new URL("./src/gateway/open-graph-scraper-stub.ts", import.meta.url)) },
+    },
+    test: {
+      name,
+      include,
+      exclude,
+      globalSetup: ["./test/global-setup.ts", "./test/quiet-runtime.ts"],
+      testTimeout: 20_000,
+      // The spectrum-ts root pulls @opentelemetry/api, which must be pre-bundled for workerd.
+      deps: { optimizer: { ssr: { enabled: true, include: ["@opentelemetry/api"] } } },
+    },
+  };
+}
 
+/** The harness's own tests: the simulator, in workerd through the real HTTP client and in process. */
+const HARNESS_WORKERD = ["test/simulator.test.ts", "test/simulator-phone.test.ts"];
+/** The simulator's reliability instruments (idempotency, attempts, fault switches), in Node. */
+const HARNESS_NODE = ["test/reliability/simulator.test.ts"];
+
+/**
+ * Two tiers (README "Tests"):
+ * - `npm test`: typecheck, then workers (workerd; the Chat SDK contract suites are in it), harness +
+ *   harness-node (the simulator's own tests) and local-bridge (Node), about 2 min on 2 cores;
+ * - `npm run test:slow`: e2e (wrangler dev + Chromium) and reliability (real processes killed, a 35 s
+ *   handler, a small `npm run stress`).
+ * Every run writes test-results/durations.json (scripts/durations-reporter.ts, a plugin in each project).
+ */
 export default defineConfig({
   test: {
     // A green run prints test names and counts: console output of passing tests (expected warnings,
     // the demo bot's info lines) is kept back and shown only for tests that fail.
     silent: "passed-only",
+    // Files side by side, whatever their project (projects that run together need one value): most of
+    // their time is spent waiting on alarms, redeliveries and processes, not on the 2 cores.
+    maxWorkers: 3,
     projects: [
+      workerdProject("workers", ["test/**/*.test.ts"], ["test/e2e/**", "test/reliability/**", ...HARNESS_WORKERD]),
+      workerdProject("harness", HARNESS_WORKERD),
       {
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                IMESSAGE_LOCAL: "false",
-                IMESSAGE_PROJECT_ID: "proj_test",
-                IMESSAGE_PROJECT_SECRET: "secret_test",
-                IMESSAGE_WEBHOOK_SECRET: "whsec_test",
-                SPECTRUM_CLOUD_URL: simulatorUrl,
-                IMESSAGE_HTTP_ADDRESS: simulatorUrl,
-                CRON_SECRET: "cron_test_secret_0123",
-                RELAY_SECRET: "relay_test_secret_0123",
-                SIMULATOR_URL: simulatorUrl,
-                IMESSAGE_REDELIVERY_BASE_MS: "200",
-              },
-            },
-          }),
-        ],
-        resolve: {
-          // spectrum-ts's link previews need cheerio/undici, which workerd cannot load (see wrangler.toml [alias]).
-          alias: { "open-graph-scraper": fileURLToPath(new URL("./src/gateway/open-graph-scraper-stub.ts", import.meta.url)) },
-        },
+        plugins: [durationsReport()],
         test: {
-          name: "workers",
-          include: ["test/**/*.test.ts"],
-          exclude: ["test/e2e/**", "test/reliability/**"],
-          globalSetup: ["./test/global-setup.ts", "./test/quiet-runtime.ts"],
-          testTimeout: 20_000,
-          // The spectrum-ts root pulls @opentelemetry/api, which must be pre-bundled for workerd.
-          deps: { optimizer: { ssr: { enabled: true, include: ["@opentelemetry/api"] } } },
+          name: "harness-node",
+          environment: "node",
+          include: HARNESS_NODE,
         },
       },
       {
+        plugins: [durationsReport()],
+        test: {
+          name: "local-bridge",
+          include: ["local-bridge/test/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        plugins: [durationsReport()],
         test: {
           name: "e2e",
           environment: "node",
@@ -70,24 +106,18 @@ export default defineConfig({
         },
       },
       {
+        plugins: [durationsReport()],
         test: {
           // Exactly once when things die: wrangler dev of the real Worker, killed and restarted, against
           // the simulator's fault switches and a Spectrum-like sender (test/reliability/README.md).
           name: "reliability",
           environment: "node",
           include: ["test/reliability/**/*.test.ts"],
-          // Two files at a time: the 90 s handler scenario mostly waits, beside the fault storms (each file
-          // runs its own simulator and wrangler dev on free ports).
-          maxWorkers: 2,
+          exclude: HARNESS_NODE,
+          // Each file runs its own simulator and wrangler dev on free ports, side by side (root maxWorkers);
+          // the 35 s handler scenario and the stress run mostly wait.
           testTimeout: 300_000,
           hookTimeout: 120_000,
-        },
-      },
-      {
-        test: {
-          name: "local-bridge",
-          include: ["local-bridge/test/**/*.test.ts"],
-          environment: "node",
         },
       },
     ],

@@ -9,7 +9,7 @@
  *
  * ```json
  * { "updatedAt": "…", "lastRun": { "projects": ["workers"], "wallMs": 61234, "reason": "passed", "unhandledErrors": 0 },
- *   "projects": { "workers": { "at": "…", "durationMs": 70312, "finishedAfterMs": 60110, "files": 34, "tests": 412, "failures": 0, "skipped": 0,
+ *   "projects": { "workers": { "at": "…", "durationMs": 70312, "startedAfterMs": 2310, "finishedAfterMs": 60110, "files": 34, "tests": 412, "failures": 0, "skipped": 0,
  *     "fileList": [{ "file": "test/dedupe.test.ts", "durationMs": 17586, "tests": 25, "failures": 0, "skipped": 0 }] } } }
  * ```
  */
@@ -32,6 +32,8 @@ export interface ProjectDurations {
   at: string;
   /** Sum of its files' durations (ms); files run side by side, so this exceeds the time it took. */
   durationMs: number;
+  /** From the start of the run to the start of its first file (ms). */
+  startedAfterMs: number;
   /** From the start of the run to the end of its last file (ms). */
   finishedAfterMs: number;
   files: number;
@@ -52,6 +54,7 @@ export interface DurationsReport {
 export default class DurationsReporter implements Reporter {
   private root = process.cwd();
   private runStart = 0;
+  private readonly starts = new Map<string, number>();
   private readonly ends = new Map<string, number>();
 
   onInit(vitest: Vitest): void {
@@ -60,7 +63,12 @@ export default class DurationsReporter implements Reporter {
 
   onTestRunStart(): void {
     this.runStart = performance.now();
+    this.starts.clear();
     this.ends.clear();
+  }
+
+  onTestModuleStart(module: TestModule): void {
+    this.starts.set(module.moduleId, performance.now() - this.runStart);
   }
 
   onTestModuleEnd(module: TestModule): void {
@@ -73,7 +81,7 @@ export default class DurationsReporter implements Reporter {
     const projects: Record<string, ProjectDurations> = {};
     for (const module of modules) {
       const name = module.project.name || "default";
-      const project = (projects[name] ??= { at, durationMs: 0, finishedAfterMs: 0, files: 0, tests: 0, failures: 0, skipped: 0, fileList: [] });
+      const project = (projects[name] ??= { at, durationMs: 0, startedAfterMs: Number.POSITIVE_INFINITY, finishedAfterMs: 0, files: 0, tests: 0, failures: 0, skipped: 0, fileList: [] });
       const d = module.diagnostic();
       let tests = 0;
       let failures = module.errors().length;
@@ -88,6 +96,7 @@ export default class DurationsReporter implements Reporter {
       project.fileList.push({ file: relative(this.root, module.moduleId), durationMs, tests, failures, skipped });
       project.files++;
       project.durationMs += durationMs;
+      project.startedAfterMs = Math.min(project.startedAfterMs, Math.round(this.starts.get(module.moduleId) ?? 0));
       project.finishedAfterMs = Math.max(project.finishedAfterMs, Math.round(this.ends.get(module.moduleId) ?? 0));
       project.tests += tests;
       project.failures += failures;

@@ -45,7 +45,7 @@ function ownWorker() {
     process.exit(1);
   }
   if (!existsSync(join(worker, "node_modules"))) {
-    console.error(`--worker ${dir}: its dependencies are not installed: run \`npm run setup\` (or \`npm install\`) in ${worker} first`);
+    console.error(`--worker ${dir}: its dependencies are not installed: run \`npm run setup\` in ${worker} first (its README, Install)`);
     process.exit(1);
   }
   let source = "";

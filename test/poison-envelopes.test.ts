@@ -208,7 +208,7 @@ describe("a delivery ledger after a poisonous delivery", () => {
       const corrupt = JSON.parse(dm.body) as Mutable;
       corrupt.message.id = corruptKey.slice(4);
       instance.store.accept(corruptKey, delivery(JSON.stringify(corrupt)), Date.now() - 1000);
-      state.storage.sql.exec("UPDATE deliveries SET delivery = '{not json' WHERE key = ?", corruptKey);
+      state.storage.sql.exec("UPDATE open_deliveries SET delivery = '{not json' WHERE key = ?", corruptKey);
     });
     const key = await deliveryKeyOf(dm.messageId);
     expect(await stub.accept(delivery(dm.body), key)).toBe("accepted");

@@ -108,6 +108,15 @@ describe("relay events", () => {
     relay.socket.close(1000, "done");
   });
 
+  it("nacks a frame that fails the relay schema with what is wrong", async () => {
+    const relay = await connect();
+    relay.socket.send(JSON.stringify({ type: "bogus", id: "bad-2" }));
+    expect(await relay.replyFor("bad-2")).toMatchObject({ type: "nack", error: expect.stringContaining('unknown frame type "bogus"') });
+    relay.socket.send(JSON.stringify({ type: "event", id: "", envelope: {} }));
+    expect(await relay.replyFor("")).toMatchObject({ type: "nack", error: expect.stringContaining("non-empty string id") });
+    relay.socket.close(1000, "done");
+  });
+
   it("keeps routing after the Durable Object hibernates", async () => {
     const relay = await connect();
     const since = await sim.mark();

@@ -3,7 +3,7 @@
  * The relay client: forwards inbound Messages rows to the Worker's relay WebSocket and performs the
  * sends the Worker asks for.
  *
- * Protocol (JSON text frames):
+ * Protocol (JSON text frames, validated with the Worker's schemas from `chat-adapter-imessage/relay-protocol`):
  * - client → server `{"type":"event","id":"<stable event id>","envelope":<slim Spectrum envelope>}`
  * - server → client `{"type":"ack","id":"…"}`, or `{"type":"nack","id":"…","error":"…"}` when the Worker
  *   could not take the event (it is retried, and dropped after {@link MAX_NACKS} refusals)
@@ -14,6 +14,7 @@ import type { Logger } from "chat";
 import type { LocalMessage } from "./chat-db.ts";
 import { eventIdOf, toEnvelope } from "./envelope.ts";
 import type { OutgoingFile } from "../../src/adapter/postable.ts";
+import { RelayServerMessageSchema, relayIssues, type RelayClientMessage, type RelayServerMessage } from "chat-adapter-imessage/relay-protocol";
 
 /** The part of a WebSocket the relay uses (the global WebSocket and `ws` both fit). */
 export interface RelaySocket {
@@ -87,15 +88,6 @@ function describeError(error: unknown): string {
   return String(event?.error?.message ?? event?.message ?? event?.type ?? error);
 }
 
-function decodeFiles(files: unknown): OutgoingFile[] {
-  if (!Array.isArray(files)) return [];
-  return files.map((file: { filename?: unknown; mimeType?: unknown; dataBase64?: unknown }, index) => ({
-    filename: typeof file.filename === "string" ? file.filename : `file-${index}`,
-    mimeType: typeof file.mimeType === "string" ? file.mimeType : undefined,
-    data: Buffer.from(typeof file.dataBase64 === "string" ? file.dataBase64 : "", "base64"),
-  }));
-}
-
 /**
  * Keeps one connection to the Worker's relay, resending what it has not acknowledged.
  *
@@ -158,7 +150,7 @@ export class RelayClient {
     const envelope = toEnvelope(message, { spectrumGuids: true });
     if (envelope) {
       const id = eventIdOf(message);
-      const frame = JSON.stringify({ type: "event", id, envelope });
+      const frame = JSON.stringify({ type: "event", id, envelope } satisfies RelayClientMessage);
       this.pending.set(id, { rowid: message.rowid, frame, sentAt: 0, nacks: 0 });
       this.transmit(id);
     }
@@ -253,43 +245,37 @@ export class RelayClient {
   }
 
   private async receive(data: unknown): Promise<void> {
-    let frame: {
-      type?: unknown;
-      id?: unknown;
-      error?: unknown;
-      requestId?: unknown;
-      chatGuid?: unknown;
-      text?: unknown;
-      files?: unknown;
-    };
+    let json: unknown;
     try {
-      frame = JSON.parse(typeof data === "string" ? data : Buffer.from(data as ArrayBuffer).toString("utf8"));
+      json = JSON.parse(typeof data === "string" ? data : Buffer.from(data as ArrayBuffer).toString("utf8"));
     } catch {
       this.options.logger?.warn("relay: ignoring a frame that is not JSON");
       return;
     }
-    if (frame.type === "ack" && typeof frame.id === "string") {
-      this.settle(frame.id);
-      return;
-    }
-    if (frame.type === "nack" && typeof frame.id === "string") {
-      const event = this.pending.get(frame.id);
-      if (!event) return;
-      event.nacks++;
-      const error = typeof frame.error === "string" ? frame.error : "no reason given";
-      if (event.nacks >= MAX_NACKS) {
-        this.options.logger?.error(`relay: the Worker refused event ${frame.id} ${event.nacks} times (${error}); dropping it`);
-        this.settle(frame.id);
+    const parsed = RelayServerMessageSchema.safeParse(json);
+    if (!parsed.success) {
+      const error = relayIssues(parsed.error);
+      const request = json as { type?: unknown; requestId?: unknown } | null;
+      // A malformed send still gets its send-result, so the Worker does not wait for it to time out.
+      if (request?.type === "send" && typeof request.requestId === "string") {
+        this.reply({ type: "send-result", requestId: request.requestId, ok: false, error: `invalid send request: ${error}` });
       } else {
-        this.options.logger?.warn(`relay: the Worker refused event ${frame.id} (${error}); retrying`);
+        this.options.logger?.debug?.(`relay: ignoring an invalid frame (${error})`);
       }
       return;
     }
-    if (frame.type === "send" && typeof frame.requestId === "string") {
-      await this.performSend(frame.requestId, frame);
-      return;
+    const frame = parsed.data;
+    if (frame.type === "ack") return this.settle(frame.id);
+    if (frame.type === "send") return await this.performSend(frame);
+    const event = this.pending.get(frame.id);
+    if (!event) return;
+    event.nacks++;
+    if (event.nacks >= MAX_NACKS) {
+      this.options.logger?.error(`relay: the Worker refused event ${frame.id} ${event.nacks} times (${frame.error}); dropping it`);
+      this.settle(frame.id);
+    } else {
+      this.options.logger?.warn(`relay: the Worker refused event ${frame.id} (${frame.error}); retrying`);
     }
-    this.options.logger?.debug?.(`relay: ignoring frame of type ${String(frame.type)}`);
   }
 
   /** Forgets an event the Worker took (or that is given up on) and moves the commit point. */
@@ -299,21 +285,19 @@ export class RelayClient {
     if (this.pending.size < (this.options.maxInFlight ?? 1000)) for (const wake of this.roomWaiters.splice(0)) wake();
   }
 
-  private async performSend(
-    requestId: string,
-    frame: { chatGuid?: unknown; text?: unknown; files?: unknown },
-  ): Promise<void> {
-    let result: { type: "send-result"; requestId: string; ok: boolean; error?: string };
+  private async performSend({ requestId, chatGuid, text, files = [] }: Extract<RelayServerMessage, { type: "send" }>): Promise<void> {
     try {
-      if (typeof frame.chatGuid !== "string" || !frame.chatGuid) throw new Error("send request without a chatGuid");
-      await this.options.sender.send(frame.chatGuid, {
-        text: typeof frame.text === "string" ? frame.text : undefined,
-        files: decodeFiles(frame.files),
+      await this.options.sender.send(chatGuid, {
+        text,
+        files: files.map((file) => ({ filename: file.filename, mimeType: file.mimeType, data: Buffer.from(file.dataBase64, "base64") })),
       });
-      result = { type: "send-result", requestId, ok: true };
+      this.reply({ type: "send-result", requestId, ok: true });
     } catch (error) {
-      result = { type: "send-result", requestId, ok: false, error: error instanceof Error ? error.message : String(error) };
+      this.reply({ type: "send-result", requestId, ok: false, error: error instanceof Error ? error.message : String(error) });
     }
-    if (this.connected) (this.socket as RelaySocket).send(JSON.stringify(result));
+  }
+
+  private reply(message: RelayClientMessage): void {
+    if (this.connected) (this.socket as RelaySocket).send(JSON.stringify(message));
   }
 }

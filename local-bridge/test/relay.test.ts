@@ -186,6 +186,18 @@ describe("RelayClient", () => {
     );
   });
 
+  it("answers a malformed send request with a failed send-result naming the problem", async () => {
+    const server = await relayServer();
+    const { relay, sends } = client(server.url);
+    relay.start();
+    await vi.waitFor(() => expect(server.sockets).toHaveLength(1));
+    server.sockets[0]?.send(JSON.stringify({ type: "send", requestId: "req-3", text: "x" }));
+    await vi.waitFor(() =>
+      expect(server.frames.find((f) => f.type === "send-result")).toMatchObject({ requestId: "req-3", ok: false, error: expect.stringContaining("chatGuid") }),
+    );
+    expect(sends).toEqual([]);
+  });
+
   it("backs off with growing, capped, jittered delays while the Worker is unreachable", async () => {
     const attempts: number[] = [];
     const { relay } = client("ws://127.0.0.1:1/unreachable", {

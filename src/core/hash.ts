@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * namespace.get(namespace.idFromName(shardName("ledger", key, 8)));
+ * namespace.getByName(shardName("ledger", key, 8));
  * ```
  */
 export function shardName(prefix: string, key: string, shards: number): string {

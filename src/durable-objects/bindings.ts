@@ -4,6 +4,7 @@
  * and secrets of its configuration. A user's `Env` (from `wrangler types`) satisfies it; library types
  * are generic over it instead of reading an ambient `Env`.
  */
+import type { DurableObjectBinding } from "../core/durable-object-binding.ts";
 import type { ChatStateRpc } from "../state/chat-state-rpc.ts";
 import type { LedgerReplayRpc, LedgerRpc } from "../ledger/durable-ledger.ts";
 import type { SpaceStoreRpc } from "../spaces/gateway-directory.ts";
@@ -11,11 +12,11 @@ import type { SpaceStoreRpc } from "../spaces/gateway-directory.ts";
 /** What a Worker running the iMessage adapter may bind (see `wrangler.toml` in the README). */
 export interface iMessageBindings {
   /** The delivery ledgers (`DeliveryLedger` class): exactly once, durable execution. */
-  DELIVERY_LEDGER?: DurableObjectNamespace<LedgerRpc & LedgerReplayRpc>;
+  DELIVERY_LEDGER?: DurableObjectBinding<LedgerRpc & LedgerReplayRpc>;
   /** The gateway (`GatewayDO` class): group spaces, keepalive, catch-up, relay, dead-letter index. */
-  GATEWAY?: DurableObjectNamespace<SpaceStoreRpc>;
+  GATEWAY?: DurableObjectBinding<SpaceStoreRpc>;
   /** Chat SDK state shards (`ChatStateDO` class), for `createDurableObjectState`. */
-  CHAT_STATE?: DurableObjectNamespace<ChatStateRpc>;
+  CHAT_STATE?: DurableObjectBinding<ChatStateRpc>;
   IMESSAGE_LOCAL?: string;
   IMESSAGE_PROJECT_ID?: string;
   IMESSAGE_PROJECT_SECRET?: string;

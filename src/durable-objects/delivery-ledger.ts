@@ -20,7 +20,10 @@ import { ledgerNameOf } from "../ledger/keys.ts";
 import { whileOwned } from "../ledger/ownership.ts";
 import { LedgerStore, type DeadLetter, type DueDelivery } from "../ledger/store.ts";
 import { RunSlots } from "../ledger/run-slots.ts";
+import { OutboundBudget } from "../ledger/outbound-budget.ts";
+import { Drains, type Drain } from "../ledger/drains.ts";
 import { sleep } from "../core/sleep.ts";
+import type { DurableObjectBinding } from "../core/durable-object-binding.ts";
 import { MAX_DELIVERY_ATTEMPTS, redeliveryDelayMs } from "../ledger/retry-policy.ts";
 import { classifyFailure } from "../ledger/failures.ts";
 import { readyAdapter, type GatewayBot } from "../adapter/bot.ts";
@@ -32,8 +35,8 @@ import type { VerifiedDelivery } from "../webhook/receive.ts";
 /** If this isolate dies while a handler runs, the alarm resumes the delivery this long afterwards. */
 export const RESUME_AFTER_MS = 10_000;
 /**
- * An alarm waits this long for the drain it joined, then re-arms the watchdog and returns: an alarm
- * may run 15 minutes, a busy ledger's drain runs as long as deliveries keep coming.
+ * An alarm waits this long for its drain, then re-arms the watchdog and returns: an alarm may run 15
+ * minutes, a busy ledger's drains run as long as deliveries keep coming.
  */
 const ALARM_WAIT_MS = 10 * 60_000;
 /** A delivery whose thread lock is still held (by a run that died) waits this long before the next try. */
@@ -60,7 +63,7 @@ export interface DeliveryLedgerEnv {
   /** Wait before the second attempt of a failed delivery, in ms (default 30 000; ×4 per attempt, at most an hour). */
   IMESSAGE_REDELIVERY_BASE_MS?: string;
   /** The gateway, which keeps the index of dead letters across conversations. */
-  GATEWAY?: DurableObjectNamespace<GatewayDurableObject>;
+  GATEWAY?: DurableObjectBinding<GatewayDurableObject>;
 }
 
 const UNBOUND =
@@ -114,17 +117,28 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
   private botInstance: GatewayBot | undefined;
 
   readonly store: LedgerStore;
-  private draining: Promise<void> | undefined;
+  /** The drains of this instance, one per invocation that started one. */
+  private readonly drains = new Drains(
+    (drain) => this.runDue(drain),
+    async (error) => {
+      console.error(`Deliveries could not be run (${describe(error)}); trying again in ${DRAIN_FAILED_RETRY_MS / 1000} s`);
+      await this.ctx.storage.setAlarm(Date.now() + DRAIN_FAILED_RETRY_MS);
+    },
+  );
   /** Conversations (chat GUIDs) with a delivery running in this instance. */
   private readonly busy = new Set<string>();
-  /** Wakes a drain that waits for its running deliveries, so a new arrival starts at once. */
-  private nudge: (() => void) | undefined;
+  /** Deliveries running in this instance, by key. */
+  private readonly running = new Set<string>();
+  /** Deliveries whose accept counted their first attempt (no write when it starts). */
+  private readonly counted = new Set<string>();
+  /** When the alarm being handled now began (an alarm older than this is that one, gone once it returns). */
+  private alarmSince: number | undefined;
   /** When handled deliveries were last pruned by this instance (0: not yet). */
   private prunedAt = 0;
 
   constructor(ctx: DurableObjectState, env: E) {
     super(ctx, env);
-    this.store = new LedgerStore(ctx.storage.sql);
+    this.store = new LedgerStore(ctx.storage.sql, (body) => ctx.storage.transactionSync(body));
   }
 
   /**
@@ -132,10 +146,13 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
    * watchdog alarm resumes it should this isolate die first. See {@link AcceptStatus}.
    */
   async accept(delivery: VerifiedDelivery, key: string): Promise<AcceptStatus> {
-    const status = this.store.accept(key, delivery, Date.now(), (letter) => this.buried(letter));
+    // It is handed to a drain at once, so the insert counts its first attempt (unless no bot can run it).
+    const countFirst = !this.botAsked || this.botInstance !== undefined;
+    const status = this.store.accept(key, delivery, Date.now(), (letter) => this.buried(letter), countFirst);
     if (status === "accepted") {
+      if (countFirst) this.counted.add(key);
       await this.wakeBy(Date.now() + RESUME_AFTER_MS);
-      this.ctx.waitUntil(this.drain());
+      this.ctx.waitUntil(this.drains.kick());
     } else if (status === "in-flight") {
       // A copy of an open delivery: make sure a watchdog stands behind it whatever happened to the first.
       await this.wakeBy(Date.now() + RESUME_AFTER_MS);
@@ -153,43 +170,34 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
     const revived = this.store.revive(key, Date.now());
     if (revived) {
       await this.wakeBy(Date.now() + RESUME_AFTER_MS);
-      this.ctx.waitUntil(this.drain());
+      this.ctx.waitUntil(this.drains.kick());
     }
     return revived;
   }
 
   /** The state of one delivery key (tests, diagnostics). */
   async inspect(key: string) {
-    return this.store.inspect(key);
+    const row = this.store.inspect(key);
+    return row?.state === "pending" && this.running.has(key) ? { ...row, state: "running" as const } : row;
   }
 
   override async alarm(): Promise<void> {
-    const stop = new AbortController();
-    const waited = sleep(ALARM_WAIT_MS, stop.signal).then(() => "waiting" as const);
-    const outcome = await Promise.race([this.drain().then(() => "drained" as const), waited]);
-    stop.abort();
-    // Still running: the next watchdog alarm joins the drain again, or resumes it should this isolate die.
-    if (outcome === "waiting") await this.ctx.storage.setAlarm(Date.now() + RESUME_AFTER_MS);
-  }
-
-  /** Runs what is due; concurrent callers share the one drain in progress (and wake it). */
-  private drain(): Promise<void> {
-    if (this.draining) {
-      this.nudge?.();
-      return this.draining;
+    this.alarmSince = Date.now();
+    try {
+      const drain = this.drains.start(new OutboundBudget(), true);
+      const stop = new AbortController();
+      const waited = sleep(ALARM_WAIT_MS, stop.signal).then(() => "waiting" as const);
+      const outcome = await Promise.race([drain.done.then(() => "drained" as const), waited]);
+      stop.abort();
+      drain.keep = false;
+      // Deliveries still running (this drain's, or another invocation's): a watchdog stands behind them.
+      if (outcome === "waiting" || this.drains.size > 0) await this.wakeBy(Date.now() + RESUME_AFTER_MS);
+    } finally {
+      this.alarmSince = undefined;
     }
-    this.draining = this.runDue()
-      .catch(async (error: unknown) => {
-        console.error(`Deliveries could not be run (${describe(error)}); trying again in ${DRAIN_FAILED_RETRY_MS / 1000} s`);
-        await this.ctx.storage.setAlarm(Date.now() + DRAIN_FAILED_RETRY_MS);
-      })
-      .finally(() => {
-        this.draining = undefined;
-      });
-    return this.draining;
   }
 
-  private async runDue(): Promise<void> {
+  private async runDue(drain: Drain): Promise<void> {
     const bot = this.boundBot();
     if (!bot) {
       console.error(`deliveries wait: ${UNBOUND}`);
@@ -199,32 +207,36 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
     const adapter = await readyAdapter(bot);
     const runs = new Set<Promise<void>>();
     for (;;) {
+      const changed = this.drains.next;
       const now = Date.now();
-      const starting: DueDelivery[] = [];
-      while (this.busy.size < RUNS_PER_LEDGER) {
+      while (!drain.closing && this.busy.size < RUNS_PER_LEDGER && drain.budget.canStart()) {
         const due = this.store.nextDue(now, this.busy, (letter) => this.buried(letter));
         if (!due) break;
         this.busy.add(due.chat);
-        starting.push(due);
-      }
-      for (const due of starting) {
-        const run: Promise<void> = this.runOne(adapter, due).finally(() => {
+        const run: Promise<void> = drain.budget.run(() => this.runOne(adapter, due)).finally(() => {
           this.busy.delete(due.chat);
           runs.delete(run);
+          this.drains.wake();
         });
         runs.add(run);
       }
-      if (runs.size === 0) break;
-      const nudged = new Promise<void>((resolve) => (this.nudge = resolve));
-      // A retry falling due while the running handlers take long starts on time.
-      const dueAt = this.busy.size < RUNS_PER_LEDGER ? this.store.nextDueAt(this.busy) : undefined;
+      if (!drain.closing && drain.budget.spent()) await this.handOff(drain);
+      if (runs.size === 0 && !(drain.keep && !drain.closing && this.drains.size > 1)) break;
+      // A retry falling due while handlers run starts on time.
+      const dueAt = !drain.closing && this.busy.size < RUNS_PER_LEDGER ? this.store.nextDueAt(this.busy) : undefined;
       const stop = new AbortController();
-      const retryDue = dueAt !== undefined && dueAt > now ? sleep(dueAt - now, stop.signal) : nudged;
-      await Promise.race([...runs, nudged, retryDue]);
+      const retryDue = dueAt !== undefined && dueAt > now ? sleep(dueAt - now, stop.signal) : changed;
+      await Promise.race([...runs, changed, retryDue]);
       stop.abort();
-      this.nudge = undefined;
     }
+    drain.closing = true;
     const now = Date.now();
+    if (this.drains.size > 1) {
+      // Other drains still run: the last one settles the alarm; what waits outside them must wake it.
+      const next = this.store.nextDueAt(this.busy);
+      if (next !== undefined) await this.wakeBy(Math.max(next, now));
+      return;
+    }
     const next = this.store.nextDueAt();
     if (next !== undefined) {
       await this.ctx.storage.setAlarm(Math.max(next, now));
@@ -243,29 +255,49 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
   }
 
   /**
-   * One attempt of one delivery (its conversation marked busy); never rejects. The attempt is
-   * counted once the isolate has a run slot for it, so a crash while it waits costs no attempt.
+   * This invocation's outbound budget is spent: it starts nothing more and an alarm set for now runs
+   * what is due in a fresh invocation (other drains with budget left are woken to start it sooner).
+   */
+  private async handOff(drain: Drain): Promise<void> {
+    drain.closing = true;
+    drain.keep = false;
+    const next = this.store.nextDueAt(this.busy);
+    if (next !== undefined) await this.wakeBy(Math.max(next, Date.now()));
+    this.drains.wake();
+  }
+
+  /**
+   * One attempt of one delivery (its conversation marked busy); never rejects. The attempt was
+   * counted by the accept (a delivery started right away), else it is counted once the isolate has a
+   * run slot for it, so a crash while it waits costs no attempt.
    */
   private async runOne(adapter: Awaited<ReturnType<typeof readyAdapter>>, due: DueDelivery): Promise<void> {
-    const attempt = due.attempts + 1;
+    const counted = this.counted.delete(due.key);
+    const before = counted ? due.attempts - 1 : due.attempts;
+    const attempt = before + 1;
     try {
       await slots.run(async () => {
         const now = Date.now();
-        if (due.attempts >= MAX_DELIVERY_ATTEMPTS) {
+        if (before >= MAX_DELIVERY_ATTEMPTS) {
           // Every attempt so far was cut off (the isolate died each time): stop, keep it as a dead letter.
-          throw new InterruptedError(due.attempts);
+          throw new InterruptedError(before);
         }
-        this.store.start(due.key, now);
+        if (!counted) this.store.start(due.key, now);
         // The watchdog: should this isolate die inside the handler, the runtime fires the alarm again.
         await this.wakeBy(now + RESUME_AFTER_MS);
-        await whileOwned(due.chat, () => adapter.runDelivery(due.delivery, { key: due.key, attempt }));
+        this.running.add(due.key);
+        try {
+          await whileOwned(due.chat, () => adapter.runDelivery(due.delivery, { key: due.key, attempt }));
+        } finally {
+          this.running.delete(due.key);
+        }
       });
-      this.store.finish(due.key, Date.now());
+      this.store.finish(due.key, Date.now(), attempt);
     } catch (error) {
       try {
         await this.failed(due.key, due.chat, attempt, error, adapter.logger);
       } catch (bookkeeping) {
-        // The row stays `running`; its conversation stays busy here until the watchdog's time.
+        // The row stays open as it was; its conversation stays busy here until the watchdog's time.
         adapter.logger.error(`Delivery ${due.key} failed and could not be rescheduled; the watchdog resumes it`, {
           key: due.key,
           error: describe(bookkeeping),
@@ -328,9 +360,11 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
       .catch((error: unknown) => console.warn(`Could not index dead letter ${letter.key} in the gateway (${describe(error)})`));
   }
 
+  /** Makes sure the alarm fires by `at` (the alarm being handled right now does not count: it is gone once it returns). */
   private async wakeBy(at: number): Promise<void> {
     const alarm = await this.ctx.storage.getAlarm();
-    if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at);
+    const handled = alarm !== null && this.alarmSince !== undefined && alarm <= this.alarmSince;
+    if (alarm === null || handled || alarm > at) await this.ctx.storage.setAlarm(at);
   }
 }
 

@@ -26,6 +26,7 @@ import { DEFAULT_SPACE_LIMIT, SpaceCache } from "../spaces/space-cache.ts";
 import { DeadLetterIndex, type IndexedDeadLetter } from "../ledger/dead-letter-index.ts";
 import type { DeadLetter } from "../ledger/store.ts";
 import type { LedgerReplayRpc } from "../ledger/durable-ledger.ts";
+import { rpcNamespace, type DurableObjectBinding } from "../core/durable-object-binding.ts";
 import type { iMessageBindings } from "./bindings.ts";
 import type { GatewaySpectrumHolder, GatewaySpectrumPlugin, SpectrumStatus } from "../gateway/spectrum-source.ts";
 
@@ -44,7 +45,7 @@ export interface GatewayEnv {
   /** Number of spaces remembered (default 10,000). */
   IMESSAGE_GATEWAY_SPACE_LIMIT?: string;
   /** The delivery ledgers, for replaying dead letters. */
-  DELIVERY_LEDGER?: DurableObjectNamespace<LedgerReplayRpc>;
+  DELIVERY_LEDGER?: DurableObjectBinding<LedgerReplayRpc>;
 }
 
 /** What a keepalive reports back to the cron route. */
@@ -251,7 +252,7 @@ export class GatewayBase<E extends object = iMessageBindings, App = never> exten
     const letter = this.deadLetterIndex.get(key);
     const ledgers = (this.env as GatewayEnv).DELIVERY_LEDGER;
     if (!letter || !ledgers) return false;
-    const replayed = await ledgers.get(ledgers.idFromName(letter.ledger)).replay(key);
+    const replayed = await rpcNamespace(ledgers).getByName(letter.ledger).replay(key);
     this.deadLetterIndex.delete(key);
     return replayed;
   }
@@ -368,8 +369,8 @@ export function createGatewayDurableObject<E extends object = iMessageBindings, 
 export type GatewayDurableObject = GatewayBase<object, unknown>;
 
 /** The gateway's stub (one instance per Worker, by {@link GATEWAY_NAME}). */
-export function gatewayStub(namespace: DurableObjectNamespace<GatewayDurableObject>): DurableObjectStub<GatewayDurableObject> {
-  return namespace.get(namespace.idFromName(GATEWAY_NAME));
+export function gatewayStub(namespace: DurableObjectBinding<GatewayDurableObject>): DurableObjectStub<GatewayDurableObject> {
+  return rpcNamespace(namespace).getByName(GATEWAY_NAME);
 }
 
 /** The gateway without a bot: a space directory and token keepalive; bind it with {@link createGatewayDurableObject} for the relay and catch-up. */

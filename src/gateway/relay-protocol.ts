@@ -1,6 +1,6 @@
 /**
  * @module gateway/relay-protocol
- * The relay WebSocket's JSON messages. A relay (the local bridge, or a Node process holding a gRPC
+ * The relay WebSocket's JSON messages (schemas in `./relay-schema.ts`). A relay (the local bridge, or a Node process holding a gRPC
  * stream) pushes inbound events and receives acknowledgements; in local mode the Worker asks it to send.
  *
  * client → server: `{"type":"event","id","envelope"}`, `{"type":"send-result","requestId","ok","error"?}`
@@ -9,25 +9,9 @@
  */
 import { parseDelivery } from "../webhook/envelope.ts";
 import type { VerifiedDelivery } from "../webhook/receive.ts";
+import { RelayClientMessageSchema, relayIssues } from "./relay-schema.ts";
 
-/** A file in a `send` request. */
-export interface RelayFile {
-  filename: string;
-  mimeType: string;
-  dataBase64: string;
-}
-
-/** Messages the relay sends. */
-export type RelayClientMessage =
-  | { type: "event"; id: string; envelope: unknown }
-  | { type: "send-result"; requestId: string; ok: true }
-  | { type: "send-result"; requestId: string; ok: false; error: string };
-
-/** Messages the gateway sends. */
-export type RelayServerMessage =
-  | { type: "ack"; id: string; duplicate?: true }
-  | { type: "nack"; id: string; error: string }
-  | { type: "send"; requestId: string; chatGuid: string; text: string; files?: RelayFile[] };
+export type { RelayClientMessage, RelayFile, RelayServerMessage } from "./relay-schema.ts";
 
 /** What one relay frame asks for. */
 export type RelayFrame =
@@ -53,26 +37,25 @@ export function relayDeliveryId(eventId: string): string {
  * ```
  */
 export function parseRelayFrame(data: string | ArrayBuffer): RelayFrame {
-  let json: Record<string, unknown>;
+  let json: unknown;
   try {
-    const parsed: unknown = JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data));
-    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
-    json = parsed as Record<string, unknown>;
+    json = JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data));
   } catch {
     return { kind: "invalid", id: "", error: "frame is not a JSON object" };
   }
-  if (json.type === "send-result" && typeof json.requestId === "string") {
-    return { kind: "send-result", requestId: json.requestId, ok: json.ok === true, error: typeof json.error === "string" ? json.error : undefined };
+  const result = RelayClientMessageSchema.safeParse(json);
+  if (!result.success) {
+    const id = (json as { id?: unknown } | null)?.id;
+    return { kind: "invalid", id: typeof id === "string" ? id : "", error: relayIssues(result.error) };
   }
-  const id = typeof json.id === "string" ? json.id : "";
-  if (json.type !== "event") return { kind: "invalid", id, error: `unknown frame type "${String(json.type)}": send {"type":"event","id","envelope"}` };
-  if (!id) return { kind: "invalid", id, error: "event frames need a non-empty string id (unique per event, reused on retry)" };
-  const parsed = parseDelivery(encoder.encode(JSON.stringify(json.envelope ?? null)));
-  if (parsed.kind === "invalid") return { kind: "invalid", id, error: parsed.error };
-  if (parsed.kind === "ignored") return { kind: "skip", id, reason: parsed.reason };
+  const frame = result.data;
+  if (frame.type === "send-result") return { kind: "send-result", requestId: frame.requestId, ok: frame.ok, error: frame.error };
+  const parsed = parseDelivery(encoder.encode(JSON.stringify(frame.envelope ?? null)));
+  if (parsed.kind === "invalid") return { kind: "invalid", id: frame.id, error: parsed.error };
+  if (parsed.kind === "ignored") return { kind: "skip", id: frame.id, reason: parsed.reason };
   return {
     kind: "event",
-    id,
-    delivery: { envelope: parsed.envelope, messageId: parsed.messageId, webhookId: relayDeliveryId(id), scheme: "spectrum", channel: "relay" },
+    id: frame.id,
+    delivery: { envelope: parsed.envelope, messageId: parsed.messageId, webhookId: relayDeliveryId(frame.id), scheme: "spectrum", channel: "relay" },
   };
 }

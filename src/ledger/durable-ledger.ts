@@ -4,6 +4,7 @@
  * conversation (one of `LEDGER_SHARDS`, by chat GUID), which dedupes it atomically and runs it to completion on its alarm.
  */
 import type { VerifiedDelivery } from "../webhook/receive.ts";
+import { rpcNamespace, type DurableObjectBinding } from "../core/durable-object-binding.ts";
 import { ledgerNameOf } from "./keys.ts";
 import type { AcceptStatus, DeliveryLedgerClient } from "./ledger.ts";
 
@@ -22,7 +23,7 @@ export interface LedgerReplayRpc extends Rpc.DurableObjectBranded {
 /** Options of {@link createDurableLedger}. */
 export interface DurableLedgerOptions {
   /** The `DeliveryLedger` Durable Object namespace (binding `DELIVERY_LEDGER`). */
-  namespace: DurableObjectNamespace<LedgerRpc>;
+  namespace: DurableObjectBinding<LedgerRpc>;
 }
 
 /**
@@ -40,7 +41,7 @@ export function createDurableLedger(options: DurableLedgerOptions): DeliveryLedg
     durable: true,
     async accept(delivery, key) {
       const name = ledgerNameOf(delivery.envelope.message.space.id);
-      return await namespace.get(namespace.idFromName(name)).accept(delivery, key);
+      return await rpcNamespace(namespace).getByName(name).accept(delivery, key);
     },
     async settle() {
       // The Durable Object settles the deliveries it runs itself.

@@ -57,7 +57,7 @@ export const LEDGER_SHARDS = 64;
  *
  * @example
  * ```ts
- * namespace.idFromName(ledgerNameOf("any;-;+15551234567")); // e.g. "ledger-41"
+ * namespace.getByName(ledgerNameOf("any;-;+15551234567")); // the stub of e.g. "ledger-41"
  * ```
  */
 export function ledgerNameOf(chatGuid: string): string {

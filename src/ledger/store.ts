@@ -1,14 +1,22 @@
 /**
  * @module delivery/ledger-store
- * The SQLite table of one delivery ledger (the conversations one `DeliveryLedger` Durable Object
- * owns): every accepted delivery with its chat GUID, what is needed to run it again, its state,
- * attempts and errors. Plain SQL over `ctx.storage.sql`; the
- * Durable Object (`durable-objects/delivery-ledger.ts`) decides when to run what.
+ * The SQLite tables of one delivery ledger (the conversations one `DeliveryLedger` Durable Object
+ * owns; layout in `store-schema.ts`): every accepted key, and the deliveries not handled yet with
+ * their chat GUID, what is needed to run them again, attempts and errors. Plain SQL over
+ * `ctx.storage.sql`; the Durable Object (`durable-objects/delivery-ledger.ts`) decides when to run what.
+ *
+ * Rows written per delivery: 1 for its key, 1 for its open row, 1 to delete that row once handled;
+ * a copy of a known key writes nothing. An attempt is counted with a write of its own only when the
+ * accept did not count it already (a retry, a resumed run).
  */
 import type { VerifiedDelivery } from "../webhook/receive.ts";
 import type { AcceptStatus } from "./ledger.ts";
+import { prepareLedgerTables } from "./store-schema.ts";
 
-/** Delivery states: waiting (`pending`), being handled (`running`), handled (`done`), failed for good (`dead`). */
+/**
+ * Delivery states: waiting (`pending`), being handled (`running`: only known to the instance running
+ * it, never stored), handled (`done`), failed for good (`dead`).
+ */
 export type DeliveryState = "pending" | "running" | "done" | "dead";
 
 /** A delivery due to run. */
@@ -17,7 +25,7 @@ export interface DueDelivery {
   /** The conversation's chat GUID: its deliveries run one at a time, oldest first. */
   chat: string;
   delivery: VerifiedDelivery;
-  /** Attempts made before this one. */
+  /** Attempts counted so far (the accept may have counted the one about to start). */
   attempts: number;
 }
 
@@ -37,9 +45,15 @@ export interface DeadLetter {
 interface Row extends Record<string, SqlStorageValue> {
   key: string;
   chat: string;
-  state: DeliveryState;
   delivery: string | null;
   attempts: number;
+}
+
+/** A key's open row, when it has one. */
+interface OpenRow extends Record<string, SqlStorageValue> {
+  state: "pending" | "dead";
+  attempts: number;
+  last_error: string | null;
 }
 
 /**
@@ -73,6 +87,9 @@ function statusOf(state: DeliveryState): AcceptStatus {
   return state === "done" ? "duplicate" : state === "dead" ? "dead-letter" : "in-flight";
 }
 
+/** Runs `body` as is (a store without a transaction function: each statement commits by itself). */
+const untransacted = <T>(body: () => T): T => body();
+
 /** A stored payload as a delivery to run, or undefined when it is not one (unreadable, or kept without its payload). */
 function readDelivery(payload: string | null): VerifiedDelivery | undefined {
   if (!payload) return undefined;
@@ -102,36 +119,25 @@ function notIn(busy: ReadonlySet<string>): { sql: string; params: string[] } {
   return { sql: params.length > 0 ? `AND chat NOT IN (${params.map(() => "?").join(", ")})` : "", params };
 }
 
-/** The ledger table of one `DeliveryLedger` Durable Object. */
+/** The tables of one `DeliveryLedger` Durable Object. */
 export class LedgerStore {
   private readonly sql: SqlStorage;
+  private readonly transact: <T>(body: () => T) => T;
 
-  constructor(sql: SqlStorage) {
+  /** `transact`: `ctx.storage.transactionSync` (a key and its open row are written together, or neither). */
+  constructor(sql: SqlStorage, transact: <T>(body: () => T) => T = untransacted) {
     this.sql = sql;
-    sql.exec(`CREATE TABLE IF NOT EXISTS deliveries (
-      seq INTEGER PRIMARY KEY,
-      key TEXT NOT NULL UNIQUE,
-      chat TEXT NOT NULL,
-      state TEXT NOT NULL,
-      delivery TEXT,
-      channel TEXT NOT NULL,
-      webhook_id TEXT,
-      attempts INTEGER NOT NULL DEFAULT 0,
-      next_at INTEGER NOT NULL,
-      last_error TEXT,
-      received_at INTEGER NOT NULL,
-      updated_at INTEGER NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS deliveries_open ON deliveries (next_at) WHERE state IN ('pending', 'running');`);
+    this.transact = transact;
+    prepareLedgerTables(sql, transact);
   }
 
   /**
-   * Records a delivery once; a known key reports what became of it instead. A delivery too big to
-   * store is recorded as a dead letter at once (with the reason, without its payload: it cannot be
-   * replayed) and reported to `onBuried`.
+   * Records a delivery once; a known key reports what became of it instead (reads only). A
+   * delivery too big to store is recorded as a dead letter at once (with the reason, without its
+   * payload: it cannot be replayed) and reported to `onBuried`. `countFirstAttempt`: the caller
+   * starts running it right away, so its first attempt is counted by this insert (no write of its own).
    */
-  accept(key: string, delivery: VerifiedDelivery, now: number, onBuried?: OnBuried): AcceptStatus {
-    // A copy costs one indexed read and no write.
+  accept(key: string, delivery: VerifiedDelivery, now: number, onBuried?: OnBuried, countFirstAttempt = false): AcceptStatus {
     const known = this.stateOf(key);
     if (known) return statusOf(known);
     const chat = delivery.envelope.message.space.id;
@@ -144,7 +150,8 @@ export class LedgerStore {
     const bytes = payload === undefined ? Number.NaN : encoder.encode(payload).byteLength;
     if (payload !== undefined && bytes <= MAX_STORED_DELIVERY_BYTES) {
       try {
-        return this.insert(key, chat, "pending", payload, delivery, now) ? "accepted" : statusOf(this.stateOf(key) ?? "pending");
+        this.insert(key, chat, "pending", payload, delivery, now, countFirstAttempt ? 1 : 0);
+        return "accepted";
       } catch (error) {
         if (!isTooBig(error)) throw error;
       }
@@ -154,50 +161,62 @@ export class LedgerStore {
         ? "the delivery cannot be serialized to store it; it cannot be replayed"
         : `the delivery is too big to store (${bytes} bytes of JSON, at most ${MAX_STORED_DELIVERY_BYTES}); it cannot be replayed`;
     const stub: Unstorable = { messageId: String(delivery.messageId).slice(0, 1024), unstorable: reason };
-    if (this.insert(key, chat, "dead", JSON.stringify(stub), delivery, now, reason)) {
-      const letter = this.deadLetters(key)[0];
-      if (letter) onBuried?.(letter);
-    }
-    return statusOf(this.stateOf(key) ?? "dead");
+    this.insert(key, chat, "dead", JSON.stringify(stub), delivery, now, 0, reason);
+    const letter = this.deadLetters(key)[0];
+    if (letter) onBuried?.(letter);
+    return "dead-letter";
+  }
+
+  /** A key's open row (found by its `seen.ref`, the key checked: rowids of deleted rows are reused). */
+  private openRow(key: string): { seen: boolean; attempts: number | null; open?: OpenRow } {
+    const seen = this.sql.exec<{ ref: number; attempts: number | null }>("SELECT ref, attempts FROM seen WHERE key = ?", key).toArray()[0];
+    if (!seen) return { seen: false, attempts: null };
+    const open = this.sql
+      .exec<OpenRow>("SELECT state, attempts, last_error FROM open_deliveries WHERE rowid = ? AND key = ?", seen.ref, key)
+      .toArray()[0];
+    return { seen: true, attempts: seen.attempts, open };
   }
 
   private stateOf(key: string): DeliveryState | undefined {
-    return this.sql.exec<{ state: DeliveryState }>("SELECT state FROM deliveries WHERE key = ?", key).toArray()[0]?.state;
+    const row = this.openRow(key);
+    return row.seen ? (row.open?.state ?? "done") : undefined;
   }
 
-  private insert(key: string, chat: string, state: DeliveryState, payload: string, delivery: VerifiedDelivery, now: number, error?: string): boolean {
-    return (
-      this.sql
-        .exec(
-          `INSERT INTO deliveries (key, chat, state, delivery, channel, webhook_id, next_at, last_error, received_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING RETURNING seq`,
+  private insert(key: string, chat: string, state: "pending" | "dead", payload: string, delivery: VerifiedDelivery, now: number, attempts: number, error?: string): void {
+    this.transact(() => {
+      const ref = this.sql
+        .exec<{ ref: number }>(
+          `INSERT INTO open_deliveries (key, chat, state, attempts, next_at, channel, webhook_id, last_error, received_at, updated_at, delivery)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid AS ref`,
           key,
           chat,
           state,
-          payload,
+          attempts,
+          now,
           String(delivery.channel ?? "webhook").slice(0, 64),
           delivery.webhookId?.slice(0, 256) ?? null,
-          now,
           error ?? null,
           now,
           now,
+          payload,
         )
-        .toArray().length > 0
-    );
+        .one().ref;
+      this.sql.exec("INSERT INTO seen (key, ref, at) VALUES (?, ?, ?)", key, ref, now);
+    });
   }
 
   /**
-   * The oldest delivery due by `now` (pending, or running when a handler died mid-run) in a
-   * conversation not in `busy` (those already have a delivery running in this object). At most
-   * 90 busy conversations (SQLite's bound-parameter limit in Durable Objects is 100).
+   * The oldest delivery due by `now` in a conversation not in `busy` (those already have a delivery
+   * running in this object), including one whose run died with its isolate. At most 90 busy
+   * conversations (SQLite's bound-parameter limit in Durable Objects is 100).
    */
   nextDue(now: number, busy: ReadonlySet<string> = new Set(), onBuried?: OnBuried): DueDelivery | undefined {
     const skip = notIn(busy);
     for (;;) {
       const row = this.sql
         .exec<Row>(
-          `SELECT key, chat, state, delivery, attempts FROM deliveries WHERE state IN ('pending', 'running') AND next_at <= ? ${skip.sql}
-           ORDER BY seq LIMIT 1`,
+          `SELECT key, chat, attempts, delivery FROM open_deliveries WHERE state = 'pending' AND next_at <= ? ${skip.sql}
+           ORDER BY rowid LIMIT 1`,
           now,
           ...skip.params,
         )
@@ -211,41 +230,59 @@ export class LedgerStore {
     }
   }
 
-  /** When the next open delivery is due, if any, leaving out the conversations in `busy` (at most 90). */
+  /** When the next waiting delivery is due, if any, leaving out the conversations in `busy` (at most 90). */
   nextDueAt(busy: ReadonlySet<string> = new Set()): number | undefined {
     const skip = notIn(busy);
     const at = this.sql
-      .exec<{ at: number | null }>(`SELECT MIN(next_at) AS at FROM deliveries WHERE state IN ('pending', 'running') ${skip.sql}`, ...skip.params)
+      .exec<{ at: number | null }>(`SELECT MIN(next_at) AS at FROM open_deliveries WHERE state = 'pending' ${skip.sql}`, ...skip.params)
       .one().at;
     return at ?? undefined;
   }
 
-  /** Marks a delivery as being run (one more attempt). */
+  /** Counts one more attempt of a delivery about to run (one not counted by its accept). */
   start(key: string, now: number): void {
-    this.sql.exec("UPDATE deliveries SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE key = ?", now, key);
+    this.sql.exec(
+      "UPDATE open_deliveries SET attempts = attempts + 1, updated_at = ? WHERE rowid = (SELECT ref FROM seen WHERE key = ?) AND key = ?",
+      now,
+      key,
+      key,
+    );
   }
 
-  /** Marks a delivery handled; its payload is dropped, its key kept for dedupe. */
-  finish(key: string, now: number): void {
-    this.sql.exec("UPDATE deliveries SET state = 'done', delivery = NULL, last_error = NULL, updated_at = ? WHERE key = ?", now, key);
+  /**
+   * A delivery was handled at attempt `attempt`: its open row is deleted, its key kept for dedupe.
+   * The key's row is written only after more than one attempt (how many; and from when its retention runs).
+   */
+  finish(key: string, now: number, attempt = 1): void {
+    this.transact(() => {
+      this.sql.exec("DELETE FROM open_deliveries WHERE rowid = (SELECT ref FROM seen WHERE key = ?) AND key = ?", key, key);
+      if (attempt > 1) this.sql.exec("UPDATE seen SET at = ?, attempts = ? WHERE key = ?", now, attempt, key);
+    });
   }
 
   /** Puts a failed delivery back for another attempt at `nextAt`; `countAttempt: false` gives the attempt back. */
   retryAt(key: string, nextAt: number, error: string, now: number, countAttempt = true): void {
     this.sql.exec(
-      `UPDATE deliveries SET state = 'pending', next_at = ?, last_error = ?, updated_at = ?,
-       attempts = attempts - ? WHERE key = ?`,
+      `UPDATE open_deliveries SET next_at = ?, last_error = ?, updated_at = ?, attempts = MAX(attempts - ?, 0)
+       WHERE rowid = (SELECT ref FROM seen WHERE key = ?) AND key = ?`,
       nextAt,
       error.slice(0, 1000),
       now,
       countAttempt ? 0 : 1,
+      key,
       key,
     );
   }
 
   /** Moves a delivery to the dead letters. */
   bury(key: string, error: string, now: number): DeadLetter | undefined {
-    this.sql.exec("UPDATE deliveries SET state = 'dead', last_error = ?, updated_at = ? WHERE key = ?", error.slice(0, 1000), now, key);
+    this.sql.exec(
+      "UPDATE open_deliveries SET state = 'dead', last_error = ?, updated_at = ? WHERE rowid = (SELECT ref FROM seen WHERE key = ?) AND key = ?",
+      error.slice(0, 1000),
+      now,
+      key,
+      key,
+    );
     return this.deadLetters(key)[0];
   }
 
@@ -253,52 +290,51 @@ export class LedgerStore {
   deadLetters(key?: string): DeadLetter[] {
     return this.sql
       .exec<{ key: string; chat: string; delivery: string | null; channel: string; webhook_id: string | null; attempts: number; last_error: string | null; received_at: number; updated_at: number }>(
-        `SELECT key, chat, delivery, channel, webhook_id, attempts, last_error, received_at, updated_at FROM deliveries
-         WHERE state = 'dead' ${key === undefined ? "" : "AND key = ?"} ORDER BY seq`,
-        ...(key === undefined ? [] : [key]),
+        `SELECT key, chat, delivery, channel, webhook_id, attempts, last_error, received_at, updated_at FROM open_deliveries
+         WHERE state = 'dead' ${key === undefined ? "" : "AND rowid = (SELECT ref FROM seen WHERE key = ?) AND key = ?"} ORDER BY rowid`,
+        ...(key === undefined ? [] : [key, key]),
       )
       .toArray()
-      .map((row) => {
-        return {
-          key: row.key,
-          messageId: messageIdOf(row.key, row.delivery),
-          chatGuid: row.chat,
-          channel: row.channel,
-          webhookId: row.webhook_id,
-          attempts: row.attempts,
-          error: row.last_error ?? "",
-          receivedAt: row.received_at,
-          failedAt: row.updated_at,
-        };
-      });
+      .map((row) => ({
+        key: row.key,
+        messageId: messageIdOf(row.key, row.delivery),
+        chatGuid: row.chat,
+        channel: row.channel,
+        webhookId: row.webhook_id,
+        attempts: row.attempts,
+        error: row.last_error ?? "",
+        receivedAt: row.received_at,
+        failedAt: row.updated_at,
+      }));
   }
 
   /** Puts a dead letter back in line with a fresh attempt budget; false when `key` is not a dead letter or has no payload to replay. */
   revive(key: string, now: number): boolean {
-    const row = this.sql.exec<{ delivery: string | null }>("SELECT delivery FROM deliveries WHERE key = ? AND state = 'dead'", key).toArray()[0];
+    const where = "rowid = (SELECT ref FROM seen WHERE key = ?) AND key = ? AND state = 'dead'";
+    const row = this.sql.exec<{ delivery: string | null }>(`SELECT delivery FROM open_deliveries WHERE ${where}`, key, key).toArray()[0];
     if (!row || !readDelivery(row.delivery)) return false;
-    return (
-      this.sql
-        .exec("UPDATE deliveries SET state = 'pending', attempts = 0, next_at = ?, updated_at = ? WHERE key = ? AND state = 'dead' RETURNING key", now, now, key)
-        .toArray().length > 0
-    );
+    return this.transact(() => {
+      // Its key's retention runs again from now: a copy sent after the replay is still recognized.
+      this.sql.exec("UPDATE seen SET at = ? WHERE key = ?", now, key);
+      return this.sql.exec(`UPDATE open_deliveries SET state = 'pending', attempts = 0, next_at = ?, updated_at = ? WHERE ${where} RETURNING key`, now, now, key, key).toArray().length > 0;
+    });
   }
 
-  /** The state of one key (tests, diagnostics). */
+  /** The state of one key (tests, diagnostics); an open delivery reads `pending` here (the ledger knows whether it runs). */
   inspect(key: string): { state: DeliveryState; attempts: number; lastError: string | null } | null {
-    const row = this.sql
-      .exec<{ state: DeliveryState; attempts: number; last_error: string | null }>("SELECT state, attempts, last_error FROM deliveries WHERE key = ?", key)
-      .toArray()[0];
-    return row ? { state: row.state, attempts: row.attempts, lastError: row.last_error } : null;
+    const row = this.openRow(key);
+    if (!row.seen) return null;
+    if (row.open) return { state: row.open.state, attempts: row.open.attempts, lastError: row.open.last_error };
+    return { state: "done", attempts: row.attempts ?? 1, lastError: null };
   }
 
-  /** Forgets handled deliveries and dead letters past their retention; returns how many rows remain. */
+  /** Forgets handled keys and dead letters past their retention; returns how many keys remain. */
   prune(now: number): number {
+    this.sql.exec("DELETE FROM open_deliveries WHERE state = 'dead' AND updated_at < ?", now - DEAD_RETENTION_MS);
     this.sql.exec(
-      "DELETE FROM deliveries WHERE (state = 'done' AND updated_at < ?) OR (state = 'dead' AND updated_at < ?)",
+      `DELETE FROM seen WHERE at < ? AND NOT EXISTS (SELECT 1 FROM open_deliveries o WHERE o.rowid = seen.ref AND o.key = seen.key)`,
       now - DONE_RETENTION_MS,
-      now - DEAD_RETENTION_MS,
     );
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries").one().n;
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM seen").one().n;
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import type { SpaceSighting } from "../webhook/space-of.ts";
+import { rpcNamespace, type DurableObjectBinding } from "../core/durable-object-binding.ts";
 import type { SpaceDirectory, SpaceRecord } from "./directory.ts";
 
 /** What the directory needs of the gateway Durable Object (the `GatewayDO` class implements it). */
@@ -17,8 +18,8 @@ export interface SpaceStoreRpc extends Rpc.DurableObjectBranded {
 export const GATEWAY_NAME = "gateway";
 
 /** The gateway's stub as the space store it is. */
-function storeStub(namespace: DurableObjectNamespace<SpaceStoreRpc>): DurableObjectStub<SpaceStoreRpc> {
-  return namespace.get(namespace.idFromName(GATEWAY_NAME));
+function storeStub(namespace: DurableObjectBinding<SpaceStoreRpc>): DurableObjectStub<SpaceStoreRpc> {
+  return rpcNamespace(namespace).getByName(GATEWAY_NAME);
 }
 
 /**
@@ -30,7 +31,7 @@ function storeStub(namespace: DurableObjectNamespace<SpaceStoreRpc>): DurableObj
  * ```
  */
 export function createGatewaySpaceDirectory(
-  namespace: DurableObjectNamespace<SpaceStoreRpc>,
+  namespace: DurableObjectBinding<SpaceStoreRpc>,
   options: { streamEnvelopes?: boolean } = {},
 ): SpaceDirectory {
   return {

@@ -1,7 +1,9 @@
 /**
  * @module gateway/space-cache
  * The gateway's bounded memory of spaces in Durable Object SQLite: one row per chat GUID, the least
- * recently seen evicted first once the bound is reached.
+ * recently seen evicted first once the bound is reached. A sighting writes only when the space is new
+ * or changed, or its stored "last seen" is older than {@link SPACE_REFRESH_MS}; fresher sightings are
+ * kept in memory and written just before an eviction needs them.
  */
 import type { SpaceSighting } from "../webhook/space-of.ts";
 import type { SpaceRecord } from "./directory.ts";
@@ -14,6 +16,8 @@ export const MAX_SPACE_ID_LENGTH = 1024;
 export const MAX_DISPLAY_NAME_LENGTH = 256;
 /** Longer phone lines are not real ones and are not kept (a send would route on them). */
 export const MAX_PHONE_LENGTH = 64;
+/** A space's stored "last seen" is rewritten by an unchanged sighting only once it is this old. */
+export const SPACE_REFRESH_MS = 6 * 3600 * 1000;
 
 interface SpaceRow extends Record<string, SqlStorageValue> {
   chat_guid: string;
@@ -53,6 +57,8 @@ function toRecord(row: SpaceRow): SpaceRecord {
 export class SpaceCache {
   /** Rows in the table, as last counted and kept since (undefined until the first sighting). */
   private count: number | undefined;
+  /** Sightings of unchanged spaces not written yet: chat GUID → when last seen. */
+  private readonly seen = new Map<string, number>();
 
   constructor(
     private readonly sql: SqlStorage,
@@ -77,7 +83,15 @@ export class SpaceCache {
     if (typeof sighting.chatGuid !== "string" || sighting.chatGuid.length === 0 || sighting.chatGuid.length > MAX_SPACE_ID_LENGTH) return 0;
     const phone = typeof sighting.phone === "string" && sighting.phone.length <= MAX_PHONE_LENGTH ? sighting.phone : null;
     const displayName = typeof sighting.displayName === "string" ? cut(sighting.displayName, MAX_DISPLAY_NAME_LENGTH) : null;
-    const known = this.sql.exec("SELECT 1 FROM spaces WHERE chat_guid = ?", sighting.chatGuid).toArray().length > 0;
+    const type = sighting.type === "group" ? "group" : "dm";
+    const row = this.sql.exec<SpaceRow>("SELECT * FROM spaces WHERE chat_guid = ?", sighting.chatGuid).toArray()[0];
+    const unchanged = row && row.type === type && (phone === null || phone === row.phone) && (displayName === null || displayName === row.display_name);
+    if (unchanged && now - row.last_seen < SPACE_REFRESH_MS) {
+      // Nothing to write: only the eviction order needs this sighting, and it reads it from memory.
+      this.seen.set(sighting.chatGuid, Math.max(now, this.seen.get(sighting.chatGuid) ?? 0));
+      return 0;
+    }
+    this.seen.delete(sighting.chatGuid);
     this.sql.exec(
       `INSERT INTO spaces (chat_guid, type, phone, display_name, last_seen) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (chat_guid) DO UPDATE SET
@@ -86,20 +100,20 @@ export class SpaceCache {
          display_name = COALESCE(excluded.display_name, spaces.display_name),
          last_seen = MAX(excluded.last_seen, spaces.last_seen)`,
       sighting.chatGuid,
-      sighting.type === "group" ? "group" : "dm",
+      type,
       phone,
       displayName,
       now,
     );
     // The count is read once per instance, then kept: a COUNT(*) per sighting reads every row.
     if (this.count === undefined) this.count = this.size();
-    else if (!known) this.count++;
+    else if (!row) this.count++;
     return this.evict();
   }
 
   lookup(chatGuid: string): SpaceRecord | null {
     const row = this.sql.exec<SpaceRow>("SELECT * FROM spaces WHERE chat_guid = ?", chatGuid).toArray()[0];
-    return row ? toRecord(row) : null;
+    return row ? toRecord({ ...row, last_seen: Math.max(row.last_seen, this.seen.get(chatGuid) ?? 0) }) : null;
   }
 
   size(): number {
@@ -110,6 +124,9 @@ export class SpaceCache {
     const excess = (this.count ?? this.size()) - this.limit;
     if (excess <= 0) return 0;
     this.count = this.limit;
+    // The least recently seen is decided on the true times: write the sightings kept in memory first.
+    for (const [chatGuid, at] of this.seen) this.sql.exec("UPDATE spaces SET last_seen = ? WHERE chat_guid = ? AND last_seen < ?", at, chatGuid, at);
+    this.seen.clear();
     this.sql.exec(
       "DELETE FROM spaces WHERE chat_guid IN (SELECT chat_guid FROM spaces ORDER BY last_seen ASC, chat_guid ASC LIMIT ?)",
       excess,

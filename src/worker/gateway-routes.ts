@@ -5,15 +5,17 @@
  * (`GET /api/imessage/relay`), plus the Worker's `scheduled` handler doing the keepalive without HTTP.
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { z } from "zod";
 import { bearerAuth } from "hono/bearer-auth";
 import { HTTPException } from "hono/http-exception";
 import { timingSafeEqual } from "hono/utils/buffer";
+import type { DurableObjectBinding } from "../core/durable-object-binding.ts";
 import type { GatewayDurableObject } from "../durable-objects/gateway.ts";
 import { gatewayStub } from "../durable-objects/gateway.ts";
 
 /** The bindings the gateway routes need. */
 export interface GatewayBindings {
-  GATEWAY: DurableObjectNamespace<GatewayDurableObject>;
+  GATEWAY: DurableObjectBinding<GatewayDurableObject>;
   CRON_SECRET?: string;
   RELAY_SECRET?: string;
 }
@@ -25,35 +27,49 @@ const unauthorized = (what: string) => ({ error: `${what} is missing or wrong` }
 /** Shortest accepted `CRON_SECRET` / `RELAY_SECRET` (e.g. `openssl rand -hex 32` gives 64 characters). */
 export const MIN_SECRET_LENGTH = 16;
 
-/** Bearer auth against a secret binding: 500 when the secret is not configured, 401 when the token is missing or wrong. */
-function secretAuth(name: "CRON_SECRET" | "RELAY_SECRET", how: string, allowQuery = false): MiddlewareHandler<{ Bindings: GatewayBindings }> {
+type SecretName = "CRON_SECRET" | "RELAY_SECRET";
+
+/** The configured secret, or the 500 body saying what to set. */
+function configuredSecret(name: SecretName, how: string, env: GatewayBindings): { secret: string } | { error: string } {
+  const secret = env[name]?.trim();
+  if (!secret) return { error: `${name} not configured: set it (wrangler secret put ${name}) and ${how}` };
+  if (secret.length < MIN_SECRET_LENGTH) {
+    return {
+      error: `${name} is ${secret.length} characters; use at least ${MIN_SECRET_LENGTH} (e.g. openssl rand -hex 32 | npx wrangler secret put ${name})`,
+    };
+  }
+  return { secret };
+}
+
+/**
+ * Bearer auth against a secret binding: 500 when the secret is not configured, 401 when the token is
+ * missing or wrong. Built once; the token is compared (timing-safe) with the binding of each request.
+ */
+function secretAuth(name: SecretName, how: string, allowQuery = false): MiddlewareHandler<{ Bindings: GatewayBindings }> {
+  const message = unauthorized(`Authorization: Bearer $${name}`);
+  const bearer = bearerAuth<{ Bindings: GatewayBindings }>({
+    verifyToken: async (token, c) => await timingSafeEqual(token, c.env[name]?.trim() ?? ""),
+    noAuthenticationHeader: { message },
+    invalidAuthenticationHeader: { message },
+    invalidToken: { message },
+  });
   return async (c, next) => {
-    const secret = c.env[name]?.trim();
-    if (!secret) {
-      return c.json({ error: `${name} not configured: set it (wrangler secret put ${name}) and ${how}` }, 500);
-    }
-    if (secret.length < MIN_SECRET_LENGTH) {
-      return c.json(
-        {
-          error: `${name} is ${secret.length} characters; use at least ${MIN_SECRET_LENGTH} (e.g. openssl rand -hex 32 | npx wrangler secret put ${name})`,
-        },
-        500,
-      );
-    }
+    const configured = configuredSecret(name, how, c.env);
+    if ("error" in configured) return c.json({ error: configured.error }, 500);
     const query = allowQuery ? c.req.query("secret") : undefined;
     if (query !== undefined) {
-      if (await timingSafeEqual(query, secret)) return await next();
+      if (await timingSafeEqual(query, configured.secret)) return await next();
       return c.json(unauthorized("?secret="), 401);
     }
-    const message = unauthorized(`Authorization: Bearer $${name}`);
-    return await bearerAuth({
-      token: secret,
-      noAuthenticationHeader: { message },
-      invalidAuthenticationHeader: { message },
-      invalidToken: { message },
-    })(c as unknown as Context, next);
+    return await bearer(c, next);
   };
 }
+
+const CRON_AUTH = secretAuth("CRON_SECRET", "call this route with Authorization: Bearer <secret>");
+const RELAY_AUTH = secretAuth("RELAY_SECRET", "connect with Authorization: Bearer <secret> or ?secret=<secret>", true);
+
+/** A dead-letter replay request. */
+const DeadLetterReplay = z.object({ key: z.string().min(1).max(300) });
 
 /**
  * Middleware that lets a request through only with `Authorization: Bearer $CRON_SECRET` (timing-safe;
@@ -65,7 +81,7 @@ function secretAuth(name: "CRON_SECRET" | "RELAY_SECRET", how: string, allowQuer
  * ```
  */
 export function cronAuth(): MiddlewareHandler<{ Bindings: GatewayBindings }> {
-  return secretAuth("CRON_SECRET", "call this route with Authorization: Bearer <secret>");
+  return CRON_AUTH;
 }
 
 /**
@@ -78,13 +94,12 @@ export function cronAuth(): MiddlewareHandler<{ Bindings: GatewayBindings }> {
  */
 export function gatewayRoutes(): Hono<{ Bindings: GatewayBindings }> {
   const routes = new Hono<{ Bindings: GatewayBindings }>();
-  const cron = cronAuth();
+  const cron = CRON_AUTH;
 
   routes.get("/gateway", cron, async (c: GatewayContext) => {
     const status = await gatewayStub(c.env.GATEWAY).keepalive();
     return c.json({ status: "ok", ...status });
   });
-
 
   routes.get("/dead-letters", cron, async (c: GatewayContext) => {
     const deadLetters = await gatewayStub(c.env.GATEWAY).deadLetters();
@@ -92,18 +107,19 @@ export function gatewayRoutes(): Hono<{ Bindings: GatewayBindings }> {
   });
 
   routes.post("/dead-letters", cron, async (c: GatewayContext) => {
-    const body = (await c.req.json().catch(() => null)) as { key?: unknown } | null;
-    if (!body || typeof body.key !== "string" || body.key.length === 0 || body.key.length > 300) {
+    const body = DeadLetterReplay.safeParse(await c.req.json().catch(() => null));
+    if (!body.success) {
       return c.json({ error: 'send {"key":"<key of a dead letter from GET /api/imessage/dead-letters>"}' }, 400);
     }
-    const replayed = await gatewayStub(c.env.GATEWAY).replayDeadLetter(body.key);
-    if (!replayed) return c.json({ error: `no dead letter with key "${body.key}": list them with GET /api/imessage/dead-letters` }, 404);
-    return c.json({ status: "replayed", key: body.key });
+    const { key } = body.data;
+    const replayed = await gatewayStub(c.env.GATEWAY).replayDeadLetter(key);
+    if (!replayed) return c.json({ error: `no dead letter with key "${key}": list them with GET /api/imessage/dead-letters` }, 404);
+    return c.json({ status: "replayed", key });
   });
 
   routes.get(
     "/relay",
-    secretAuth("RELAY_SECRET", "connect with Authorization: Bearer <secret> or ?secret=<secret>", true),
+    RELAY_AUTH,
     async (c: GatewayContext) => {
       if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
         return c.json({ error: "the relay endpoint speaks WebSocket: connect with a WebSocket client" }, 426);

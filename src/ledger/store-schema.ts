@@ -1,0 +1,63 @@
+/**
+ * @module ledger/store-schema
+ * The tables of one delivery ledger, laid out for the fewest SQLite rows written per delivery
+ * (`cursor.rowsWritten` counts every index entry too):
+ *
+ * - `seen`: one row per delivery key ever accepted (dedupe), `WITHOUT ROWID` so its TEXT primary key
+ *   is the table itself: 1 row written per new key, none per copy. `ref` is the rowid of the key's row
+ *   in `open_deliveries` while it has one; `attempts` is written only for a delivery handled after
+ *   more than one attempt (NULL: handled at its first).
+ * - `open_deliveries`: the deliveries not handled yet (waiting, or dead letters), with their payload;
+ *   a plain rowid table without any secondary index (1 row written per insert, update or delete). Its
+ *   rowid is the arrival order. A handled delivery's row is deleted: its key stays in `seen`.
+ *
+ * Also moves an existing `deliveries` table (the first layout) into them, once.
+ */
+
+/** Creates the tables when missing and migrates the first layout's `deliveries` table. */
+export function prepareLedgerTables(sql: SqlStorage, transact: <T>(body: () => T) => T): void {
+  sql.exec(`CREATE TABLE IF NOT EXISTS seen (
+      key TEXT PRIMARY KEY,
+      ref INTEGER NOT NULL,
+      at INTEGER NOT NULL,
+      attempts INTEGER
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS open_deliveries (
+      key TEXT NOT NULL,
+      chat TEXT NOT NULL,
+      state TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_at INTEGER NOT NULL,
+      channel TEXT NOT NULL,
+      webhook_id TEXT,
+      last_error TEXT,
+      received_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      delivery TEXT
+    );`);
+  const legacy = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").toArray().length > 0;
+  if (legacy) transact(() => migrateDeliveries(sql));
+}
+
+/**
+ * Moves the first layout (`deliveries`: one row per key with its state) into `seen` and
+ * `open_deliveries`, in arrival order, then drops it. A row that was `running` when the old code
+ * stopped becomes a waiting delivery with its attempts kept, so the watchdog runs it again and the
+ * interrupted-attempts rule still counts it.
+ */
+function migrateDeliveries(sql: SqlStorage): void {
+  sql.exec(
+    `INSERT INTO open_deliveries (key, chat, state, attempts, next_at, channel, webhook_id, last_error, received_at, updated_at, delivery)
+     SELECT key, chat, CASE state WHEN 'dead' THEN 'dead' ELSE 'pending' END, attempts, next_at, channel, webhook_id, last_error,
+            received_at, updated_at, delivery
+     FROM deliveries WHERE state <> 'done' ORDER BY seq`,
+  );
+  sql.exec(
+    `INSERT INTO seen (key, ref, at, attempts)
+     SELECT d.key, COALESCE((SELECT MAX(o.rowid) FROM open_deliveries o WHERE o.key = d.key), 0), d.updated_at,
+            CASE WHEN d.state = 'done' AND d.attempts > 1 THEN d.attempts END
+     FROM deliveries d WHERE true
+     ON CONFLICT (key) DO NOTHING`,
+  );
+  sql.exec("DROP TABLE deliveries");
+}

@@ -1,0 +1,83 @@
+/**
+ * @module e2e/strict-consumer
+ * The published types as a strict user meets them: the tarball of plain `npm pack` (dist, README,
+ * LICENSE, package.json: no sources, tests or demo) installed into a Worker project outside the
+ * repository, whose only code is the README's "Your own Worker" snippet verbatim beside an `Env`
+ * declared in the Worker file, as the create-cloudflare template writes it (untyped
+ * `DurableObjectNamespace` bindings). `tsc --noEmit` under `strict`, `exactOptionalPropertyTypes` and
+ * `noPropertyAccessFromIndexSignature` reports nothing, and spectrum-ts, an optional peer, is not installed.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, test } from "vitest";
+import { linkWorkersTypes, must, npmPack, ROOT, run, TARBALL, tempProject, timed, TSC } from "./packed-package.ts";
+
+/** The first ```ts block of the README's "Your own Worker" section. */
+function readmeSnippet(): string {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const section = /^## Your own Worker\n([\s\S]*?)^## /m.exec(readme)?.[1];
+  const snippet = section && /^```ts\n([\s\S]*?)^```/m.exec(section)?.[1];
+  if (!snippet) throw new Error('README.md has no ```ts block under "## Your own Worker"');
+  return snippet;
+}
+
+/** The bindings of the README's wrangler.toml, declared in the module (not the global `Env` of `wrangler types`). */
+const ENV = `
+interface Env {
+  IMESSAGE_PROJECT_ID: string;
+  IMESSAGE_PROJECT_SECRET: string;
+  IMESSAGE_WEBHOOK_SECRET: string;
+  CRON_SECRET: string;
+  DELIVERY_LEDGER: DurableObjectNamespace;
+  GATEWAY: DurableObjectNamespace;
+  CHAT_STATE: DurableObjectNamespace;
+}
+`;
+
+const TSCONFIG = {
+  compilerOptions: {
+    target: "es2022",
+    lib: ["es2022"],
+    module: "es2022",
+    moduleResolution: "bundler",
+    types: ["@cloudflare/workers-types"],
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noPropertyAccessFromIndexSignature: true,
+    noUncheckedIndexedAccess: true,
+    noImplicitOverride: true,
+    isolatedModules: true,
+    verbatimModuleSyntax: true,
+    skipLibCheck: true,
+    noEmit: true,
+  },
+  include: ["src"],
+};
+
+test("the packed package installs outside the repository and the README's Worker type-checks under a strict tsconfig", { timeout: 300_000 }, async () => {
+  const dir = tempProject("imessage-consumer-");
+  try {
+    const tarball = await npmPack(dir);
+    const files = (await must("tar", ["-tzf", tarball], dir)).split("\n").filter(Boolean);
+    expect(files.filter((file) => !/^package\/(dist\/[^/]+\.(js|d\.ts|js\.map)|README\.md|LICENSE|package\.json)$/.test(file))).toEqual([]);
+    expect(files).toContain("package/dist/worker.d.ts");
+
+    writeFileSync(
+      join(dir, "package.json"),
+      `${JSON.stringify({ name: "strict-consumer", private: true, type: "module", dependencies: { chat: "4.41.0", "chat-adapter-imessage": `file:${TARBALL}` } }, null, 2)}\n`,
+    );
+    await timed("strict consumer: npm install", () => must("npm", ["install", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund"], dir));
+    linkWorkersTypes(dir);
+    expect(existsSync(join(dir, "node_modules", "chat-adapter-imessage", "dist", "index.js"))).toBe(true);
+    expect(existsSync(join(dir, "node_modules", "spectrum-ts")), "spectrum-ts is an optional peer").toBe(false);
+
+    writeFileSync(join(dir, "tsconfig.json"), `${JSON.stringify(TSCONFIG, null, 2)}\n`);
+    mkdirSync(join(dir, "src"));
+    writeFileSync(join(dir, "src", "index.ts"), `${readmeSnippet()}${ENV}`);
+    const tsc = await timed("strict consumer: tsc --noEmit", () => run(process.execPath, [TSC, "--noEmit", "-p", dir], dir));
+    expect(tsc.output.trim()).toBe("");
+    expect(tsc.ok).toBe(true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
