@@ -1,8 +1,27 @@
 import { cloudflarePool, cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
+import { builtinModules } from "node:module";
 import { fileURLToPath } from "node:url";
 import { durationsReport } from "./scripts/durations-reporter.ts";
 import { withSimulatorPerWorker } from "./test/global-setup.ts";
+
+/** Dependencies the workerd projects import, pre-bundled (not `@chat-adapter/tests`: it imports vitest). */
+const PREBUNDLED = [
+  "@opentelemetry/api",
+  "chat",
+  "hono",
+  "hono/bearer-auth",
+  "hono/body-limit",
+  "hono/http-exception",
+  "hono/utils/buffer",
+  "zod",
+  "libphonenumber-js/min",
+  "spectrum-ts",
+  "spectrum-ts/authoring",
+  "@spectrum-ts/core/webhook",
+  "@photon-ai/advanced-imessage/http",
+];
 
 /** The Worker's configuration (wrangler.toml) with the test bindings, pointed at a simulator. */
 function workerdOptions(simulatorUrl: string) {
@@ -48,8 +67,10 @@ function workerdProject(name: string, include: string[], exclude: string[] = [])
       exclude,
       globalSetup: ["./test/global-setup.ts", "./test/quiet-runtime.ts"],
       testTimeout: 20_000,
-      // The spectrum-ts root pulls @opentelemetry/api, which must be pre-bundled for workerd.
-      deps: { optimizer: { ssr: { enabled: true, include: ["@opentelemetry/api"] } } },
+      // The spectrum-ts root pulls @opentelemetry/api, which must be pre-bundled for workerd. The other
+      // dependencies are pre-bundled too: each test file's fresh Miniflare then imports a few bundles
+      // instead of their hundreds of modules one by one (most of a file's start-up time).
+      deps: { optimizer: { ssr: { enabled: true, include: PREBUNDLED, rolldownOptions: { external: [/^node:/, /^cloudflare:/, ...builtinModules] } } } },
     },
   };
 }
@@ -58,6 +79,37 @@ function workerdProject(name: string, include: string[], exclude: string[] = [])
 const HARNESS_WORKERD = ["test/simulator.test.ts", "test/simulator-phone.test.ts"];
 /** The simulator's reliability instruments (idempotency, attempts, fault switches), in Node. */
 const HARNESS_NODE = ["test/reliability/simulator.test.ts"];
+
+/** Without timings (a fresh clone), these projects' files go first: the slowest to start and to run. */
+const START_FIRST = ["workers", "reliability", "e2e"];
+/** Start-up of a workerd test file (its own Miniflare and simulator, its imports), added to its test time. */
+const WORKERD_START_MS = 1_500;
+
+/**
+ * Longest first across projects (vitest's own order runs projects one after another, by name): with
+ * files of several projects side by side, the long ones start early and the short ones fill in.
+ * Files with a known failure first, then files never timed ({@link START_FIRST} projects first), then
+ * by the last run's duration (vitest's cache in node_modules/.vite).
+ */
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const expected = (spec: TestSpecification): number => {
+      const result = this.ctx.cache.getTestSpecificationResult(spec);
+      if (!result) return Number.POSITIVE_INFINITY;
+      if (result.failed) return Number.MAX_VALUE;
+      return result.duration + (spec.project.config.pool === "cloudflare-pool" ? WORKERD_START_MS : 0);
+    };
+    const rank = (spec: TestSpecification): number => {
+      const index = START_FIRST.indexOf(spec.project.name);
+      return index < 0 ? START_FIRST.length : index;
+    };
+    const sorted = await super.sort(files);
+    return sorted
+      .map((spec, index) => ({ spec, index, ms: expected(spec), rank: rank(spec) }))
+      .sort((a, b) => b.ms - a.ms || a.rank - b.rank || a.index - b.index)
+      .map(({ spec }) => spec);
+  }
+}
 
 /**
  * Two tiers (README "Tests"):
@@ -74,7 +126,8 @@ export default defineConfig({
     silent: "passed-only",
     // Files side by side, whatever their project (projects that run together need one value): most of
     // their time is spent waiting on alarms, redeliveries and processes, not on the 2 cores.
-    maxWorkers: 3,
+    maxWorkers: 4,
+    sequence: { sequencer: LongestFirst },
     projects: [
       workerdProject("workers", ["test/**/*.test.ts"], ["test/e2e/**", "test/reliability/**", ...HARNESS_WORKERD]),
       workerdProject("harness", HARNESS_WORKERD),

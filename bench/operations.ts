@@ -3,7 +3,8 @@
  * Billed operations per delivery of our Worker, counted by wrapping its bindings (`counting/instrument.ts`)
  * under `wrangler dev` with the demo bot against the Spectrum simulator. Three phases per run, each on
  * its own conversations: the first message of a new conversation, a later message of a known one (the
- * steady state, "unique"), and an exact copy of an already handled delivery ("duplicate").
+ * steady state, "unique"), and an exact copy of an already handled delivery ("duplicate"). Then the
+ * most outbound calls (subrequests) one invocation made during a burst of deliveries sent at once.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import type { OperationCounts } from "./lib/operation-counts.ts";
 import { dmEnvelope, type SignedDelivery } from "./lib/deliveries.ts";
 import { REPO_ROOT } from "./lib/source.ts";
 import { spectrumWebhookHeaders } from "../test/simulator/client.ts";
+import { ledgerNameOf } from "../src/ledger/keys.ts";
 
 /** Operations per delivery, averaged over a phase. */
 export interface PerDelivery {
@@ -120,8 +122,30 @@ async function phase(stack: Stack, deliveries: SignedDelivery[], replies: number
 }
 
 /**
- * One run on `conversations` conversations of its own: seeds them in the simulator, then measures the
- * three phases.
+ * Starts the Durable Objects a phase will use (the ledgers of `chats`, the gateway, the Chat state
+ * shards) with deliveries in other conversations of the same ledgers: what an object writes once when
+ * it first starts (its schema, the runtime's own bookkeeping) is not what a delivery costs.
+ */
+async function warmObjects(stack: Stack, runId: string, chats: string[]): Promise<void> {
+  const simulator = simulatorClient(stack.simulatorUrl);
+  const bodies: string[] = [];
+  let n = 0;
+  for (const chat of chats) {
+    for (let found = 0; found < 2; n++) {
+      const address = 5_000_000 + Number.parseInt(runId.replace(/\D/g, "") || "0", 10) * 100_000 + n;
+      if (ledgerNameOf(`any;-;+1555${address}`) !== ledgerNameOf(chat)) continue;
+      bodies.push(dmEnvelope(`${runId}-warm`, address, 10_000_000, "warm"));
+      found++;
+    }
+  }
+  for (const body of bodies) await simulator.deliver({ url: `${stack.simulatorUrl}/__sim/echo`, secret: "unused", envelope: body });
+  const signed = await Promise.all(bodies.map((body, i) => sign(body, `wh_${runId}_warm_${i}`)));
+  await phase(stack, signed, signed.length);
+}
+
+/**
+ * One run on `conversations` conversations of its own: seeds them in the simulator, starts the objects
+ * they will use, then measures the three phases.
  *
  * @example
  * const run = await countOperations(stack, "r1", 20);
@@ -139,10 +163,54 @@ export async function countOperations(stack: Stack, runId: string, conversations
   }
   const first = await Promise.all(Array.from({ length: conversations }, (_, i) => sign(body(i, "first"), `wh_${runId}_first_${i}`)));
   const later = await Promise.all(Array.from({ length: conversations }, (_, i) => sign(body(i, "later"), `wh_${runId}_later_${i}`)));
+  await warmObjects(stack, runId, Array.from({ length: conversations }, (_, i) => (JSON.parse(body(i, "first")) as { space: { id: string } }).space.id));
   const firstOfConversation = await phase(stack, first, conversations);
   const unique = await phase(stack, later, conversations);
   const duplicate = await phase(stack, later.map((d) => ({ ...d, duplicate: true })), 0);
   return { firstOfConversation, unique, duplicate };
+}
+
+/** The most outbound calls one invocation made during a burst, one conversation and across conversations. */
+export interface BurstSubrequests {
+  burst: number;
+  oneConversation: number;
+  acrossConversations: number;
+  maxPerInvocation: number;
+}
+
+/** Sends `bodies` all at once (each signed), waits for `replies` replies, and returns the most calls one invocation made. */
+async function burst(stack: Stack, bodies: string[], runId: string): Promise<number> {
+  const simulator = simulatorClient(stack.simulatorUrl);
+  for (const body of bodies) await simulator.deliver({ url: `${stack.simulatorUrl}/__sim/echo`, secret: "unused", envelope: body });
+  const signed = await Promise.all(bodies.map((body, i) => sign(body, `wh_${runId}_${i}`)));
+  await counts(stack, true);
+  const since = await simulator.mark();
+  await Promise.all(
+    signed.map(async (delivery) => {
+      const response = await fetch(`${stack.workerUrl}/api/imessage/webhook`, { method: "POST", headers: delivery.headers, body: delivery.body });
+      await response.arrayBuffer();
+    }),
+  );
+  await settle(stack, since, bodies.length);
+  return (await counts(stack, true)).maxOutboundPerInvocation;
+}
+
+/**
+ * Subrequests per invocation: `size` deliveries at once in one conversation, then `size` in as many
+ * conversations of one ledger (its drain would pick them all up).
+ *
+ * @example
+ * const { maxPerInvocation } = await countBurstSubrequests(stack, "b1", 100);
+ */
+export async function countBurstSubrequests(stack: Stack, runId: string, size: number): Promise<BurstSubrequests> {
+  const one = Array.from({ length: size }, (_, i) => dmEnvelope(`${runId}-one`, i, 1, `burst ${i}`).replaceAll("+15550000000", "+15559990000"));
+  const ledger = ledgerNameOf("any;-;+15558000000");
+  const chats: number[] = [];
+  for (let n = 0; chats.length < size; n++) if (ledgerNameOf(`any;-;+1555${String(8_000_000 + n).padStart(7, "0")}`) === ledger) chats.push(8_000_000 + n);
+  const across = chats.map((n, i) => dmEnvelope(`${runId}-across`, n, 10_000_000, `across ${i}`));
+  const oneConversation = await burst(stack, one, `${runId}_one`);
+  const acrossConversations = await burst(stack, across, `${runId}_across`);
+  return { burst: size, oneConversation, acrossConversations, maxPerInvocation: Math.max(oneConversation, acrossConversations) };
 }
 
 /**

@@ -25,7 +25,7 @@ import type { BenchResults, InProcessResult, LoadMixResult } from "./lib/results
 import { openSource, REPO_ROOT } from "./lib/source.ts";
 import { median, medianOf } from "./lib/stats.ts";
 import { renderTable } from "./lib/table.ts";
-import { countOperations, startCountingStack, type PerDelivery } from "./operations.ts";
+import { countBurstSubrequests, countOperations, startCountingStack, type PerDelivery } from "./operations.ts";
 import { measureSize } from "./size.ts";
 
 const run = promisify(execFile);
@@ -134,7 +134,10 @@ function medianPerDelivery(runs: PerDelivery[]): PerDelivery {
   };
 }
 
-async function measureOperations(sourceRoot: string, scratch: string): Promise<NonNullable<BenchResults["operations"]>> {
+async function measureOperations(
+  sourceRoot: string,
+  scratch: string,
+): Promise<{ operations: NonNullable<BenchResults["operations"]>; subrequests: NonNullable<BenchResults["subrequests"]> }> {
   const stack = await startCountingStack(sourceRoot, scratch, quiet);
   try {
     const runs = [];
@@ -143,12 +146,23 @@ async function measureOperations(sourceRoot: string, scratch: string): Promise<N
       const { sqlByStatement: _evidence, ...unique } = runs.at(-1)!.unique;
       log(`operations run ${r + 1}: unique ${JSON.stringify(unique)}`);
     }
-    return {
+    // The worst of the runs: a limit is about the most, not the median.
+    const bursts = [];
+    for (let r = 0; r < settings.runs; r++) bursts.push(await countBurstSubrequests(stack, `b${r + 1}`, 100));
+    log(`subrequests per invocation, bursts of 100: ${JSON.stringify(bursts)}`);
+    const subrequests = {
+      burst: 100,
+      oneConversation: Math.max(...bursts.map((b) => b.oneConversation)),
+      acrossConversations: Math.max(...bursts.map((b) => b.acrossConversations)),
+      maxPerInvocation: Math.max(...bursts.map((b) => b.maxPerInvocation)),
+    };
+    const operations = {
       firstOfConversation: medianPerDelivery(runs.map((r) => r.firstOfConversation)),
       unique: medianPerDelivery(runs.map((r) => r.unique)),
       duplicate: medianPerDelivery(runs.map((r) => r.duplicate)),
       runs,
     };
+    return { operations, subrequests };
   } finally {
     await stack.stop();
   }
@@ -161,7 +175,7 @@ try {
   log(`bench: ${tree.label}, ${results.machine.cores} cores, ${settings.runs} runs per figure`);
   if (sections.has("in-process")) results.inProcess = await measureInProcess(tree.root);
   if (sections.has("load")) results.load = await measureLoad(tree.root, scratch);
-  if (sections.has("operations")) results.operations = await measureOperations(tree.root, scratch);
+  if (sections.has("operations")) Object.assign(results, await measureOperations(tree.root, scratch));
   if (results.operations) {
     const cpuMs = results.load?.unique.ours.cpuMsPerDelivery ?? 0;
     const { unique, duplicate } = results.operations;

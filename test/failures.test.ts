@@ -95,8 +95,11 @@ describe("errors from the iMessage server, as the HTTP client raises them", () =
     expect(classifyFailure(new IMessageError("nope", { code: "operationNotSupported", grpcCode: 12, retryable: false })).kind).toBe("permanent");
     const denied = new AuthenticationError("recipient not opted in", { code: "unauthorized", grpcCode: 7, retryable: false, source: "spectrum-imessage" });
     expect(classifyFailure(denied).reason).toContain(NOT_OPTED_IN);
+    // An expired token is retried (the next attempt gets a fresh one); a refused key is not.
     const expired = new AuthenticationError("expired", { code: "tokenExpired", grpcCode: 16, retryable: false });
-    expect(classifyFailure(expired).reason).toContain(BAD_CREDENTIALS);
+    expect(classifyFailure(expired).kind).toBe("transient");
+    const refused = new AuthenticationError("bad key", { code: "unauthenticated", grpcCode: 16, retryable: false });
+    expect(classifyFailure(refused).reason).toContain(BAD_CREDENTIALS);
   });
 });
 

@@ -43,6 +43,27 @@ describe("run slots", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(70);
   });
 
+  it("a slot given back wakes only a waiter of the same owner; another owner's waiter takes it at its re-check", async () => {
+    // Code resumed by another Durable Object would run in that object's I/O context (workerd refuses its storage there).
+    const slots = new RunSlots({ limit: 1, leaseMs: 60_000, recheckMs: 150 });
+    const a = {};
+    const b = {};
+    let release!: () => void;
+    const holding = slots.run(() => new Promise<void>((resolve) => (release = resolve)), a);
+    const order: string[] = [];
+    const other = slots.run(async () => void order.push("b"), b);
+    const same = slots.run(async () => void order.push("a"), a);
+    await sleep(20);
+    release();
+    await holding;
+    await same;
+    expect(order).toEqual(["a"]);
+    const started = Date.now();
+    await other;
+    expect(order).toEqual(["a", "b"]);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   it("a wake-up that goes to a waiter which never takes it stalls the next waiter only until its re-check", async () => {
     const slots = new RunSlots({ limit: 1, leaseMs: 60_000, recheckMs: 50 });
     let release!: () => void;

@@ -5,9 +5,30 @@
  * Durable Object requests (every stub call: one RPC session or fetch, as billed), KV reads, writes,
  * deletes and lists, SQLite rows read and written (`cursor.rowsRead/rowsWritten`, index writes
  * included) and statements, Durable Object storage-API calls and alarms set, and outbound `fetch`
- * calls. `bench/operations.ts` generates the entry that applies it to the Worker under test.
+ * calls, also per invocation (each Worker request and each Durable Object request or alarm runs in an
+ * async context of its own, `AsyncLocalStorage`, which follows every promise started there: a fetch
+ * counts against the invocation whose work made it). `bench/operations.ts` generates the entry that
+ * applies it to the Worker under test.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { OperationCounts } from "../lib/operation-counts.ts";
+
+/** One Worker request, or one request or alarm of a Durable Object (`object`: which one). */
+interface Invocation {
+  object: object | undefined;
+  outbound: number;
+}
+
+const invocation = new AsyncLocalStorage<Invocation>();
+/** Invocations since the last reset that made an outbound call. */
+let invocations = new Set<Invocation>();
+
+/** Runs `body` as a new invocation of `object`, unless it is a call inside one of that same object. */
+function asInvocation<T>(object: object | undefined, body: () => T): T {
+  const current = invocation.getStore();
+  if (current && object !== undefined && current.object === object) return body();
+  return invocation.run({ object, outbound: 0 }, body);
+}
 
 function zero(): OperationCounts {
   return {
@@ -23,6 +44,8 @@ function zero(): OperationCounts {
     storageCalls: 0,
     alarmsSet: 0,
     outbound: {},
+    invocationsWithOutbound: 0,
+    maxOutboundPerInvocation: 0,
   };
 }
 
@@ -46,8 +69,13 @@ export function takeCounts(reset: boolean): OperationCounts {
     entry.rowsWritten += cursor.rowsWritten;
   }
   cursors = [];
+  counts.invocationsWithOutbound = invocations.size;
+  counts.maxOutboundPerInvocation = Math.max(0, ...[...invocations].map((i) => i.outbound));
   const taken: OperationCounts = structuredClone(counts);
-  if (reset) counts = zero();
+  if (reset) {
+    counts = zero();
+    invocations = new Set();
+  }
   return taken;
 }
 
@@ -55,6 +83,11 @@ const realFetch = globalThis.fetch;
 globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
   const url = new URL(input instanceof Request ? input.url : String(input));
   counts.outbound[url.pathname] = (counts.outbound[url.pathname] ?? 0) + 1;
+  const current = invocation.getStore();
+  if (current) {
+    current.outbound++;
+    invocations.add(current);
+  }
   return realFetch(input, init);
 };
 
@@ -188,19 +221,43 @@ function countStorage(ctx: DurableObjectState, className: string): void {
 /** A Durable Object class constructor, whatever its env type. */
 type DurableObjectClass = new (ctx: DurableObjectState, env: never) => object;
 
+/** Method names of `Base`'s prototype chain below `Object.prototype` (what RPC, `fetch` and `alarm` call). */
+function methodsOf(Base: DurableObjectClass): string[] {
+  const names = new Set<string>();
+  for (let proto = Base.prototype as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const descriptor = Object.getOwnPropertyDescriptor(proto, name);
+      if (name !== "constructor" && typeof descriptor?.value === "function") names.add(name);
+    }
+  }
+  return [...names];
+}
+
 /**
- * `Base` with its storage and its env's bindings counted.
+ * `Base` with its storage and its env's bindings counted, and each call into it from outside (an RPC
+ * method, `fetch`, `alarm`) an invocation of its own for the outbound calls per invocation.
  *
  * @example
  * export class ChatStateDO extends countedDurableObject(root.ChatStateDO) {}
  */
 export function countedDurableObject<T extends DurableObjectClass>(Base: T): T {
-  return class extends (Base as unknown as new (ctx: DurableObjectState, env: object) => object) {
+  const Counted = class extends (Base as unknown as new (ctx: DurableObjectState, env: object) => object) {
     constructor(ctx: DurableObjectState, env: object) {
       countStorage(ctx, Base.name);
       super(ctx, countedEnv(env));
     }
-  } as unknown as T;
+  };
+  for (const name of methodsOf(Base)) {
+    const method = (Base.prototype as Record<string, (...args: unknown[]) => unknown>)[name]!;
+    Object.defineProperty(Counted.prototype, name, {
+      configurable: true,
+      writable: true,
+      value: function (this: object, ...args: unknown[]) {
+        return asInvocation(this, () => method.apply(this, args));
+      },
+    });
+  }
+  return Counted as unknown as T;
 }
 
 /**
@@ -217,7 +274,7 @@ export function countedWorker<E extends object>(handler: ExportedHandler<E>): Ex
       const url = new URL(request.url);
       if (url.pathname === "/__bench/operations") return Response.json(takeCounts(url.searchParams.has("reset")));
       if (!handler.fetch) return new Response("the Worker has no fetch handler", { status: 500 });
-      return await handler.fetch(request, countedEnv(env), ctx);
+      return await asInvocation(undefined, () => handler.fetch!(request, countedEnv(env), ctx));
     },
     ...(handler.scheduled
       ? { scheduled: async (controller: ScheduledController, env: E, ctx: ExecutionContext) => await handler.scheduled?.(controller, countedEnv(env), ctx) }

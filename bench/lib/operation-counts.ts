@@ -21,5 +21,9 @@ export interface OperationCounts {
   alarmsSet: number;
   /** Outbound `fetch` calls by path (`/v1/messages:sendText`, …). */
   outbound: Record<string, number>;
+  /** Invocations (Worker requests, Durable Object requests and alarms) that made outbound calls. */
+  invocationsWithOutbound: number;
+  /** Most outbound calls one invocation made (what its subrequest limit counts). */
+  maxOutboundPerInvocation: number;
 }
 

@@ -37,7 +37,10 @@ export interface BenchResults {
   load?: { unique: LoadMixResult; duplicates30: LoadMixResult };
   operations?: { firstOfConversation: PerDelivery; unique: PerDelivery; duplicate: PerDelivery; runs: OperationsRun[] };
   cost?: { usdPerMillionUnique: number; usdPerMillionDuplicates: number; pricesReadOn: string };
-  /** Most subrequests one invocation made during a burst of `burst` deliveries; absent until `bench/counting` counts per invocation. */
-  subrequests?: { burst: number; maxPerInvocation: number };
+  /**
+   * Most subrequests (outbound `fetch` calls) one invocation made during a burst of `burst` deliveries
+   * sent at once, in one conversation and across conversations of one ledger (`bench/counting` counts per invocation).
+   */
+  subrequests?: { burst: number; maxPerInvocation: number; oneConversation?: number; acrossConversations?: number };
   size?: SizeAndStart;
 }

@@ -51,7 +51,8 @@ export const RUNS_PER_LEDGER = 24;
 export const RUNS_PER_ISOLATE = 24;
 /** A run slot is considered abandoned (its Durable Object reset mid-run) after this long. */
 const RUN_SLOT_LEASE_MS = 15 * 60_000;
-const slots = new RunSlots({ limit: RUNS_PER_ISOLATE, leaseMs: RUN_SLOT_LEASE_MS, recheckMs: 10_000 });
+// Waiters of other ledgers look for a free slot on their own timer (see `RunSlots.run`): often.
+const slots = new RunSlots({ limit: RUNS_PER_ISOLATE, leaseMs: RUN_SLOT_LEASE_MS, recheckMs: 200 });
 /** A drain that failed before running anything (e.g. the bot factory threw) is tried again this much later. */
 const DRAIN_FAILED_RETRY_MS = 60_000;
 
@@ -291,7 +292,7 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
         } finally {
           this.running.delete(due.key);
         }
-      });
+      }, this);
       this.store.finish(due.key, Date.now(), attempt);
     } catch (error) {
       try {

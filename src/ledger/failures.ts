@@ -75,6 +75,8 @@ function isUserLimit(error: RateLimitError): boolean {
 
 function classifyIMessage(error: IMessageError): FailureClass {
   if (error instanceof AuthenticationError) {
+    // An expired token is no bad credential: the next attempt gets a fresh one from the token source.
+    if (error.code === "tokenExpired") return transient(error, error.retryAfter);
     return permanent(isRecipientDenied(error) ? NOT_OPTED_IN : BAD_CREDENTIALS, error);
   }
   if (error instanceof RateLimitError) return isUserLimit(error) ? permanent(USER_LIMIT, error) : transient(error, error.retryAfter);

@@ -24,6 +24,8 @@ export class RunSlots {
   private readonly holders = new Map<object, number>();
   /** Wake-ups of the waiters, oldest first. */
   private readonly waiters = new Set<() => void>();
+  /** Whose each waiter is (see {@link run}'s `owner`). */
+  private readonly owners = new WeakMap<() => void, object>();
 
   /**
    * @param options.limit slots (≥ 1)
@@ -42,27 +44,36 @@ export class RunSlots {
     return this.holders.size;
   }
 
-  /** Runs `task` once a slot is free; resolves or rejects with it. */
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    while (this.inUse() >= this.limit) await this.wait();
+  /**
+   * Runs `task` once a slot is free; resolves or rejects with it. `owner` (a Durable Object): a slot
+   * given back wakes only a waiter of the same owner, since code resumed by another Durable Object
+   * runs in that one's I/O context and cannot use its own storage; waiters of other owners take the
+   * slot at their re-check.
+   */
+  async run<T>(task: () => Promise<T>, owner?: object): Promise<T> {
+    while (this.inUse() >= this.limit) await this.wait(owner);
     const holder = {};
     this.holders.set(holder, Date.now());
     try {
       return await task();
     } finally {
       this.holders.delete(holder);
-      const next = this.waiters.values().next();
-      if (!next.done) next.value();
+      for (const wake of this.waiters) {
+        if (this.owners.get(wake) !== owner) continue;
+        wake();
+        break;
+      }
     }
   }
 
-  private wait(): Promise<void> {
+  private wait(owner: object | undefined): Promise<void> {
     return new Promise<void>((resolve) => {
       const wake = (): void => {
         this.waiters.delete(wake);
         resolve();
       };
       this.waiters.add(wake);
+      if (owner) this.owners.set(wake, owner);
       // Not cleared on a wake-up: the timer belongs to the waiter's own request context.
       setTimeout(wake, this.recheckMs);
     });

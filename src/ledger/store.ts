@@ -78,7 +78,10 @@ function isTooBig(error: unknown): boolean {
   return error instanceof Error && /too ?big|string or blob too/i.test(error.message);
 }
 
-/** Handled deliveries are remembered this long (far past any sender's retries), then pruned. */
+/**
+ * Handled keys are remembered this long (far past any sender's retries), counted from their accept
+ * (or from when they were handled, after a retry or a replay), then pruned.
+ */
 export const DONE_RETENTION_MS = 7 * 24 * 3600 * 1000;
 /** Dead letters are kept this long for a replay. */
 export const DEAD_RETENTION_MS = 30 * 24 * 3600 * 1000;
