@@ -148,6 +148,21 @@ describe("Standard Webhooks wrappers", () => {
     await expectReplies(dm.chatGuid, ['Got your file: e.jpg — "with photo"']);
   });
 
+  it("the simulator delivers a text with a photo as raw-inbound.v1 (POST /__sim/deliver schema), and the Worker answers it once", async () => {
+    const dm = await dmWith({
+      type: "group",
+      items: [{ id: "p:0/x", content: { type: "text", text: "sim raw" } }, { id: "p:1/x", content: photo(`spc-att-${crypto.randomUUID()}`, "f.jpg") }],
+    });
+    const result = await sim.deliver({ url: `${env.SIMULATOR_URL}/__sim/echo`, secret: `${env.IMESSAGE_WEBHOOK_SECRET},${WHSEC}`, envelope: dm.body, schema: "raw-inbound.v1" });
+    expect(result.status).toBe(200);
+    const echoed = JSON.parse(result.body) as { headers: Record<string, string>; body: string };
+    expect(echoed.headers["x-spectrum-signature"]).toBeUndefined();
+    expect(JSON.parse(echoed.body)).toMatchObject({ type: "message.received", request: { headers: { "content-type": "application/x-protobuf" } } });
+    const request = new Request(WEBHOOK_URL, { method: "POST", headers: echoed.headers, body: echoed.body });
+    await accepted(await through(worker, request, bothSecrets));
+    await expectReplies(dm.chatGuid, ['Got your file: f.jpg — "sim raw"']);
+  });
+
   it("raw-inbound.v1 whose frame is not protobuf → 400 saying so, never 200", async () => {
     const dm = inOwnDm("dm-text");
     const wrapper = rawInboundWrapper({ kind: "message", message: { chatGuid: dm.chatGuid, sender: dm.address, text: "x" } }, { rawBody: new Uint8Array([0xff, 0xff, 0xff, 0x01]) });

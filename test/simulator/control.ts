@@ -143,13 +143,18 @@ export function controlRoutes(sim: Simulator, fetcher: typeof fetch): Hono {
   app.post("/deliver", async (c) => {
     const body = await jsonBody<DeliveryInput>(c);
     if (!body || typeof body.url !== "string" || typeof body.secret !== "string" || body.envelope === undefined) {
-      return badRequest(c, "send { url, secret, envelope, webhookId?, timestamp? }");
+      return badRequest(c, "send { url, secret, envelope, webhookId?, timestamp?, schemes?, schema? }");
     }
     const envelope = parseEnvelope(body.envelope);
     const stored = envelope ? ingestEnvelope(sim.world(), envelope) : undefined;
     sim.optIn.optIn(envelope?.message?.sender?.id);
     if (stored) sim.events.emit({ type: "inbound.message", chatGuid: stored.chatGuid, message: sim.world().messageJson(stored) });
-    const result = await deliverWebhook(body, fetcher);
+    let result: Awaited<ReturnType<typeof deliverWebhook>>;
+    try {
+      result = await deliverWebhook(body, fetcher);
+    } catch (error) {
+      return badRequest(c, error instanceof Error ? error.message : String(error));
+    }
     const delivery: DeliveryRecord = {
       webhookId: result.webhookId,
       url: body.url,

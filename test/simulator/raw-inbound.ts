@@ -274,3 +274,54 @@ export function rawInboundWrapper(event: RawEvent, options: RawInboundOptions = 
     },
   };
 }
+
+type EnvelopeContent = { type: string; [field: string]: unknown };
+
+/**
+ * The `raw-inbound.v1` event of a normalized envelope's message, for a webhook switched to that schema:
+ * text, attachments, a group of them (records or bare contents) and a reply; undefined for content a
+ * CatchUpEvent cannot carry in this simulator (reactions, receipts, events).
+ *
+ * @example
+ * const event = rawEventOfEnvelope(JSON.parse(fixture("dm-text")));
+ */
+export function rawEventOfEnvelope(envelope: { message?: { id: string; sender?: { id: string }; space: { id: string }; timestamp?: string; content: EnvelopeContent } }): RawEvent | undefined {
+  const message = envelope.message;
+  if (!message) return undefined;
+  const texts: string[] = [];
+  const attachments: RawAttachment[] = [];
+  let replyTargetGuid: string | undefined;
+  const visit = (content: unknown): boolean => {
+    if (!content || typeof content !== "object") return false;
+    const c = content as EnvelopeContent;
+    if (typeof c.type !== "string" && c.content) return visit(c.content);
+    switch (c.type) {
+      case "text":
+        texts.push(String(c.text ?? ""));
+        return true;
+      case "attachment":
+        attachments.push({ guid: String(c.id), fileName: String(c.name ?? "attachment"), mimeType: String(c.mimeType ?? "application/octet-stream"), totalBytes: Number(c.size ?? 0) });
+        return true;
+      case "group":
+        return Array.isArray(c.items) && c.items.every(visit);
+      case "reply":
+        replyTargetGuid = String((c.target as { id?: string } | undefined)?.id ?? "");
+        return visit(c.content);
+      default:
+        return false;
+    }
+  };
+  if (!visit(message.content)) return undefined;
+  return {
+    kind: "message",
+    message: {
+      guid: message.id,
+      chatGuid: message.space.id,
+      sender: message.sender?.id ?? "unknown",
+      ...(texts.length > 0 ? { text: texts.join("\n") } : {}),
+      ...(attachments.length > 0 ? { attachments } : {}),
+      ...(message.timestamp ? { date: message.timestamp } : {}),
+      ...(replyTargetGuid ? { replyTargetGuid } : {}),
+    },
+  };
+}

@@ -1,6 +1,7 @@
 /**
  * @module Spectrum webhook signing, envelopes and delivery (WebCrypto + fetch; runs in Node and workerd).
  */
+import { rawEventOfEnvelope, rawInboundWrapper } from "./raw-inbound.ts";
 
 /** The JSON value a webhook carries: a slim Spectrum envelope like `fixtures/webhooks/*.json`. */
 export interface SpectrumEnvelope {
@@ -175,6 +176,12 @@ export interface DeliveryInput {
   secret: string;
   /** Which header sets to send (default: both, where there is a secret for each). */
   schemes?: SigningSchemes;
+  /**
+   * The webhook's schema: `normalized-events.v1` (default, the envelope as JSON) or `raw-inbound.v1`
+   * (the message as a protobuf CatchUpEvent in the Standard `message.received` wrapper, signed with the
+   * Standard scheme only — it needs a whsec_ secret).
+   */
+  schema?: "normalized-events.v1" | "raw-inbound.v1";
   envelope: SpectrumEnvelope | string;
   webhookId?: string;
   timestamp?: number;
@@ -191,10 +198,16 @@ export interface DeliveryResult {
 
 /** Signs and POSTs one webhook like Spectrum Cloud; a network failure is reported as status 0. */
 export async function deliverWebhook(input: DeliveryInput, fetcher: typeof fetch = fetch): Promise<DeliveryResult> {
-  const body = typeof input.envelope === "string" ? input.envelope : JSON.stringify(input.envelope);
+  let body = typeof input.envelope === "string" ? input.envelope : JSON.stringify(input.envelope);
+  if (input.schema === "raw-inbound.v1") {
+    const event = rawEventOfEnvelope(JSON.parse(body) as Parameters<typeof rawEventOfEnvelope>[0]);
+    if (!event) throw new Error("raw-inbound.v1 deliveries carry text, attachments, groups and replies in this simulator");
+    body = JSON.stringify(rawInboundWrapper(event));
+  }
   const timestamp = input.timestamp ?? Math.floor(Date.now() / 1000);
   const webhookId = input.webhookId ?? `wh_${crypto.randomUUID()}`;
-  const headers = await spectrumWebhookHeaders({ secret: input.secret, body, timestamp, webhookId, schemes: input.schemes });
+  const schemes = input.schema === "raw-inbound.v1" ? "standard" : input.schemes;
+  const headers = await spectrumWebhookHeaders({ secret: input.secret, body, timestamp, webhookId, schemes });
   try {
     const response = await fetcher(input.url, { method: "POST", headers, body });
     return { status: response.status, body: await response.text(), webhookId, timestamp };
