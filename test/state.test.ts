@@ -21,18 +21,18 @@ describe("Chat SDK state on SQLite Durable Objects", () => {
 
   it("cache: values expire after their TTL", async () => {
     const key = unique("ttl");
-    await state.set(key, "soon gone", 60);
+    await state.set(key, "soon gone", 1_000);
     expect(await state.get(key)).toBe("soon gone");
-    await sleep(100);
+    await sleep(1_100);
     expect(await state.get(key)).toBeNull();
   });
 
   it("setIfNotExists is atomic under concurrency and honours TTL", async () => {
     const key = unique("once");
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => state.setIfNotExists(key, i, 80)));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => state.setIfNotExists(key, i, 1_000)));
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await state.setIfNotExists(key, "again")).toBe(false);
-    await sleep(120);
+    await sleep(1_100);
     expect(await state.setIfNotExists(key, "after expiry")).toBe(true);
     expect(await state.get(key)).toBe("after expiry");
   });

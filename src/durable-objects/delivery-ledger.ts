@@ -105,17 +105,9 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
     return undefined;
   }
 
-  /** {@link bot}, asked once per instance. */
-  private boundBot(): GatewayBot | undefined {
-    if (!this.botAsked) {
-      this.botAsked = true;
-      this.botInstance = this.bot();
-    }
-    return this.botInstance;
-  }
+  /** Set once a run found no bot to run deliveries with: attempts are not counted for what cannot run. */
+  private unbound = false;
 
-  private botAsked = false;
-  private botInstance: GatewayBot | undefined;
 
   readonly store: LedgerStore;
   /** The drains of this instance, one per invocation that started one. */
@@ -148,7 +140,7 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
    */
   async accept(delivery: VerifiedDelivery, key: string): Promise<AcceptStatus> {
     // It is handed to a drain at once, so the insert counts its first attempt (unless no bot can run it).
-    const countFirst = !this.botAsked || this.botInstance !== undefined;
+    const countFirst = !this.unbound;
     const status = this.store.accept(key, delivery, Date.now(), (letter) => this.buried(letter), countFirst);
     if (status === "accepted") {
       if (countFirst) this.counted.add(key);
@@ -199,8 +191,9 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
   }
 
   private async runDue(drain: Drain): Promise<void> {
-    const bot = this.boundBot();
+    const bot = this.bot();
     if (!bot) {
+      this.unbound = true;
       console.error(`deliveries wait: ${UNBOUND}`);
       await this.ctx.storage.setAlarm(Date.now() + 3600_000);
       return;

@@ -123,17 +123,6 @@ export class GatewayBase<E extends object = iMessageBindings, App = never> exten
     return undefined;
   }
 
-  /** {@link bot}, asked once per instance. */
-  private boundBot(): GatewayBot | undefined {
-    if (!this.botAsked) {
-      this.botAsked = true;
-      this.botInstance = this.bot();
-    }
-    return this.botInstance;
-  }
-
-  private botAsked = false;
-  private botInstance: GatewayBot | undefined;
 
   readonly spaces: SpaceCache;
   private readonly cursors: CursorStore;
@@ -198,7 +187,7 @@ export class GatewayBase<E extends object = iMessageBindings, App = never> exten
 
   private async spectrumSource() {
     const phoneOf = (chatGuid: string) => this.spaces.lookup(chatGuid)?.phone;
-    const bot = this.boundBot();
+    const bot = this.bot();
     if (bot) return spectrumSource(await readyAdapter(bot), phoneOf);
     return spectrumSource(createiMessageAdapter({ env: this.env as Record<string, unknown> }), phoneOf);
   }
@@ -260,7 +249,7 @@ export class GatewayBase<E extends object = iMessageBindings, App = never> exten
   private async runKeepalive(): Promise<KeepaliveReport> {
     const setting = (this.env as GatewayEnv).IMESSAGE_GATEWAY_CATCH_UP;
     const due = Date.now() >= this.catchUpNotBefore;
-    const bot = this.boundBot();
+    const bot = this.bot();
     const catchUp = setting !== "false" && Boolean(bot) && due;
     const adapter = bot ? await readyAdapter(bot) : createiMessageAdapter({ env: this.env as Record<string, unknown> });
     if (setting === "true" && !bot) {
@@ -305,7 +294,7 @@ export class GatewayBase<E extends object = iMessageBindings, App = never> exten
       return;
     }
     if (frame.kind === "event") this.rememberSpace(() => spaceOf(frame.delivery.envelope));
-    const bot = this.boundBot();
+    const bot = this.bot();
     const reply = bot
       ? await handleRelayFrame(() => readyAdapter(bot), frame)
       : ({ type: "nack", id: "id" in frame ? frame.id : "", error: UNBOUND } satisfies RelayServerMessage);
