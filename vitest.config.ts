@@ -88,7 +88,7 @@ const WORKERD_START_MS = 1_500;
 /**
  * Longest first across projects (vitest's own order runs projects one after another, by name): with
  * files of several projects side by side, the long ones start early and the short ones fill in.
- * Files with a known failure first, then files never timed ({@link START_FIRST} projects first), then
+ * Files never timed first ({@link START_FIRST} projects first), then files with a known failure, then
  * by the last run's duration (vitest's cache in node_modules/.vite).
  */
 class LongestFirst extends BaseSequencer {
@@ -114,9 +114,9 @@ class LongestFirst extends BaseSequencer {
 /**
  * Two tiers (README "Tests"):
  * - `npm test`: typecheck, then workers (workerd; the Chat SDK contract suites are in it), harness +
- *   harness-node (the simulator's own tests) and local-bridge (Node), about 2 min on 2 cores;
+ *   harness-node (the simulator's own tests) and local-bridge (Node): about 1.5 min on 2 cores;
  * - `npm run test:slow`: e2e (wrangler dev + Chromium) and reliability (real processes killed, a 35 s
- *   handler, a small `npm run stress`).
+ *   handler, a small `npm run stress`): about 2 min.
  * Every run writes test-results/durations.json (scripts/durations-reporter.ts, a plugin in each project).
  */
 export default defineConfig({
@@ -126,6 +126,7 @@ export default defineConfig({
     silent: "passed-only",
     // Files side by side, whatever their project (projects that run together need one value): most of
     // their time is spent waiting on alarms, redeliveries and processes, not on the 2 cores.
+    // `npm run test:slow` raises it to 8: its 8 files (wrangler dev each) mostly wait, all at once.
     maxWorkers: 4,
     sequence: { sequencer: LongestFirst },
     projects: [

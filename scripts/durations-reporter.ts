@@ -1,11 +1,11 @@
 /**
  * @module scripts/durations-reporter
- * A vitest reporter, added to every run by the {@link durationsReport} plugin (in `vitest.config.ts`,
- * so a `--reporter` on the command line does not drop it), that writes
- * `test-results/durations.json` after every run: per project the sum of its files' durations, when
- * its last file ended, its files, tests and failures; per file its duration, tests and failures. It prints nothing. Projects a run did not
- * include keep their entry from an earlier run (each entry carries `at`), so `npm test` followed by
- * `npm run test:slow` leaves both tiers in the file.
+ * A vitest reporter that writes `test-results/durations.json` after every run, and prints nothing:
+ * per project the sum of its files' durations, when its first file started and its last ended, its
+ * files, tests and failures; per file its duration, tests and failures. The {@link durationsReport}
+ * plugin (in each project of `vitest.config.ts`) adds it, so a `--reporter` on the command line does
+ * not drop it. Projects a run did not include keep their entry from an earlier run (each entry
+ * carries `at`), so `npm test` then `npm run test:slow` leaves both tiers in the file.
  *
  * ```json
  * { "updatedAt": "…", "lastRun": { "projects": ["workers"], "wallMs": 61234, "reason": "passed", "unhandledErrors": 0 },
@@ -53,12 +53,19 @@ export interface DurationsReport {
 /** `test-results/durations.json` under the root, written after every run. */
 export default class DurationsReporter implements Reporter {
   private root = process.cwd();
+  /** Names of the projects in the config; entries of other (renamed, removed) projects are dropped. */
+  private configured = new Set<string>();
   private runStart = 0;
   private readonly starts = new Map<string, number>();
   private readonly ends = new Map<string, number>();
 
   onInit(vitest: Vitest): void {
     this.root = vitest.config.root;
+    const projects = (vitest.config as { projects?: unknown[] }).projects ?? [];
+    for (const project of projects) {
+      const name = (project as { test?: { name?: unknown } } | undefined)?.test?.name;
+      if (typeof name === "string") this.configured.add(name);
+    }
   }
 
   onTestRunStart(): void {
@@ -106,7 +113,7 @@ export default class DurationsReporter implements Reporter {
     const report: DurationsReport = {
       updatedAt: at,
       lastRun: { projects: Object.keys(projects).sort(), wallMs: Math.round(performance.now() - this.runStart), reason, unhandledErrors: unhandledErrors.length },
-      projects: { ...previousProjects(file), ...projects },
+      projects: { ...previousProjects(file, this.configured), ...projects },
     };
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
@@ -130,10 +137,11 @@ export function durationsReport(): { name: string; configureVitest(context: Vite
   };
 }
 
-/** The projects of the file an earlier run wrote, or none. */
-function previousProjects(file: string): Record<string, ProjectDurations> {
+/** The projects of the file an earlier run wrote that are still configured (all when unknown), or none. */
+function previousProjects(file: string, configured: Set<string>): Record<string, ProjectDurations> {
   try {
-    return (JSON.parse(readFileSync(file, "utf8")) as Partial<DurationsReport>).projects ?? {};
+    const previous = (JSON.parse(readFileSync(file, "utf8")) as Partial<DurationsReport>).projects ?? {};
+    return Object.fromEntries(Object.entries(previous).filter(([name]) => configured.size === 0 || configured.has(name)));
   } catch {
     return {};
   }
