@@ -364,8 +364,16 @@ describe.skipIf(SKIP_BROWSER)("the chat page in headless Chromium", () => {
     await page.locator("#attach-input").setInputFiles({ name: "plain.png", mimeType: "image/png", buffer: solidPng(8, 8, [20, 90, 200]) });
     await page.locator("#send").click();
     await page.locator(".bubble.bot", { hasText: /^Got your file: plain\.png$/ }).waitFor();
-    const all = (await (await fetch(`${stack.simulatorUrl}/__sim/deliveries`)).json()) as { deliveries: { chatGuid?: string; envelope: string }[] };
-    const contents = all.deliveries.filter((d) => d.chatGuid === carol).map((d) => JSON.parse(d.envelope).message.content);
-    expect(contents.find((c) => c.name === "plain.png")).toMatchObject({ type: "attachment", mimeType: "image/png", size: expect.any(Number) });
+    // The simulator records the delivery when the Worker's 200 is back, which may come after the reply shows.
+    await expect
+      .poll(
+        async () => {
+          const all = (await (await fetch(`${stack.simulatorUrl}/__sim/deliveries`)).json()) as { deliveries: { chatGuid?: string; envelope: string }[] };
+          const contents = all.deliveries.filter((d) => d.chatGuid === carol).map((d) => JSON.parse(d.envelope).message.content);
+          return contents.find((c) => c.name === "plain.png");
+        },
+        { timeout: 10_000, interval: 100 },
+      )
+      .toMatchObject({ type: "attachment", mimeType: "image/png", size: expect.any(Number) });
   });
 });
