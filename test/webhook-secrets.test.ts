@@ -99,11 +99,11 @@ describe("which secrets verify which deliveries", () => {
     const statuses = new Set<number>();
     for (const configured of [HEX, WHSEC, `${HEX},${WHSEC}`, "whsec_!!!!", "whsec_short"]) {
       for (const value of junk) {
-        for (const headers of <Record<string, string>[]>[
+        for (const headers of [
           { "x-spectrum-signature": value, "x-spectrum-timestamp": ts },
           { "webhook-signature": value, "webhook-id": "wh_1", "webhook-timestamp": ts },
           { "x-spectrum-signature": value, "x-spectrum-timestamp": ts, "webhook-signature": value, "webhook-id": "a.b", "webhook-timestamp": "soon" },
-        ]) {
+        ] as Record<string, string>[]) {
           const request = new Request(WEBHOOK_URL, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: dm.body });
           const response = await through(worker, request, workerEnv(configured));
           statuses.add(response.status);

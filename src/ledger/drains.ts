@@ -41,10 +41,13 @@ export class Drains {
    * @param loop runs a drain until it has nothing more to do
    * @param failed called when `loop` rejects (e.g. the bot factory threw)
    */
-  constructor(
-    private readonly loop: (drain: Drain) => Promise<void>,
-    private readonly failed: (error: unknown) => Promise<void>,
-  ) {}
+  private readonly loop: (drain: Drain) => Promise<void>;
+  private readonly failed: (error: unknown) => Promise<void>;
+
+  constructor(loop: (drain: Drain) => Promise<void>, failed: (error: unknown) => Promise<void>) {
+    this.loop = loop;
+    this.failed = failed;
+  }
 
   /** Drains running now (the one asking included). */
   get size(): number {

@@ -46,10 +46,12 @@ export class OutboundBudget {
   used = 0;
   private running = 0;
 
-  constructor(
-    readonly limit = OUTBOUND_PER_INVOCATION,
-    readonly perDelivery = OUTBOUND_PER_DELIVERY,
-  ) {
+  readonly limit: number;
+  readonly perDelivery: number;
+
+  constructor(limit = OUTBOUND_PER_INVOCATION, perDelivery = OUTBOUND_PER_DELIVERY) {
+    this.limit = limit;
+    this.perDelivery = perDelivery;
     countFetches();
   }
 

@@ -60,10 +60,12 @@ export class SpaceCache {
   /** Sightings of unchanged spaces not written yet: chat GUID → when last seen. */
   private readonly seen = new Map<string, number>();
 
-  constructor(
-    private readonly sql: SqlStorage,
-    readonly limit: number = DEFAULT_SPACE_LIMIT,
-  ) {
+  private readonly sql: SqlStorage;
+  readonly limit: number;
+
+  constructor(sql: SqlStorage, limit: number = DEFAULT_SPACE_LIMIT) {
+    this.sql = sql;
+    this.limit = limit;
     sql.exec(`CREATE TABLE IF NOT EXISTS spaces (
       chat_guid TEXT PRIMARY KEY,
       type TEXT NOT NULL,

@@ -26,15 +26,17 @@ export const RPC_LIMIT_BYTES = 32 * MiB;
 /** A state value over {@link MAX_VALUE_BYTES}. */
 export class StateValueTooLargeError extends Error {
   override readonly name = "StateValueTooLargeError";
-  constructor(
-    readonly key: string,
-    readonly bytes: number,
-  ) {
+  readonly key: string;
+  readonly bytes: number;
+
+  constructor(key: string, bytes: number) {
     super(
       `Chat state value for "${key}" is ${(bytes / MiB).toFixed(1)} MiB of JSON; the limit is ${MAX_VALUE_BYTES / MiB} MiB ` +
         `(Durable Object RPC messages are limited to ${RPC_LIMIT_BYTES / MiB} MiB, and a string may travel as UTF-16). ` +
         `Keep large data in R2 or KV and store a reference in state.`,
     );
+    this.key = key;
+    this.bytes = bytes;
   }
 }
 
