@@ -2,7 +2,7 @@
  * @module bench/load
  * Load on `wrangler dev`: our Worker (the demo bot, against the Spectrum simulator) and the calibration
  * Worker (`bench/calibration/`) side by side, 32 deliveries in flight, a unique mix and a mix with 30 %
- * exact duplicates. Both send one `sendText` reply per unique delivery to their own simulator. Per run:
+ * exact duplicates. Both make the demo bot's outbound calls (typing on, one `sendText` reply, typing off) per unique delivery to their own simulator. Per run:
  * acknowledged deliveries per second, ack p50/p99, statuses, and the workerd CPU per delivery read from
  * /proc after every reply has reached the simulator.
  */
