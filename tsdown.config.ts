@@ -23,7 +23,7 @@ export default defineConfig({
   clean: true,
   outDir: "dist",
   deps: {
-    neverBundle: [/^cloudflare:/, ...externals.map((name) => new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}(/.*)?$`))],
+    neverBundle: [/^cloudflare:/, /^node:/, ...externals.map((name) => new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}(/.*)?$`))],
   },
   // Quiet `npm ci` / `npm pack`: the timings table, and the note that `spectrum` imports statically what
   // the gateway's spectrum-ts app loads lazily (both live in that one entry, so nothing is lost).

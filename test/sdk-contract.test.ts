@@ -147,3 +147,34 @@ describe("history both ways", () => {
     await expect(w.adapter.fetchMessages(threadId, { direction: "forward", cursor: "not-a-cursor" })).rejects.toThrow(/not a forward cursor/);
   });
 });
+
+describe("idempotency keys across conversations", () => {
+  it("a DM the handler sends before it throws is not sent again when the delivery is retried", async () => {
+    const adapter = createiMessageAdapter({ env: {}, serverUrl: simulatorHostPort, apiKey: "sim_api_key", webhookSecret: SECRET, logger: silent });
+    const chat = new Chat({ userName: "bot", adapters: { imessage: adapter as Adapter }, state: createMemoryState(), logger: "silent" });
+    const peer = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
+    let runs = 0;
+    chat.onNewMention(async () => {
+      runs++;
+      const dm = await adapter.openDM(peer);
+      await chat.thread(dm).post("a note for the team");
+      if (runs === 1) throw new Error("the handler fails after its DM");
+    });
+    await chat.initialize();
+    const body = withFreshId(fixture("dm-text"));
+    await sim.inbound(JSON.parse(body));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const tasks: Promise<unknown>[] = [];
+      await chat.webhooks.imessage(await signedRequest(body), { waitUntil: (t) => void tasks.push(t) });
+      await Promise.allSettled(tasks);
+    }
+    expect(runs).toBe(2);
+    const { delivered } = await sim.sends({ chatPrefix: `any;-;${peer}` });
+    expect(delivered.map((m) => m.text)).toEqual(["a note for the team"]);
+    // Both attempts sent the DM with one idempotency key, so the server kept one message.
+    const sends = (await sim.requests({ path: "/v1/messages:sendText" })).filter((r) => (r.body as { chatGuid?: string }).chatGuid === `any;-;${peer}`);
+    const keys = sends.map((r) => (r.body as { clientMessageId: string }).clientMessageId);
+    expect(keys).toHaveLength(2);
+    expect(new Set(keys).size).toBe(1);
+  });
+});

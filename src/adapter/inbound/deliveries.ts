@@ -8,6 +8,7 @@ import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import type { Adapter, ChatInstance, Logger, Message, ModalElement, WebhookOptions } from "chat";
 import type { DeliveryLedgerClient } from "../../ledger/ledger.ts";
 import { deliveryKeyOf, OutboundKeys } from "../../ledger/keys.ts";
+import { deliveryWriteKey, runForDelivery } from "./delivery-context.ts";
 import { jsonResponse, receiveDelivery, type VerifiedDelivery } from "../../webhook/receive.ts";
 import { canonicalChatGuid, withCanonicalChat } from "../../core/addresses.ts";
 import type { ResolvedConfig } from "../../core/config.ts";
@@ -157,18 +158,19 @@ export class iMessageDeliveries {
     const keys = OutboundKeys.forDelivery(run.key);
     this.outboundKeys.set(chatGuid, keys);
     try {
-      await this.processEnvelope(delivery);
+      await runForDelivery(run.key, chatGuid, async () => await this.processEnvelope(delivery));
     } finally {
       if (this.outboundKeys.get(chatGuid) === keys) this.outboundKeys.delete(chatGuid);
     }
   }
 
   /**
-   * The idempotency key (`clientMessageId`) of the next outbound write in a conversation: derived from
-   * the delivery being run there, else a fresh random key for this one logical write.
+   * The idempotency key (`clientMessageId`) of the next outbound write to a conversation: derived from
+   * the delivery whose handler makes it (in any conversation; see `delivery-context`), else from the
+   * delivery being run in that conversation, else a fresh random key for this one logical write.
    */
   writeKey(chatGuid: string): string {
-    return this.outboundKeys.get(chatGuid)?.take() ?? crypto.randomUUID();
+    return deliveryWriteKey(chatGuid) ?? this.outboundKeys.get(chatGuid)?.take() ?? crypto.randomUUID();
   }
 
   /** Runs `task` after the earlier tasks of the same conversation (in-process ledgers: one delivery per chat at a time). */
