@@ -187,6 +187,10 @@ describe("signed hostile bodies through the Worker", () => {
     }],
     ["rename with a huge name", (j) => void (j.message.content = { type: "rename", displayName: "n".repeat(100_000) })],
     ["addMember with objects", (j) => void (j.message.content = { type: "addMember", members: [{ a: 1 }, null] })],
+    ["message.received wrapper with header values of any JSON type", (j) => {
+      for (const key of Object.keys(j)) delete j[key];
+      Object.assign(j, { type: "message.received", schemaVersion: 1, request: { headers: { "x-fusor-source": 7, "content-type": null, "x-fusor-imessage-transform-version": { v: 3 } }, rawBodyBase64: "AAAA" } });
+    }],
     ["message.received wrapper with garbage request", (j) => {
       for (const key of Object.keys(j)) delete j[key];
       Object.assign(j, { type: "message.received", schemaVersion: 1, request: { body: 5, headers: "x" } });

@@ -3,7 +3,8 @@
  * Parses a verified delivery body into a Spectrum message envelope, or says why it is skipped or invalid.
  */
 import { slimEnvelopeSchema, type SlimEnvelope } from "@spectrum-ts/core/webhook";
-import { envelopesOfRawInbound, type RawInboundRequest } from "./raw-inbound.ts";
+import { base64ToBytes } from "../core/bytes.ts";
+import { envelopesOfRawInbound, isRawInboundRequest, type RawInboundRequest } from "./raw-inbound.ts";
 
 /** A parsed delivery: routable, skipped (acknowledged 200), or invalid (400). */
 export type ParsedDelivery =
@@ -87,7 +88,7 @@ function parseStandard(json: Record<string, unknown>): ParsedDelivery {
     return { kind: "ignored", reason: `platform "${json.platform}" is not served by this adapter` };
   }
   const request = json.request as (RawInboundRequest & { rawBodyBase64?: unknown }) | undefined;
-  if (isRawInbound(request)) {
+  if (request && isRawInboundRequest(request)) {
     // raw-inbound.v1: the relayed provider request, for iMessage a protobuf CatchUpEvent frame.
     const decoded = envelopesOfRawInbound(request as RawInboundRequest);
     if (decoded.kind !== "messages") return decoded.kind === "invalid" ? { kind: "invalid", error: decoded.error } : decoded;
@@ -98,7 +99,7 @@ function parseStandard(json: Record<string, unknown>): ParsedDelivery {
   let inner: unknown = request?.body;
   if (typeof inner === "string") inner = safeJson(inner);
   if ((inner === undefined || inner === null) && request?.rawBodyBase64 !== undefined) {
-    const bytes = typeof request.rawBodyBase64 === "string" ? base64Bytes(request.rawBodyBase64) : undefined;
+    const bytes = typeof request.rawBodyBase64 === "string" ? base64ToBytes(request.rawBodyBase64) : undefined;
     if (!bytes) return { kind: "invalid", error: "request.rawBodyBase64 is not valid base64: send the relayed body base64-encoded (RFC 4648)" };
     inner = safeJson(decoder.decode(bytes));
   }
@@ -112,27 +113,6 @@ function parseStandard(json: Record<string, unknown>): ParsedDelivery {
     kind: "invalid",
     error: "message.received request carries neither a Spectrum message envelope (JSON) nor an iMessage CatchUpEvent frame (application/x-protobuf): check the webhook's schemaVersion",
   };
-}
-
-/** A relayed provider request in protobuf (raw-inbound.v1), told by its content type or fusor headers. */
-function isRawInbound(request: { headers?: RawInboundRequest["headers"] } | undefined): boolean {
-  const headers = request?.headers;
-  if (!headers || typeof headers !== "object") return false;
-  for (const [name, value] of Object.entries(headers)) {
-    const lower = name.toLowerCase();
-    const text = Array.isArray(value) ? value.join(",") : String(value ?? "");
-    if (lower === "x-fusor-source") return true;
-    if (lower === "content-type" && text.toLowerCase().includes("protobuf")) return true;
-  }
-  return false;
-}
-
-function base64Bytes(value: string): Uint8Array | undefined {
-  try {
-    return Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
 }
 
 function safeJson(text: string): unknown {

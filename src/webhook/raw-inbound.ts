@@ -14,6 +14,7 @@
  */
 import { decodeCatchUpEvent, type CatchUpEvent, type Message as ServerMessage, type MessageEvent } from "@photon-ai/advanced-imessage/http";
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
+import { base64ToBytes } from "../core/bytes.ts";
 import { slimEnvelope } from "../core/slim-envelope.ts";
 import { wireEmojiOf, type TapbackKind } from "../core/tapbacks.ts";
 import { envelopeOf } from "./server-envelope.ts";
@@ -58,30 +59,29 @@ const SEQUENCE_FIELD = 1;
 type ReactionEvent = Extract<MessageEvent, { type: "message.reactionAdded" | "message.reactionRemoved" }>;
 type ReceivedEvent = Extract<MessageEvent, { type: "message.received" }>;
 
+/** A relayed provider request in protobuf (`raw-inbound.v1`), told by its fusor source or its content type. */
+export function isRawInboundRequest(request: Pick<RawInboundRequest, "headers">): boolean {
+  const headers = headersOf(request.headers);
+  return headers.has("x-fusor-source") || (headers.get("content-type") ?? "").toLowerCase().includes("protobuf");
+}
+
 function headersOf(raw: RawInboundRequest["headers"]): Map<string, string> {
   const headers = new Map<string, string>();
-  for (const [name, value] of Object.entries(raw ?? {})) {
-    if (value === undefined) continue;
-    const text = typeof value === "string" ? value : value.join(", ");
+  for (const [name, value] of Object.entries(raw && typeof raw === "object" ? raw : {})) {
+    if (value === undefined || value === null) continue;
+    // Signed but sender-controlled: a header value may be any JSON value.
+    const text = Array.isArray(value) ? value.join(", ") : String(value);
     const key = name.toLowerCase();
     headers.set(key, headers.has(key) ? `${headers.get(key)}, ${text}` : text);
   }
   return headers;
 }
 
-function base64Bytes(value: string): Uint8Array | undefined {
-  try {
-    return Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
-}
-
 /** The frame bytes: `rawBodyBase64`, else a `base64`-encoded `body`. */
 function frameBytes(request: RawInboundRequest): Uint8Array | string {
   const encoded = typeof request.rawBodyBase64 === "string" ? request.rawBodyBase64 : request.bodyEncoding === "base64" ? request.body : undefined;
   if (typeof encoded !== "string") return "request.rawBodyBase64 is missing: a raw-inbound.v1 delivery relays the provider body base64-encoded";
-  const bytes = base64Bytes(encoded);
+  const bytes = base64ToBytes(encoded);
   if (!bytes) return "request.rawBodyBase64 is not valid base64 (RFC 4648)";
   if (bytes.byteLength === 0) return "request.rawBodyBase64 is empty: expected a protobuf CatchUpEventsResponse frame";
   return bytes;

@@ -4,6 +4,7 @@
  * own scheme. Spectrum shows two at registration — `signingSecret` (64 hex, for `X-Spectrum-Signature`)
  * and `standardSigningSecret` (`whsec_…`, Standard Webhooks) — and a rotation keeps the previous one live.
  */
+import { base64ToBytes } from "../core/bytes.ts";
 
 /** One configured secret and the schemes it can verify. */
 export interface WebhookSecret {
@@ -24,18 +25,8 @@ const STANDARD_SECRET_BYTES = { min: 24, max: 64 } as const;
  */
 function standardKeyOf(secret: string): Uint8Array<ArrayBuffer> | undefined {
   if (!secret.startsWith("whsec_")) return undefined;
-  const body = secret.slice(6).replace(/=+$/, "");
-  if (!/^[A-Za-z0-9+/]+$/.test(body) || body.length % 4 === 1) return undefined;
-  const padded = body + "=".repeat((4 - (body.length % 4)) % 4);
-  let binary: string;
-  try {
-    binary = atob(padded);
-  } catch {
-    return undefined;
-  }
-  if (binary.length < STANDARD_SECRET_BYTES.min || binary.length > STANDARD_SECRET_BYTES.max) return undefined;
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  const bytes = base64ToBytes(secret.slice(6));
+  if (!bytes || bytes.length < STANDARD_SECRET_BYTES.min || bytes.length > STANDARD_SECRET_BYTES.max) return undefined;
   return bytes;
 }
 

@@ -6,6 +6,7 @@
  * the secret's UTF-8 bytes) or Standard Webhooks (`webhook-signature: v1,<base64>`, keyed with the
  * base64-decoded `whsec_…` secret). Spectrum may send both header sets on one delivery.
  */
+import { base64ToBytes } from "../core/bytes.ts";
 import { parseWebhookSecrets, type WebhookSecret } from "./secrets.ts";
 
 /** Deliveries older or newer than this are rejected as replays. */
@@ -52,18 +53,6 @@ function staleMessage(header: string, timestamp: number, now: number): string | 
   const skew = Math.floor(now / 1000) - timestamp;
   if (Math.abs(skew) <= SIGNATURE_TOLERANCE_SECONDS) return undefined;
   return `${header} is ${Math.abs(skew)} s ${skew > 0 ? "old" : "in the future"}; deliveries must be within ${SIGNATURE_TOLERANCE_SECONDS} s of now (check the sender's clock, or this is a replay)`;
-}
-
-function base64ToBytes(value: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined;
-  try {
-    const binary = atob(value);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
-  } catch {
-    return undefined;
-  }
 }
 
 function hexBytes(hex: string): Uint8Array<ArrayBuffer> | undefined {
