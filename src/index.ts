@@ -3,7 +3,8 @@
  * iMessage for Chat SDK bots, edge-first on Cloudflare Workers.
  */
 export { createiMessageAdapter } from "./adapter/create.ts";
-export { iMessageAdapter, type AdapterDependencies, type iMessageRawMessage } from "./adapter/imessage-adapter.ts";
+export { iMessageAdapter, type iMessageRawMessage } from "./adapter/imessage-adapter.ts";
+export type { AdapterDependencies } from "./adapter/dependencies.ts";
 export {
   resolveConfig,
   type iMessageAdapterOptions,

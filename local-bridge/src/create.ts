@@ -4,7 +4,8 @@
  */
 import { readEnv, resolveConfig, type iMessageAdapterOptions } from "../../src/core/config.ts";
 import { createRemoteiMessageAdapter as createRemoteAdapter } from "../../src/adapter/create-core.ts";
-import type { AdapterDependencies, iMessageAdapter } from "../../src/adapter/imessage-adapter.ts";
+import type { AdapterDependencies } from "../../src/adapter/dependencies.ts";
+import type { iMessageAdapter } from "../../src/adapter/imessage-adapter.ts";
 import { LocalIMessageAdapter, type LocalModeOptions } from "./adapter.ts";
 
 export type NodeAdapterOptions = iMessageAdapterOptions & LocalModeOptions & AdapterDependencies;

@@ -5,7 +5,8 @@
  */
 import { MISSING_CREDENTIALS, resolveConfig, type iMessageAdapterOptions } from "../core/config.ts";
 import { ValidationError } from "../core/errors.ts";
-import { iMessageAdapter, type AdapterDependencies } from "./imessage-adapter.ts";
+import type { AdapterDependencies } from "./dependencies.ts";
+import { iMessageAdapter } from "./imessage-adapter.ts";
 
 /**
  * Creates the iMessage adapter of a remote mode from options and `env` variables only; the ledger

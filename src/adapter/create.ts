@@ -7,7 +7,8 @@ import { createGatewaySpaceDirectory, type SpaceStoreRpc } from "../spaces/gatew
 import type { iMessageAdapterOptions } from "../core/config.ts";
 import { createRemoteiMessageAdapter } from "./create-core.ts";
 import { workerEnv } from "../core/worker-bindings.ts";
-import type { iMessageAdapter, AdapterDependencies } from "./imessage-adapter.ts";
+import type { AdapterDependencies } from "./dependencies.ts";
+import type { iMessageAdapter } from "./imessage-adapter.ts";
 
 function isNamespace<T>(value: unknown): value is DurableObjectNamespace<T extends Rpc.DurableObjectBranded ? T : never> {
   return typeof value === "object" && value !== null && typeof (value as { idFromName?: unknown }).idFromName === "function";

@@ -20,7 +20,8 @@ import type {
   WebhookOptions,
 } from "chat";
 import type { SlimMessage } from "@spectrum-ts/core/webhook";
-import { createMemoryLedger, type DeliveryLedgerClient } from "../ledger/ledger.ts";
+import { createMemoryLedger } from "../ledger/ledger.ts";
+import type { AdapterDependencies } from "./dependencies.ts";
 import { startGatewayListener } from "../gateway/listener.ts";
 import type { Transport } from "../transport/clients.ts";
 import { normalizeAddress } from "../core/addresses.ts";
@@ -54,19 +55,6 @@ import {
 
 /** The raw message type: an inbound envelope message, or a message read from the server. */
 export type iMessageRawMessage = SlimMessage | ServerMessage;
-
-/** Collaborators the adapter is wired with (the Worker supplies durable ones). */
-export interface AdapterDependencies {
-  /** Exactly-once ledger of deliveries; memory when omitted (one process only). */
-  ledger?: DeliveryLedgerClient;
-  /** Directory of spaces seen; the Chat state when omitted. */
-  spaces?: SpaceDirectory;
-  /**
-   * Looks up the durable parts on the first delivery (`createiMessageAdapter` without `env` finds the
-   * Worker's bindings through `cloudflare:workers`); a ledger it finds replaces the memory one.
-   */
-  findDurableParts?: () => Promise<Pick<AdapterDependencies, "ledger" | "spaces">>;
-}
 
 function isCard(message: AdapterPostableMessage): boolean {
   return typeof message === "object" && message !== null && ("card" in message || (message as { type?: string }).type === "card");
