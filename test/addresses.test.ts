@@ -13,6 +13,7 @@ import { decodeThreadId, encodeThreadId } from "../src/core/thread-id.ts";
 import { SECRET, signedRequest } from "./helpers.ts";
 import { createMemoryState } from "./memory-state.ts";
 import { silent, sim, simulatorHostPort } from "./outbound-helpers.ts";
+import { buildEnvelope } from "./simulator/webhook.ts";
 
 interface Seen {
   threadId: string;
@@ -47,21 +48,7 @@ async function bot(options: Partial<iMessageAdapterOptions> = {}) {
 
 /** Delivers a signed inbound text in `chatGuid` from `sender` to the adapter. */
 async function deliver(adapter: { handleWebhook(r: Request): Promise<Response> }, chatGuid: string, sender: string, text: string): Promise<void> {
-  const group = chatGuid.includes(";+;");
-  const space = { id: chatGuid, platform: "imessage", type: group ? "group" : "dm", phone: "shared" };
-  const body = JSON.stringify({
-    event: "messages",
-    space,
-    message: {
-      id: `spc-msg-${crypto.randomUUID()}`,
-      platform: "imessage",
-      direction: "inbound",
-      timestamp: new Date().toISOString(),
-      sender: { id: sender, platform: "imessage" },
-      space,
-      content: { type: "text", text },
-    },
-  });
+  const body = JSON.stringify(buildEnvelope({ chatGuid, sender, text }));
   const response = await adapter.handleWebhook(await signedRequest(body));
   expect(response.status).toBe(200);
 }

@@ -12,31 +12,7 @@ import { createDemoBot } from "../demo/bot.ts";
 import worker, { DeliveryLedger } from "../demo/index.ts";
 import type { VerifiedDelivery } from "../src/webhook/receive.ts";
 import { createRecordingBot, inOwnDm, seedInbound, signedRequest, through } from "./helpers.ts";
-import { sim } from "./outbound-helpers.ts";
-
-/** A DM the simulated server knows, with a unique text; returns what the demo bot will answer. */
-async function knownDm(text = `ping ${crypto.randomUUID().slice(0, 8)}`) {
-  const dm = inOwnDm("dm-text", { type: "text", text });
-  await seedInbound(env.SIMULATOR_URL, dm.body);
-  return { ...dm, reply: `You said: ${text}` };
-}
-
-/** Replies the simulated server delivered (what a phone would show) in `chatGuid`. */
-async function delivered(chatGuid: string): Promise<string[]> {
-  const { delivered: messages } = await sim.sends({ chatPrefix: chatGuid });
-  return messages.filter((m) => m.chatGuid === chatGuid).map((m) => m.text ?? "");
-}
-
-async function waitForReplies(chatGuid: string, count = 1): Promise<string[]> {
-  return await vi.waitFor(
-    async () => {
-      const found = await delivered(chatGuid);
-      if (found.length < count) throw new Error(`${found.length} of ${count} replies so far`);
-      return found;
-    },
-    { timeout: 15_000, interval: 100 },
-  );
-}
+import { delivered, knownDm, sim, waitForReplies } from "./outbound-helpers.ts";
 
 const settle = (ms = 800) => new Promise((resolve) => setTimeout(resolve, ms));
 

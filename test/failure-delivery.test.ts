@@ -9,15 +9,13 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { deliveryKeyOf, ledgerNameOf } from "../src/ledger/keys.ts";
 import worker from "../demo/index.ts";
-import { inOwnDm, seedInbound, signedRequest, through } from "./helpers.ts";
-import { sim } from "./outbound-helpers.ts";
+import { signedRequest, through } from "./helpers.ts";
+import { delivered, knownDm, sim, waitForReplies } from "./outbound-helpers.ts";
 
 /** A DM the simulated server knows, with a unique text; returns what the demo bot will answer. */
-async function knownDm() {
-  const text = `ping ${crypto.randomUUID().slice(0, 8)}`;
-  const dm = inOwnDm("dm-text", { type: "text", text });
-  await seedInbound(env.SIMULATOR_URL, dm.body);
-  return { ...dm, reply: `You said: ${text}`, key: await deliveryKeyOf(dm.messageId) };
+async function knownDmWithKey() {
+  const dm = await knownDm();
+  return { ...dm, key: await deliveryKeyOf(dm.messageId) };
 }
 
 function ledgerOf(chatGuid: string) {
@@ -48,22 +46,6 @@ async function onOwnProject(chatGuid: string): Promise<{ projectId: string; rest
   };
 }
 
-async function delivered(chatGuid: string): Promise<string[]> {
-  const { delivered: messages } = await sim.sends({ chatPrefix: chatGuid });
-  return messages.filter((m) => m.chatGuid === chatGuid).map((m) => m.text ?? "");
-}
-
-async function waitForReply(chatGuid: string, timeout = 15_000): Promise<string[]> {
-  return await vi.waitFor(
-    async () => {
-      const found = await delivered(chatGuid);
-      if (found.length === 0) throw new Error("no reply yet");
-      return found;
-    },
-    { timeout, interval: 100 },
-  );
-}
-
 async function deadLetter(key: string): Promise<{ key: string; attempts: number; error: string }> {
   return await vi.waitFor(
     async () => {
@@ -84,7 +66,7 @@ const settle = (ms = 800) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("outbound failures, classified by what fixes them", () => {
   it("a reply to a shared-line recipient who has not opted in (403 permission_denied) is a dead letter at once, saying what to do", async () => {
-    const dm = await knownDm();
+    const dm = await knownDmWithKey();
     const own = await onOwnProject(dm.chatGuid);
     try {
       await sim.requireOptIn([dm.address]);
@@ -106,13 +88,13 @@ describe("outbound failures, classified by what fixes them", () => {
   });
 
   it("a token endpoint answering 503 once: the delivery is retried and the reply sent exactly once", async () => {
-    const dm = await knownDm();
+    const dm = await knownDmWithKey();
     const own = await onOwnProject(dm.chatGuid);
     try {
       const tokens = `/projects/${own.projectId}/imessage/tokens`;
       await sim.fault({ match: tokens, status: 503, times: 1 });
       await through(worker, await signedRequest(dm.body));
-      expect(await waitForReply(dm.chatGuid)).toEqual([dm.reply]);
+      expect(await waitForReplies(dm.chatGuid)).toEqual([dm.reply]);
       await settle();
       expect(await delivered(dm.chatGuid)).toEqual([dm.reply]);
       expect((await sim.requests({ path: tokens })).map((r) => r.status)).toEqual([503, 200]);
@@ -123,14 +105,14 @@ describe("outbound failures, classified by what fixes them", () => {
   });
 
   it("a token request that hangs is abandoned after the token timeout and retried: the reply is sent once", { timeout: 40_000 }, async () => {
-    const dm = await knownDm();
+    const dm = await knownDmWithKey();
     const own = await onOwnProject(dm.chatGuid);
     try {
       const tokens = `/projects/${own.projectId}/imessage/tokens`;
       await sim.fault({ match: tokens, delayMs: 14_000, drop: true, times: 1 });
       const started = Date.now();
       await through(worker, await signedRequest(dm.body));
-      expect(await waitForReply(dm.chatGuid, 30_000)).toEqual([dm.reply]);
+      expect(await waitForReplies(dm.chatGuid, 1, 30_000)).toEqual([dm.reply]);
       // The first token request was given up at 10 s (TOKEN_TIMEOUT_MS), not left to hang until the drop.
       expect(Date.now() - started).toBeLessThan(13_500);
       await settle();

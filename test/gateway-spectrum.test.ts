@@ -2,7 +2,7 @@
  * The gateway Durable Object's spectrum-ts app: envelopes reach its message stream, sends through
  * its spaces go out over the HTTP transport, user handlers run on it, and it is rebuilt after an eviction.
  */
-import { createExecutionContext, evictDurableObject, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import { poll } from "spectrum-ts";
@@ -14,8 +14,7 @@ import { createMemoryLedger } from "../src/ledger/ledger.ts";
 import { httpIMessage } from "../src/gateway/http-imessage-provider.ts";
 import { gatewaySpectrum, type GatewaySpectrumApp } from "../src/spectrum.ts";
 import { createDemoBot } from "../demo/bot.ts";
-import { createWorkerApp } from "../src/worker/app.ts";
-import { fixture, seedInbound, withFreshId } from "./helpers.ts";
+import { fixture, openRelay, seedInbound, withFreshId } from "./helpers.ts";
 import { simulatorClient } from "./simulator/client.ts";
 
 const SIMULATOR_URL = (env as unknown as { SIMULATOR_URL: string }).SIMULATOR_URL;
@@ -63,20 +62,7 @@ describe("the gateway's spectrum-ts app", () => {
   });
 
   it("sees a relayed event once, after the bot acked it (a retried event is not streamed again)", async () => {
-    const app = createWorkerApp(createDemoBot);
-    const ctx = createExecutionContext();
-    const response = await app.fetch(
-      new Request("https://bot.example/api/imessage/relay?secret=relay_test_secret_0123", { headers: { upgrade: "websocket" } }),
-      env,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
-    const socket = response.webSocket as WebSocket;
-    socket.accept();
-    const replies: { id: string; duplicate?: boolean }[] = [];
-    socket.addEventListener("message", (event) => {
-      replies.push(JSON.parse(event.data as string));
-    });
+    const { socket, replies } = await openRelay<{ id: string; duplicate?: boolean }>();
 
     const envelope = groupEnvelope();
     const frame = JSON.stringify({ type: "event", id: `evt-${crypto.randomUUID()}`, envelope });

@@ -10,6 +10,7 @@ import { createMemoryLedger } from "../src/ledger/ledger.ts";
 import type { iMessageAdapter } from "../src/adapter/imessage-adapter.ts";
 import { createDurableObjectState } from "../src/state/durable-state.ts";
 import { createWorkerApp } from "../src/worker/app.ts";
+import { createDemoBot } from "../demo/bot.ts";
 import { spectrumWebhookHeaders } from "./simulator/client.ts";
 
 const raw = import.meta.glob<string>("./fixtures/webhooks/*.json", { query: "?raw", import: "default", eager: true });
@@ -206,4 +207,23 @@ export async function through(handler: FetchHandler, request: Request, bindings:
   const response = await handler.fetch(request, bindings, ctx);
   await waitOnExecutionContext(ctx);
   return response;
+}
+
+/**
+ * The local bridge's relay WebSocket into the Worker's gateway (authorised with the test RELAY_SECRET),
+ * accepted, with every reply the gateway sends collected in `replies`.
+ */
+export async function openRelay<Reply = { id: string; type: string; duplicate?: boolean }>(): Promise<{ socket: WebSocket; replies: Reply[] }> {
+  const ctx = createExecutionContext();
+  const response = await createWorkerApp(createDemoBot).fetch(
+    new Request("https://bot.example/api/imessage/relay?secret=relay_test_secret_0123", { headers: { upgrade: "websocket" } }),
+    env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  const socket = response.webSocket as WebSocket;
+  socket.accept();
+  const replies: Reply[] = [];
+  socket.addEventListener("message", (event) => void replies.push(JSON.parse(event.data as string) as Reply));
+  return { socket, replies };
 }

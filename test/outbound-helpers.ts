@@ -8,6 +8,8 @@ import type { TextFormatting } from "../src/core/config.ts";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
 import type { iMessageAdapter } from "../src/adapter/imessage-adapter.ts";
 import { createMemoryState } from "./memory-state.ts";
+import { vi } from "vitest";
+import { inOwnDm, seedInbound } from "./helpers.ts";
 import { simulatorClient, type RecordedRequest } from "./simulator/client.ts";
 
 export const sim = simulatorClient(env.SIMULATOR_URL);
@@ -98,4 +100,29 @@ export async function lastToken(wired: Wired): Promise<string> {
   const auth = requests.filter((r) => r.path.startsWith("/v1/")).at(-1)?.headers.authorization;
   if (!auth) throw new Error("no request carried a token yet");
   return auth.replace(/^Bearer /, "");
+}
+
+/** A DM of its own the simulated server knows, with a unique text; `reply` is what the demo bot answers. */
+export async function knownDm(text = `ping ${crypto.randomUUID().slice(0, 8)}`) {
+  const dm = inOwnDm("dm-text", { type: "text", text });
+  await seedInbound(env.SIMULATOR_URL, dm.body);
+  return { ...dm, reply: `You said: ${text}` };
+}
+
+/** Replies the simulated server delivered (what a phone would show) in `chatGuid`. */
+export async function delivered(chatGuid: string): Promise<string[]> {
+  const { delivered: messages } = await sim.sends({ chatPrefix: chatGuid });
+  return messages.filter((m) => m.chatGuid === chatGuid).map((m) => m.text ?? "");
+}
+
+/** The replies in `chatGuid` once there are at least `count` of them. */
+export async function waitForReplies(chatGuid: string, count = 1, timeout = 15_000): Promise<string[]> {
+  return await vi.waitFor(
+    async () => {
+      const found = await delivered(chatGuid);
+      if (found.length < count) throw new Error(`${found.length} of ${count} replies so far`);
+      return found;
+    },
+    { timeout, interval: 100 },
+  );
 }

@@ -3,7 +3,7 @@
  * the gateway's spectrum-ts stream, its space cache, the relay and the delivery ledgers keep serving
  * the next message, and what cannot be kept is a dead letter with its reason.
  */
-import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
 import { describe, expect, it, vi } from "vitest";
@@ -16,10 +16,9 @@ import { readyAdapter } from "../src/adapter/bot.ts";
 import type { InboundRecord } from "../src/gateway/spectrum-inbound.ts";
 import type { RecordInbox } from "../src/gateway/spectrum-inbox.ts";
 import type { VerifiedDelivery } from "../src/webhook/receive.ts";
-import { createWorkerApp } from "../src/worker/app.ts";
 import { createDemoBot } from "../demo/bot.ts";
 import worker, { type DeliveryLedger } from "../demo/index.ts";
-import { fixture, inOwnDm, seedInbound, signedRequest, through } from "./helpers.ts";
+import { fixture, inOwnDm, openRelay, seedInbound, signedRequest, through } from "./helpers.ts";
 import { sim } from "./outbound-helpers.ts";
 
 const gateway = () => gatewayStub(env.GATEWAY);
@@ -147,17 +146,7 @@ describe("webhook deliveries after poisonous envelopes", () => {
   });
 
   it("relayed poisons are acknowledged and the next relayed message is streamed once", { timeout: 30_000 }, async () => {
-    const ctx = createExecutionContext();
-    const response = await createWorkerApp(createDemoBot).fetch(
-      new Request("https://bot.example/api/imessage/relay?secret=relay_test_secret_0123", { headers: { upgrade: "websocket" } }),
-      env,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
-    const socket = response.webSocket as WebSocket;
-    socket.accept();
-    const replies: { id: string; type: string }[] = [];
-    socket.addEventListener("message", (event) => void replies.push(JSON.parse(event.data as string)));
+    const { socket, replies } = await openRelay<{ id: string; type: string }>();
     const frame = (envelope: unknown) => ({ type: "event", id: `evt-${crypto.randomUUID()}`, envelope });
     const poisons = poisoned(fixture("group-text")).map((p) => frame(JSON.parse(p.body)));
     for (const poison of poisons) socket.send(JSON.stringify(poison));

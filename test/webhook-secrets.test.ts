@@ -7,8 +7,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../demo/index.ts";
 import { verifyDelivery } from "../src/webhook/verify.ts";
-import { inOwnDm, seedInbound, through, WEBHOOK_URL } from "./helpers.ts";
-import { sim } from "./outbound-helpers.ts";
+import { inOwnDm, through, WEBHOOK_URL } from "./helpers.ts";
+import { delivered, knownDm } from "./outbound-helpers.ts";
 import { spectrumWebhookHeaders, type SigningSchemes } from "./simulator/webhook.ts";
 
 const HEX = "a3".repeat(8) + "0f9e8d7c6b5a49382716051423324150" + "c0ffee00".repeat(2);
@@ -28,21 +28,8 @@ async function delivery(signedWith: string, schemes: SigningSchemes, body: strin
   return new Request(WEBHOOK_URL, { method: "POST", headers, body });
 }
 
-/** A DM the simulated server knows; the demo bot answers `You said: <text>` once it is handled. */
-async function knownDm() {
-  const text = `secrets ${crypto.randomUUID().slice(0, 8)}`;
-  const dm = inOwnDm("dm-text", { type: "text", text });
-  await seedInbound(env.SIMULATOR_URL, dm.body);
-  return { ...dm, reply: `You said: ${text}` };
-}
-
-async function repliesIn(chatGuid: string): Promise<string[]> {
-  const { delivered } = await sim.sends({ chatPrefix: chatGuid });
-  return delivered.filter((m) => m.chatGuid === chatGuid).map((m) => m.text ?? "");
-}
-
 async function handledOnce(chatGuid: string, reply: string): Promise<void> {
-  await vi.waitFor(async () => expect(await repliesIn(chatGuid)).toEqual([reply]), { timeout: 15_000, interval: 100 });
+  await vi.waitFor(async () => expect(await delivered(chatGuid)).toEqual([reply]), { timeout: 15_000, interval: 100 });
 }
 
 describe("which secrets verify which deliveries", () => {
@@ -60,7 +47,7 @@ describe("which secrets verify which deliveries", () => {
   ];
   for (const [name, configured, signedWith, schemes] of accepted) {
     it(`${name} → 200, the bot answers once`, async () => {
-      const dm = await knownDm();
+      const dm = await knownDm(`secrets ${crypto.randomUUID().slice(0, 8)}`);
       const response = await through(worker, await delivery(signedWith, schemes, dm.body), workerEnv(configured));
       expect(response.status, await response.clone().text()).toBe(200);
       expect(await response.json()).toMatchObject({ status: "accepted" });
@@ -75,13 +62,13 @@ describe("which secrets verify which deliveries", () => {
   ];
   for (const [name, configured, signedWith, schemes, error] of refused) {
     it(`${name} → 401 saying what to configure, no handler`, async () => {
-      const dm = await knownDm();
+      const dm = await knownDm(`secrets ${crypto.randomUUID().slice(0, 8)}`);
       const response = await through(worker, await delivery(signedWith, schemes, dm.body), workerEnv(configured));
       expect(response.status).toBe(401);
       const body = (await response.json()) as { error: string };
       expect(body.error).toMatch(error);
       expect(body.error).toMatch(/IMESSAGE_WEBHOOK_SECRET must hold/);
-      expect(await repliesIn(dm.chatGuid)).toEqual([]);
+      expect(await delivered(dm.chatGuid)).toEqual([]);
     });
   }
 

@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../demo/index.ts";
 import { inOwnDm, seedInbound, signedRequest, through, WEBHOOK_URL } from "./helpers.ts";
-import { sim } from "./outbound-helpers.ts";
+import { delivered, sim } from "./outbound-helpers.ts";
 import { rawInboundWrapper } from "./simulator/raw-inbound.ts";
 import { spectrumWebhookHeaders } from "./simulator/webhook.ts";
 
@@ -18,15 +18,10 @@ const bothSecrets = { ...env, IMESSAGE_WEBHOOK_SECRET: `${env.IMESSAGE_WEBHOOK_S
 
 const photo = (id: string, name = "IMG_0001.HEIC") => ({ type: "attachment", id, name, mimeType: "image/heic", size: 48_213 });
 
-async function repliesIn(chatGuid: string): Promise<string[]> {
-  const { delivered } = await sim.sends({ chatPrefix: chatGuid });
-  return delivered.filter((m) => m.chatGuid === chatGuid).map((m) => m.text ?? "");
-}
-
 async function expectReplies(chatGuid: string, replies: string[]): Promise<void> {
-  await vi.waitFor(async () => expect(await repliesIn(chatGuid)).toEqual(replies), { timeout: 15_000, interval: 100 });
+  await vi.waitFor(async () => expect(await delivered(chatGuid)).toEqual(replies), { timeout: 15_000, interval: 100 });
   await new Promise((resolve) => setTimeout(resolve, 300));
-  expect(await repliesIn(chatGuid)).toEqual(replies);
+  expect(await delivered(chatGuid)).toEqual(replies);
 }
 
 /** A DM of its own whose message carries `content`, known to the simulated server. */
@@ -91,7 +86,7 @@ describe("not messages: acknowledged 200 ignored, no handler runs", () => {
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ status: "ignored", reason: expect.stringMatching(/not a message/) });
       await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(await repliesIn(dm.chatGuid)).toEqual([]);
+      expect(await delivered(dm.chatGuid)).toEqual([]);
     });
   }
 });

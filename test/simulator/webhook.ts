@@ -151,7 +151,8 @@ export function buildEnvelope(input: EnvelopeInput): SpectrumEnvelope {
   const space = {
     id: input.chatGuid,
     platform: "imessage",
-    type: input.chatGuid.startsWith("any;+;") ? ("group" as const) : ("dm" as const),
+    // A group GUID under any service prefix (`any;+;`, `iMessage;+;`) is a group.
+    type: input.chatGuid.includes(";+;") ? ("group" as const) : ("dm" as const),
     phone: input.phone ?? "shared",
   };
   return {
