@@ -47,6 +47,7 @@ import { openPollModal } from "./outbound/polls.ts";
 import { fromServerMessage } from "./inbound/server-message.ts";
 import { createStateSpaceDirectory, type SpaceDirectory } from "../spaces/directory.ts";
 import { reactionFor } from "../core/tapbacks.ts";
+import { noteInitialized, WAKE_HEADER } from "./isolate-adapter.ts";
 import {
   decodeThreadId,
   encodeThreadId,
@@ -119,6 +120,8 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
 
   /** Verifies a Spectrum delivery, records it in the ledger and answers (see `adapter/deliveries`). */
   async handleWebhook(request: Request, options?: WebhookOptions): Promise<Response> {
+    // A ledger's wake call: the Chat SDK initialized this adapter on the way here, which is all it asks.
+    if (request.headers.has(WAKE_HEADER)) return new Response(null, { status: 204 });
     return await this.inbound.handleWebhook(request, options);
   }
 
@@ -144,6 +147,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
 
   async initialize(chat: ChatInstance): Promise<void> {
     this.chat = chat;
+    noteInitialized(this);
     if (this.config.userNameFromChat) this.userName = chat.getUserName();
     this.spaceDirectory ??= createStateSpaceDirectory(() => chat.getState());
   }

@@ -28,6 +28,7 @@ import { MAX_DELIVERY_ATTEMPTS, redeliveryDelayMs } from "../ledger/retry-policy
 import { classifyFailure } from "../ledger/failures.ts";
 import { readyAdapter, type GatewayBot } from "../adapter/bot.ts";
 import type { iMessageBindings } from "./bindings.ts";
+import { isolateAdapter, type FoundAdapter } from "./isolate-bot.ts";
 import { gatewayStub } from "./gateway.ts";
 import type { GatewayDurableObject } from "./gateway.ts";
 import type { VerifiedDelivery } from "../webhook/receive.ts";
@@ -68,7 +69,7 @@ export interface DeliveryLedgerEnv {
 }
 
 const UNBOUND =
-  "this DeliveryLedger is not bound to a bot: export class DeliveryLedger extends createDeliveryLedgerDurableObject(createBot) {} from your Worker";
+  "To bind the ledger to your bot instead: export class DeliveryLedger extends createDeliveryLedgerDurableObject(() => bot) {} from your Worker";
 
 /** A delivery whose every attempt was cut off by the isolate dying (e.g. a handler that exhausts memory). */
 class InterruptedError extends Error {
@@ -99,7 +100,7 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
   /**
    * The bot whose handlers run the deliveries (the same one the Worker's webhook route uses). Override it
    * in a subclass, or build the class with {@link createDeliveryLedgerDurableObject}; undefined: the
-   * ledger records deliveries but cannot run them.
+   * ledger runs them with the adapter the Worker's module-level bot initialized in this isolate.
    */
   protected bot(): GatewayBot | undefined {
     return undefined;
@@ -190,15 +191,23 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
     }
   }
 
-  private async runDue(drain: Drain): Promise<void> {
+  /** The adapter whose handlers run deliveries: the bound bot's, else the one this isolate's bot initialized. */
+  private async runner(): Promise<FoundAdapter> {
     const bot = this.bot();
-    if (!bot) {
+    if (bot) return { adapter: await readyAdapter(bot) };
+    return await isolateAdapter(this.ctx, () => this.store.routePath());
+  }
+
+  private async runDue(drain: Drain): Promise<void> {
+    const found = await this.runner();
+    if ("why" in found) {
       this.unbound = true;
-      console.error(`deliveries wait: ${UNBOUND}`);
-      await this.ctx.storage.setAlarm(Date.now() + 3600_000);
+      console.error(`Deliveries wait (kept, retried in ${DRAIN_FAILED_RETRY_MS / 1000} s): ${found.why}. ${UNBOUND}`);
+      await this.ctx.storage.setAlarm(Date.now() + DRAIN_FAILED_RETRY_MS);
       return;
     }
-    const adapter = await readyAdapter(bot);
+    this.unbound = false;
+    const adapter = found.adapter;
     const runs = new Set<Promise<void>>();
     for (;;) {
       const changed = this.drains.next;
@@ -384,5 +393,15 @@ export function createDeliveryLedgerDurableObject<E extends object = iMessageBin
 /** The instance type of a ledger class (what `env.DELIVERY_LEDGER` stubs expose). */
 export type DeliveryLedgerDurableObject = DeliveryLedgerBase;
 
-/** The ledger without a bot: it records deliveries but cannot run them (bind it with {@link createDeliveryLedgerDurableObject}). */
+/**
+ * The ledger for a Worker whose bot is built at module level and serves `bot.webhooks.imessage`: it
+ * runs deliveries with the adapter that bot initialized in its isolate, waking the Worker's fetch
+ * handler through `ctx.exports` when nothing has yet (see `durable-objects/isolate-bot`).
+ * `createDeliveryLedgerDurableObject` binds it to a bot explicitly.
+ *
+ * @example
+ * ```ts
+ * export { DeliveryLedger, GatewayDO } from "chat-adapter-imessage/worker";
+ * ```
+ */
 export class DeliveryLedger extends DeliveryLedgerBase {}

@@ -242,6 +242,18 @@ export class LedgerStore {
     return at ?? undefined;
   }
 
+  /** The webhook route path of the newest waiting delivery that recorded one (see `VerifiedDelivery.path`). */
+  routePath(): string | undefined {
+    const rows = this.sql.exec<{ delivery: string | null }>(
+      "SELECT delivery FROM open_deliveries WHERE state = 'pending' ORDER BY rowid DESC LIMIT 20",
+    );
+    for (const row of rows) {
+      const path = readDelivery(row.delivery)?.path;
+      if (typeof path === "string" && path.startsWith("/")) return path;
+    }
+    return undefined;
+  }
+
   /** Counts one more attempt of a delivery about to run (one not counted by its accept). */
   start(key: string, now: number): void {
     this.sql.exec(

@@ -21,6 +21,11 @@ export interface VerifiedDelivery {
   scheme: SignatureScheme | "verifier";
   /** How the delivery reached us (default `webhook`); see `DeliveryLedgerClient.handledBy`. */
   channel?: DeliveryChannel;
+  /**
+   * The path of the Worker route the webhook came in on: a ledger not bound to a bot wakes the bot
+   * through it (see `durable-objects/isolate-bot`).
+   */
+  path?: string;
 }
 
 /** The ways a message reaches the adapter. */

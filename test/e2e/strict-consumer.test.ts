@@ -2,9 +2,9 @@
  * @module e2e/strict-consumer
  * The published types as a strict user meets them: the tarball of plain `npm pack` (dist, README,
  * LICENSE, package.json: no sources, tests or demo) installed into a Worker project outside the
- * repository, whose only code is the README's "Your own Worker" snippet verbatim beside an `Env`
- * declared in the Worker file, as the create-cloudflare template writes it (untyped
- * `DurableObjectNamespace` bindings). `tsc --noEmit` under `strict`, `exactOptionalPropertyTypes` and
+ * repository, whose only code is the README's "Your own Worker" snippets verbatim: the first beside an
+ * `Env` declared in the Worker file, as the create-cloudflare template writes it (untyped
+ * `DurableObjectNamespace` bindings), the Chat SDK-shaped one beside the global `Env` of `wrangler types`. `tsc --noEmit` under `strict`, `exactOptionalPropertyTypes` and
  * `noPropertyAccessFromIndexSignature` reports nothing, and spectrum-ts, an optional peer, is not installed.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,14 +12,23 @@ import { join } from "node:path";
 import { expect, test } from "vitest";
 import { linkWorkersTypes, must, npmPack, ROOT, run, TARBALL, tempProject, timed, TSC } from "./packed-package.ts";
 
-/** The first ```ts block of the README's "Your own Worker" section. */
-function readmeSnippet(): string {
+/** The ```ts blocks of the README's "Your own Worker" section: `createiMessageWorker`'s shape, then the Chat SDK's own. */
+function readmeSnippets(): string[] {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const section = /^## Your own Worker\n([\s\S]*?)^## /m.exec(readme)?.[1];
-  const snippet = section && /^```ts\n([\s\S]*?)^```/m.exec(section)?.[1];
-  if (!snippet) throw new Error('README.md has no ```ts block under "## Your own Worker"');
-  return snippet;
+  const section = /^## Your own Worker\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? "";
+  const snippets = [...section.matchAll(/^```ts\n([\s\S]*?)^```/gm)].map((match) => match[1] ?? "");
+  if (snippets.length < 2) throw new Error('README.md has fewer than two ```ts blocks under "## Your own Worker"');
+  return snippets;
 }
+
+/** The global `Env` that `npx wrangler types` writes, for the snippet that reads `env` from `cloudflare:workers`. */
+const GLOBAL_ENV = `declare namespace Cloudflare {
+  interface Env {
+    CHAT_STATE: DurableObjectNamespace;
+  }
+}
+interface Env extends Cloudflare.Env {}
+`;
 
 /** The bindings of the README's wrangler.toml, declared in the module (not the global `Env` of `wrangler types`). */
 const ENV = `
@@ -54,7 +63,7 @@ const TSCONFIG = {
   include: ["src"],
 };
 
-test("the packed package installs outside the repository and the README's Worker type-checks under a strict tsconfig", { timeout: 300_000 }, async () => {
+test("the packed package installs outside the repository and the README's Workers type-check under a strict tsconfig", { timeout: 300_000 }, async () => {
   const dir = tempProject("imessage-consumer-");
   try {
     const tarball = await npmPack(dir);
@@ -73,7 +82,11 @@ test("the packed package installs outside the repository and the README's Worker
 
     writeFileSync(join(dir, "tsconfig.json"), `${JSON.stringify(TSCONFIG, null, 2)}\n`);
     mkdirSync(join(dir, "src"));
-    writeFileSync(join(dir, "src", "index.ts"), `${readmeSnippet()}${ENV}`);
+    const [own, sdkShape] = readmeSnippets();
+    writeFileSync(join(dir, "src", "index.ts"), `${own}${ENV}`);
+    mkdirSync(join(dir, "src", "sdk-shape"));
+    writeFileSync(join(dir, "src", "sdk-shape", "index.ts"), sdkShape ?? "");
+    writeFileSync(join(dir, "src", "sdk-shape", "worker-configuration.d.ts"), GLOBAL_ENV);
     const tsc = await timed("strict consumer: tsc --noEmit", () => run(process.execPath, [TSC, "--noEmit", "-p", dir], dir));
     expect(tsc.output.trim()).toBe("");
     expect(tsc.ok).toBe(true);

@@ -111,7 +111,7 @@ export class iMessageDeliveries {
         { "retry-after": "5" },
       );
     }
-    return await this.acceptDelivery(outcome.delivery, options);
+    return await this.acceptDelivery({ ...outcome.delivery, path: new URL(request.url).pathname }, options);
   }
 
   /** Logs why deliveries were acknowledged without a message, once per reason per isolate. */
