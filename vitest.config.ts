@@ -76,7 +76,7 @@ function workerdProject(name: string, include: string[], exclude: string[] = [])
 }
 
 /** The harness's own tests: the simulator, in workerd through the real HTTP client and in process. */
-const HARNESS_WORKERD = ["test/simulator.test.ts", "test/simulator-phone.test.ts"];
+const HARNESS_WORKERD = ["test/simulator.test.ts", "test/simulator-faults.test.ts", "test/simulator-phone.test.ts"];
 /** The simulator's reliability instruments (idempotency, attempts, fault switches), in Node. */
 const HARNESS_NODE = ["test/reliability/simulator.test.ts"];
 

@@ -25,7 +25,7 @@ import { Drains, type Drain } from "../ledger/drains.ts";
 import { sleep } from "../core/sleep.ts";
 import type { DurableObjectBinding } from "../core/durable-object-binding.ts";
 import { MAX_DELIVERY_ATTEMPTS, redeliveryDelayMs } from "../ledger/retry-policy.ts";
-import { classifyFailure } from "../ledger/failures.ts";
+import { classifyFailure, describeError as describe, InterruptedError } from "../ledger/failures.ts";
 import { readyAdapter, type GatewayBot } from "../adapter/bot.ts";
 import type { iMessageBindings } from "./bindings.ts";
 import { isolateAdapter, type FoundAdapter } from "./isolate-bot.ts";
@@ -71,19 +71,6 @@ export interface DeliveryLedgerEnv {
 const UNBOUND =
   "To bind the ledger to your bot instead: export class DeliveryLedger extends createDeliveryLedgerDurableObject(() => bot) {} from your Worker";
 
-/** A delivery whose every attempt was cut off by the isolate dying (e.g. a handler that exhausts memory). */
-class InterruptedError extends Error {
-  override readonly name = "InterruptedError";
-  constructor(attempts: number) {
-    super(`${attempts} attempt(s) started and none finished: the isolate died during each`);
-  }
-}
-
-/** An error in one line, bounded (a message may quote a huge value from the envelope). */
-function describe(error: unknown): string {
-  return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 1000);
-}
-
 /**
  * The delivery ledger Durable Object: records each delivery once (the message id is the key), answers
  * the webhook, and runs the bot's handlers to completion here, outside any request, with retries and
@@ -108,7 +95,6 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
 
   /** Set once a run found no bot to run deliveries with: attempts are not counted for what cannot run. */
   private unbound = false;
-
 
   readonly store: LedgerStore;
   /** The drains of this instance, one per invocation that started one. */

@@ -1,5 +1,5 @@
 /**
- * @module adapter/failures
+ * @module ledger/failures
  * One taxonomy of failures, by what fixes them. `permanent`: only a person can fix it (a
  * configuration, the input, the recipient's opt-in, the plan) — another attempt would fail the same
  * way, so the delivery becomes a dead letter at once, with a reason that says what to do.
@@ -16,6 +16,19 @@ import {
 import { NotImplementedError, RateLimitError as ChatRateLimitError } from "chat";
 import { CloudAuthError, CloudUnavailableError } from "../transport/cloud-token.ts";
 import { ValidationError } from "../core/errors.ts";
+
+/** A delivery whose every attempt was cut off by the isolate dying (e.g. a handler that exhausts memory): permanent. */
+export class InterruptedError extends Error {
+  override readonly name = "InterruptedError";
+  constructor(attempts: number) {
+    super(`${attempts} attempt(s) started and none finished: the isolate died during each`);
+  }
+}
+
+/** An error in one line, bounded (a message may quote a huge value from the envelope). */
+export function describeError(error: unknown): string {
+  return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 1000);
+}
 
 /** What {@link classifyFailure} decides about one failure. */
 export interface FailureClass {

@@ -10,12 +10,10 @@
  *   http(s) URL, a layout with something visible, image and imageTitle together).
  */
 import { Hono } from "hono";
-import type { Context } from "hono";
 import { invalidArgument } from "./errors.ts";
 import type { IMessageDeps } from "./imessage.ts";
 import type { World } from "./world.ts";
-
-type Json = Record<string, unknown>;
+import { json, readBody as body, type Json } from "./request-fields.ts";
 
 /** Background bytes per chat GUID, per world (a reset world has none). */
 const backgrounds = new WeakMap<World, Map<string, Uint8Array>>();
@@ -24,21 +22,6 @@ function backgroundsOf(world: World): Map<string, Uint8Array> {
   let map = backgrounds.get(world);
   if (!map) backgrounds.set(world, (map = new Map()));
   return map;
-}
-
-function json(data: unknown): Response {
-  return new Response(JSON.stringify(data), { headers: { "content-type": "application/json" } });
-}
-
-async function body(c: Context): Promise<Json> {
-  const text = await c.req.text();
-  try {
-    const parsed: unknown = text === "" ? {} : JSON.parse(text);
-    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as Json;
-  } catch {
-    // answered below
-  }
-  throw invalidArgument("body", "request body must be a JSON object");
 }
 
 function text(value: unknown): string | undefined {

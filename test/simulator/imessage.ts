@@ -14,68 +14,12 @@ import { imessageExtraRoutes } from "./imessage-extras.ts";
 import { REACTION_KINDS, World } from "./world.ts";
 import type { SimChat, SimMessage } from "./world.ts";
 import type { SimulatorEvents } from "./events.ts";
+import { bool, decodePageToken, encodePageToken, json, obj, pageSize, readBody, requiredText, server, str, time, type Json } from "./request-fields.ts";
 
 /** What the routes work on. */
 export interface IMessageDeps {
   world: () => World;
   events: SimulatorEvents;
-}
-
-type Json = Record<string, unknown>;
-
-function json(data: unknown): Response {
-  return new Response(JSON.stringify(data), { headers: { "content-type": "application/json" } });
-}
-
-async function readBody(c: Context): Promise<Json> {
-  const text = await c.req.text();
-  if (text === "") return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw invalidArgument("body", "request body is not valid JSON");
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw invalidArgument("body", "request body must be a JSON object");
-  return parsed as Json;
-}
-
-function str(body: Json, field: string): string | undefined {
-  const value = body[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string") throw invalidArgument(field, `${field} must be a string`);
-  return value;
-}
-
-function requiredText(body: Json, field: string): string {
-  const value = str(body, field);
-  if (value === undefined || value.trim() === "") throw invalidArgument(field, `${field} must not be empty`);
-  return value;
-}
-
-function obj(body: Json, field: string): Json | undefined {
-  const value = body[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "object" || Array.isArray(value)) throw invalidArgument(field, `${field} must be an object`);
-  return value as Json;
-}
-
-function bool(value: string | undefined, field: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (value === "true") return true;
-  if (value === "false") return false;
-  throw invalidArgument(field, `${field} must be true or false`);
-}
-
-function time(value: string | undefined, field: string): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw invalidArgument(field, `${field} must be an RFC 3339 timestamp`);
-  return ms;
-}
-
-function server(c: Context): string | undefined {
-  return c.req.header("x-photon-server") ?? undefined;
 }
 
 /** The chat + message a `MessageTarget` (`{ chatGuid, messageGuid, targetPartIndex? }`) points at. */
@@ -112,23 +56,6 @@ function formatting(body: Json): SimMessage["formatting"] {
   }));
 }
 
-function pageSize(value: string | undefined): number {
-  if (value === undefined) return 25;
-  const size = Number(value);
-  if (!Number.isInteger(size) || size < 1 || size > 100) throw invalidArgument("pageSize", "pageSize must be between 1 and 100");
-  return size;
-}
-
-function decodePageToken(value: string | undefined): number | undefined {
-  if (value === undefined || value === "") return undefined;
-  const match = /^rowid:(\d+)$/.exec(atob(value.replace(/-/g, "+").replace(/_/g, "/")));
-  if (!match) throw invalidArgument("pageToken", "pageToken is not one this server issued");
-  return Number(match[1]);
-}
-
-function encodePageToken(rowid: number): string {
-  return btoa(`rowid:${rowid}`).replace(/=+$/, "");
-}
 
 /** One page of the filtered listing, newest first, with a cursor to the next page. */
 function listPage(c: Context, world: World, chatGuid?: string): Response {
