@@ -8,7 +8,7 @@
  */
 import { DEMO_SECRETS, freePort, startStack, type Stack } from "../scripts/stack.ts";
 import { simulatorClient } from "../test/simulator/client.ts";
-import { dmEnvelope, signedDeliveries, type SignedDelivery } from "./lib/deliveries.ts";
+import { dmEnvelope, OURS_VARS, signedDeliveries, type SignedDelivery } from "./lib/deliveries.ts";
 import { workerdCpuSeconds } from "./lib/proc.ts";
 import { summarize } from "./lib/stats.ts";
 
@@ -127,6 +127,7 @@ export async function startTargets(options: TargetOptions): Promise<LoadTarget[]
       config: extra.config,
       log: options.log,
       readyTimeoutMs: 120_000,
+      vars: extra.config ? undefined : OURS_VARS,
     });
   const ours = await start({ persist: "ours" });
   let calibration: Stack;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { DEMO_SECRETS, freePort, startStack, type Stack } from "../scripts/stack.ts";
 import { simulatorClient } from "../test/simulator/client.ts";
 import type { OperationCounts } from "./lib/operation-counts.ts";
-import { dmEnvelope, type SignedDelivery } from "./lib/deliveries.ts";
+import { dmEnvelope, OURS_VARS, type SignedDelivery } from "./lib/deliveries.ts";
 import { REPO_ROOT } from "./lib/source.ts";
 import { spectrumWebhookHeaders } from "../test/simulator/client.ts";
 import { ledgerNameOf } from "../src/ledger/keys.ts";
@@ -231,5 +231,6 @@ export async function startCountingStack(root: string, scratch: string, log: (li
     script,
     log,
     readyTimeoutMs: 120_000,
+    vars: OURS_VARS,
   });
 }

@@ -70,7 +70,9 @@ export function createDemoBot(env: Env): Chat<{ imessage: iMessageAdapter }> {
   const imessage = createiMessageAdapter({
     env: env as unknown as Record<string, unknown>,
     logger: logger.child("imessage"),
-    spaces: createGatewaySpaceDirectory(env.GATEWAY, { streamEnvelopes: true }),
+    // Every envelope to the gateway's opt-in spectrum-ts app (one gateway request per message);
+    // `DEMO_STREAM_ENVELOPES=false` leaves it out, as a Worker without that app (the bench measures that).
+    spaces: createGatewaySpaceDirectory(env.GATEWAY, { streamEnvelopes: (env as { DEMO_STREAM_ENVELOPES?: string }).DEMO_STREAM_ENVELOPES !== "false" }),
   });
   const bot = new Chat({
     userName: imessage.userName,

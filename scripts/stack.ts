@@ -64,6 +64,8 @@ export interface StackOptions {
    * the bench counts only the deliveries it makes.
    */
   echoes?: boolean;
+  /** Extra Worker variables (`--var NAME:VALUE`), e.g. the bench's `DEMO_STREAM_ENVELOPES=false`. */
+  vars?: Record<string, string>;
 }
 
 /** A running stack. */
@@ -133,6 +135,7 @@ export function wranglerArgs(options: StackOptions, simulatorUrl: string): strin
     ...(options.worker ? {} : { IMESSAGE_USER_NAME }),
     SPECTRUM_CLOUD_URL: simulatorUrl,
     IMESSAGE_HTTP_ADDRESS: simulatorUrl,
+    ...options.vars,
   };
   return [
     "dev",

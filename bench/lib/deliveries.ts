@@ -82,3 +82,9 @@ export async function signedDeliveries(mix: DeliveryMix): Promise<SignedDelivery
   for (let i = mix.unique - 2; copied < copies && i < mix.unique; i++, copied++) out.push({ ...unique[i]!, duplicate: true });
   return out;
 }
+
+/**
+ * The demo bot as a Worker without the gateway's opt-in spectrum-ts app runs (the template, the
+ * README's snippets): its envelopes are not streamed to the gateway, one Durable Object request each.
+ */
+export const OURS_VARS = { DEMO_STREAM_ENVELOPES: "false" };
