@@ -84,7 +84,7 @@ describe("SQLite rows written per delivery", () => {
   });
   afterAll(() => restore());
 
-  it("first message of a conversation ≤ 8, a later one ≤ 3, a copy 0", { timeout: 60_000 }, async () => {
+  it("first message of a conversation ≤ 6, a later one ≤ 2 (issue targets: 8 and 3), a copy 0", { timeout: 60_000 }, async () => {
     // Objects started once, not per delivery (schema, the runtime's own bookkeeping): warm them first.
     const warm = await dmIn();
     await deliver(warm.body, warm.chatGuid, 1);
@@ -105,8 +105,8 @@ describe("SQLite rows written per delivery", () => {
     const copy = take();
 
     console.log(JSON.stringify({ first, later: next, duplicate: copy }, null, 1));
-    expect(first.total).toBeLessThanOrEqual(8);
-    expect(next.total).toBeLessThanOrEqual(3);
+    expect(first.total).toBeLessThanOrEqual(6);
+    expect(next.total).toBeLessThanOrEqual(2);
     expect(copy.total).toBe(0);
   });
 });

@@ -197,6 +197,8 @@ describe("a delivery ledger after a poisonous delivery", () => {
       const corrupt = JSON.parse(dm.body) as Mutable;
       corrupt.message.id = corruptKey.slice(4);
       instance.store.accept(corruptKey, delivery(JSON.stringify(corrupt)), Date.now() - 1000);
+      // A failed attempt moves it off the fast path to an open row, due now: corrupt that row's payload.
+      instance.store.retryAt(corruptKey, Date.now() - 1000, "simulated failure", Date.now());
       state.storage.sql.exec("UPDATE open_deliveries SET delivery = '{not json' WHERE key = ?", corruptKey);
     });
     const key = await deliveryKeyOf(dm.messageId);

@@ -116,6 +116,24 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
   /** When handled deliveries were last pruned by this instance (0: not yet). */
   private prunedAt = 0;
 
+  /** Set once this instance has read back the fast-path deliveries an earlier one may have left. */
+  private recovery: Promise<void> | undefined;
+
+  /**
+   * The first call into a new instance reads back the deliveries a dead isolate left on the fast path
+   * (see `ledger/fresh-queue`) — only when an alarm is set (a watchdog stands behind every one), or in
+   * the alarm itself.
+   */
+  private async recovered(inAlarm: boolean): Promise<void> {
+    this.recovery ??= (async () => {
+      if (inAlarm || (await this.ctx.storage.getAlarm()) !== null) this.store.recover(Date.now(), (letter) => this.buried(letter));
+    })().catch((error: unknown) => {
+      this.recovery = undefined;
+      throw error;
+    });
+    await this.recovery;
+  }
+
   constructor(ctx: DurableObjectState, env: E) {
     super(ctx, env);
     this.store = new LedgerStore(ctx.storage.sql, (body) => ctx.storage.transactionSync(body));
@@ -126,6 +144,7 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
    * watchdog alarm resumes it should this isolate die first. See {@link AcceptStatus}.
    */
   async accept(delivery: VerifiedDelivery, key: string): Promise<AcceptStatus> {
+    await this.recovered(false);
     // It is handed to a drain at once, so the insert counts its first attempt (unless no bot can run it).
     const countFirst = !this.unbound;
     const status = this.store.accept(key, delivery, Date.now(), (letter) => this.buried(letter), countFirst);
@@ -147,6 +166,7 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
 
   /** Runs a dead letter again with a fresh attempt budget; false when `key` is not a dead letter here. */
   async replay(key: string): Promise<boolean> {
+    await this.recovered(false);
     const revived = this.store.revive(key, Date.now());
     if (revived) {
       await this.wakeBy(Date.now() + RESUME_AFTER_MS);
@@ -162,6 +182,7 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
   }
 
   override async alarm(): Promise<void> {
+    await this.recovered(true);
     this.alarmSince = Date.now();
     try {
       const drain = this.drains.start(new OutboundBudget(), true);

@@ -5,8 +5,9 @@
  *
  * - `seen`: one row per delivery key ever accepted (dedupe), `WITHOUT ROWID` so its TEXT primary key
  *   is the table itself: 1 row written per new key, none per copy. `ref` is the rowid of the key's row
- *   in `open_deliveries` while it has one; `attempts` is written only for a delivery handled after
- *   more than one attempt (NULL: handled at its first).
+ *   in `open_deliveries` while it has one; negative while the delivery is on the fast path
+ *   (`fresh-queue.ts`: its `chat` and `payload` are then in this row, cleared once handled);
+ *   `attempts` is kept for a delivery handled after more than one attempt (NULL: handled at its first).
  * - `open_deliveries`: the deliveries not handled yet (waiting, or dead letters), with their payload;
  *   a plain rowid table without any secondary index (1 row written per insert, update or delete). Its
  *   rowid is the arrival order. A handled delivery's row is deleted: its key stays in `seen`.
@@ -20,7 +21,9 @@ export function prepareLedgerTables(sql: SqlStorage, transact: <T>(body: () => T
       key TEXT PRIMARY KEY,
       ref INTEGER NOT NULL,
       at INTEGER NOT NULL,
-      attempts INTEGER
+      attempts INTEGER,
+      chat TEXT,
+      payload TEXT
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS open_deliveries (
       key TEXT NOT NULL,
@@ -35,6 +38,9 @@ export function prepareLedgerTables(sql: SqlStorage, transact: <T>(body: () => T
       updated_at INTEGER NOT NULL,
       delivery TEXT
     );`);
+  // The second layout's `seen` had no fast path: add its columns.
+  const columns = sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'seen'").one().sql;
+  if (!/\bpayload\b/.test(columns)) sql.exec("ALTER TABLE seen ADD COLUMN chat TEXT; ALTER TABLE seen ADD COLUMN payload TEXT;");
   const legacy = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").toArray().length > 0;
   if (legacy) transact(() => migrateDeliveries(sql));
 }
@@ -60,4 +66,40 @@ function migrateDeliveries(sql: SqlStorage): void {
      ON CONFLICT (key) DO NOTHING`,
   );
   sql.exec("DROP TABLE deliveries");
+}
+
+/** An open row's columns (see `open_deliveries`). */
+export interface OpenRowValues {
+  key: string;
+  chat: string;
+  state: "pending" | "dead";
+  attempts: number;
+  nextAt: number;
+  channel: string | undefined;
+  webhookId: string | null | undefined;
+  error: string | null;
+  receivedAt: number;
+  updatedAt: number;
+  payload: string | null;
+}
+
+/** Inserts an open row (1 row written); its rowid, for the key's `seen.ref`. */
+export function insertOpenRow(sql: SqlStorage, row: OpenRowValues): number {
+  return sql
+    .exec<{ ref: number }>(
+      `INSERT INTO open_deliveries (key, chat, state, attempts, next_at, channel, webhook_id, last_error, received_at, updated_at, delivery)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid AS ref`,
+      row.key,
+      row.chat,
+      row.state,
+      row.attempts,
+      row.nextAt,
+      String(row.channel ?? "webhook").slice(0, 64),
+      row.webhookId?.slice(0, 256) ?? null,
+      row.error,
+      row.receivedAt,
+      row.updatedAt,
+      row.payload,
+    )
+    .one().ref;
 }

@@ -5,13 +5,15 @@
  * their chat GUID, what is needed to run them again, attempts and errors. Plain SQL over
  * `ctx.storage.sql`; the Durable Object (`durable-objects/delivery-ledger.ts`) decides when to run what.
  *
- * Rows written per delivery: 1 for its key, 1 for its open row, 1 to delete that row once handled;
- * a copy of a known key writes nothing. An attempt is counted with a write of its own only when the
- * accept did not count it already (a retry, a resumed run).
+ * Rows written per delivery: 1 for its key (with the payload beside it, `fresh-queue.ts`), 1 to
+ * clear it once handled; a copy of a known key writes nothing. A delivery that fails leaves that fast
+ * path for an open row (1 more, and 1 to delete it once handled). An attempt is counted with a write
+ * of its own only when the accept did not count it already (a retry, a resumed run).
  */
 import type { VerifiedDelivery } from "../webhook/receive.ts";
 import type { AcceptStatus } from "./ledger.ts";
-import { prepareLedgerTables } from "./store-schema.ts";
+import { insertOpenRow, prepareLedgerTables } from "./store-schema.ts";
+import { FreshQueue } from "./fresh-queue.ts";
 
 /**
  * Delivery states: waiting (`pending`), being handled (`running`: only known to the instance running
@@ -128,10 +130,25 @@ export class LedgerStore {
   private readonly transact: <T>(body: () => T) => T;
 
   /** `transact`: `ctx.storage.transactionSync` (a key and its open row are written together, or neither). */
+  /** The deliveries on the fast path (memory, and their `seen` rows). */
+  private readonly fresh: FreshQueue;
+
   constructor(sql: SqlStorage, transact: <T>(body: () => T) => T = untransacted) {
     this.sql = sql;
     this.transact = transact;
     prepareLedgerTables(sql, transact);
+    this.fresh = new FreshQueue(sql, transact, readDelivery);
+  }
+
+  /**
+   * Reads back the fast-path deliveries of an object whose isolate may have died with some queued
+   * (call it when the object starts with an alarm set); one that cannot be read is buried.
+   */
+  recover(now: number, onBuried?: OnBuried): void {
+    for (const key of this.fresh.recover(now)) {
+      const letter = this.deadLetters(key)[0];
+      if (letter) onBuried?.(letter);
+    }
   }
 
   /**
@@ -153,7 +170,7 @@ export class LedgerStore {
     const bytes = payload === undefined ? Number.NaN : encoder.encode(payload).byteLength;
     if (payload !== undefined && bytes <= MAX_STORED_DELIVERY_BYTES) {
       try {
-        this.insert(key, chat, "pending", payload, delivery, now, countFirstAttempt ? 1 : 0);
+        this.fresh.add(key, chat, delivery, payload, now, countFirstAttempt ? 1 : 0);
         return "accepted";
       } catch (error) {
         if (!isTooBig(error)) throw error;
@@ -174,6 +191,14 @@ export class LedgerStore {
   private openRow(key: string): { seen: boolean; attempts: number | null; open?: OpenRow } {
     const seen = this.sql.exec<{ ref: number; attempts: number | null }>("SELECT ref, attempts FROM seen WHERE key = ?", key).toArray()[0];
     if (!seen) return { seen: false, attempts: null };
+    if (seen.ref < 0) {
+      // On the fast path: queued in memory, or adopted now (its isolate died before a watchdog stood behind it).
+      if (!this.fresh.get(key)) {
+        const row = this.sql.exec<{ at: number; chat: string | null; payload: string | null }>("SELECT at, chat, payload FROM seen WHERE key = ?", key).one();
+        this.fresh.adopt(key, seen.ref, row.at, seen.attempts, row.chat, row.payload);
+      }
+      return { seen: true, attempts: seen.attempts, open: { state: "pending", attempts: seen.attempts ?? 0, last_error: null } };
+    }
     const open = this.sql
       .exec<OpenRow>("SELECT state, attempts, last_error FROM open_deliveries WHERE rowid = ? AND key = ?", seen.ref, key)
       .toArray()[0];
@@ -187,23 +212,19 @@ export class LedgerStore {
 
   private insert(key: string, chat: string, state: "pending" | "dead", payload: string, delivery: VerifiedDelivery, now: number, attempts: number, error?: string): void {
     this.transact(() => {
-      const ref = this.sql
-        .exec<{ ref: number }>(
-          `INSERT INTO open_deliveries (key, chat, state, attempts, next_at, channel, webhook_id, last_error, received_at, updated_at, delivery)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid AS ref`,
-          key,
-          chat,
-          state,
-          attempts,
-          now,
-          String(delivery.channel ?? "webhook").slice(0, 64),
-          delivery.webhookId?.slice(0, 256) ?? null,
-          error ?? null,
-          now,
-          now,
-          payload,
-        )
-        .one().ref;
+      const ref = insertOpenRow(this.sql, {
+        key,
+        chat,
+        state,
+        attempts,
+        nextAt: now,
+        channel: delivery.channel,
+        webhookId: delivery.webhookId,
+        error: error ?? null,
+        receivedAt: now,
+        updatedAt: now,
+        payload,
+      });
       this.sql.exec("INSERT INTO seen (key, ref, at) VALUES (?, ?, ?)", key, ref, now);
     });
   }
@@ -224,7 +245,10 @@ export class LedgerStore {
           ...skip.params,
         )
         .toArray()[0];
-      if (!row) return undefined;
+      if (!row) {
+        const entry = this.fresh.next(busy);
+        return entry && { key: entry.key, chat: entry.chat, delivery: entry.delivery, attempts: entry.attempts };
+      }
       const delivery = readDelivery(row.delivery);
       if (delivery) return { key: row.key, chat: row.chat, delivery, attempts: row.attempts };
       // Unreadable: it can never run; bury it with the reason so the next delivery is not held behind it.
@@ -239,11 +263,14 @@ export class LedgerStore {
     const at = this.sql
       .exec<{ at: number | null }>(`SELECT MIN(next_at) AS at FROM open_deliveries WHERE state = 'pending' ${skip.sql}`, ...skip.params)
       .one().at;
-    return at ?? undefined;
+    const fresh = this.fresh.nextAt(busy);
+    return at === null ? fresh : fresh === undefined ? at : Math.min(at, fresh);
   }
 
   /** The webhook route path of the newest waiting delivery that recorded one (see `VerifiedDelivery.path`). */
   routePath(): string | undefined {
+    const fresh = this.fresh.routePath();
+    if (fresh) return fresh;
     const rows = this.sql.exec<{ delivery: string | null }>(
       "SELECT delivery FROM open_deliveries WHERE state = 'pending' ORDER BY rowid DESC LIMIT 20",
     );
@@ -256,6 +283,8 @@ export class LedgerStore {
 
   /** Counts one more attempt of a delivery about to run (one not counted by its accept). */
   start(key: string, now: number): void {
+    const entry = this.fresh.get(key);
+    if (entry) return this.fresh.start(entry);
     this.sql.exec(
       "UPDATE open_deliveries SET attempts = attempts + 1, updated_at = ? WHERE rowid = (SELECT ref FROM seen WHERE key = ?) AND key = ?",
       now,
@@ -269,6 +298,8 @@ export class LedgerStore {
    * The key's row is written only after more than one attempt (how many; and from when its retention runs).
    */
   finish(key: string, now: number, attempt = 1): void {
+    const entry = this.fresh.get(key);
+    if (entry) return this.fresh.finish(entry, now, attempt);
     this.transact(() => {
       this.sql.exec("DELETE FROM open_deliveries WHERE rowid = (SELECT ref FROM seen WHERE key = ?) AND key = ?", key, key);
       if (attempt > 1) this.sql.exec("UPDATE seen SET at = ?, attempts = ? WHERE key = ?", now, attempt, key);
@@ -277,6 +308,11 @@ export class LedgerStore {
 
   /** Puts a failed delivery back for another attempt at `nextAt`; `countAttempt: false` gives the attempt back. */
   retryAt(key: string, nextAt: number, error: string, now: number, countAttempt = true): void {
+    const entry = this.fresh.get(key);
+    if (entry) {
+      this.fresh.moveToOpen(entry, "pending", nextAt, Math.max(entry.attempts - (countAttempt ? 0 : 1), 0), error.slice(0, 1000), now);
+      return;
+    }
     this.sql.exec(
       `UPDATE open_deliveries SET next_at = ?, last_error = ?, updated_at = ?, attempts = MAX(attempts - ?, 0)
        WHERE rowid = (SELECT ref FROM seen WHERE key = ?) AND key = ?`,
@@ -291,6 +327,11 @@ export class LedgerStore {
 
   /** Moves a delivery to the dead letters. */
   bury(key: string, error: string, now: number): DeadLetter | undefined {
+    const entry = this.fresh.get(key);
+    if (entry) {
+      this.fresh.moveToOpen(entry, "dead", now, entry.attempts, error.slice(0, 1000), now);
+      return this.deadLetters(key)[0];
+    }
     this.sql.exec(
       "UPDATE open_deliveries SET state = 'dead', last_error = ?, updated_at = ? WHERE rowid = (SELECT ref FROM seen WHERE key = ?) AND key = ?",
       error.slice(0, 1000),
@@ -347,7 +388,7 @@ export class LedgerStore {
   prune(now: number): number {
     this.sql.exec("DELETE FROM open_deliveries WHERE state = 'dead' AND updated_at < ?", now - DEAD_RETENTION_MS);
     this.sql.exec(
-      `DELETE FROM seen WHERE at < ? AND NOT EXISTS (SELECT 1 FROM open_deliveries o WHERE o.rowid = seen.ref AND o.key = seen.key)`,
+      `DELETE FROM seen WHERE at < ? AND ref >= 0 AND NOT EXISTS (SELECT 1 FROM open_deliveries o WHERE o.rowid = seen.ref AND o.key = seen.key)`,
       now - DONE_RETENTION_MS,
     );
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM seen").one().n;
