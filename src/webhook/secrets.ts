@@ -40,7 +40,18 @@ function standardKeyOf(secret: string): Uint8Array<ArrayBuffer> | undefined {
  * // → [{ kind: "hex", … }, { kind: "whsec", standardKey: Uint8Array(32), … }]
  * ```
  */
-export function parseWebhookSecrets(configured: string | readonly string[] | undefined): WebhookSecret[] {
+export function parseWebhookSecrets(configured: string | readonly string[] | undefined): readonly WebhookSecret[] {
+  // A Worker's secret is the same string on every delivery: parse (and base64-decode) it once.
+  if (typeof configured === "string" && parsedOnce?.configured === configured) return parsedOnce.secrets;
+  const secrets = parseAll(configured);
+  if (typeof configured === "string") parsedOnce = { configured, secrets };
+  return secrets;
+}
+
+/** The last configured string parsed, and its secrets (never mutated by callers). */
+let parsedOnce: { configured: string; secrets: readonly WebhookSecret[] } | undefined;
+
+function parseAll(configured: string | readonly string[] | undefined): WebhookSecret[] {
   const values = (typeof configured === "string" ? [configured] : (configured ?? []))
     .flatMap((value) => value.split(/[\s,]+/))
     .filter(Boolean);
