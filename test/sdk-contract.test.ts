@@ -177,4 +177,32 @@ describe("idempotency keys across conversations", () => {
     expect(keys).toHaveLength(2);
     expect(new Set(keys).size).toBe(1);
   });
+
+  it("a tapback the handler adds before it throws is not added again when the delivery is retried", async () => {
+    const adapter = createiMessageAdapter({ env: {}, serverUrl: simulatorHostPort, apiKey: "sim_api_key", webhookSecret: SECRET, logger: silent });
+    const chat = new Chat({ userName: "bot", adapters: { imessage: adapter as Adapter }, state: createMemoryState(), logger: "silent" });
+    let runs = 0;
+    chat.onNewMention(async (thread, message) => {
+      runs++;
+      await thread.adapter.addReaction(thread.id, message.id, "👀");
+      if (runs === 1) throw new Error("the handler fails after its tapback");
+    });
+    await chat.initialize();
+    const body = withFreshId(fixture("dm-text"));
+    const messageGuid = (JSON.parse(body) as { message: { id: string } }).message.id;
+    await sim.inbound(JSON.parse(body));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const tasks: Promise<unknown>[] = [];
+      await chat.webhooks.imessage(await signedRequest(body), { waitUntil: (t) => void tasks.push(t) });
+      await Promise.allSettled(tasks);
+    }
+    expect(runs).toBe(2);
+    const calls = (await sim.requests({ path: "/v1/messages:setReaction" })).filter(
+      (r) => (r.body as { target?: { messageGuid?: string } }).target?.messageGuid === messageGuid,
+    );
+    expect(calls).toHaveLength(2);
+    expect(new Set(calls.map((r) => (r.body as { clientMessageId: string }).clientMessageId)).size).toBe(1);
+    const tapbacks = (await sim.state()).messages.filter((m) => m.reactionTargetGuid === messageGuid);
+    expect(tapbacks).toHaveLength(1);
+  });
 });

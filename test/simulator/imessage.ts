@@ -182,6 +182,9 @@ export function imessageRoutes(deps: IMessageDeps): Hono {
     const world = deps.world();
     const body = await readBody(c);
     const { chat, message, partIndex } = target(world, body);
+    // The same `clientMessageId` again (a retried handler): the first answer, no second tapback.
+    const earlier = world.byClientMessageId(chat.guid, body.clientMessageId);
+    if (earlier) return json({ message: world.messageJson(earlier) });
     const reactionBody = obj(body, "reaction") ?? {};
     const kind = reactionKind(reactionBody.kind);
     const emoji = typeof reactionBody.emoji === "string" ? reactionBody.emoji : undefined;
