@@ -41,3 +41,16 @@ describe("toAst", () => {
     });
   }
 });
+
+describe("markdown sent as plain text", () => {
+  for (const [markdown, plain] of [
+    ["write to friend@example.com today", "write to friend@example.com today"],
+    ["see www.example.com or https://example.com/x", "see www.example.com or https://example.com/x"],
+    ["[the docs](https://example.com/docs)", "the docs (https://example.com/docs)"],
+    ["<https://example.com>", "https://example.com"],
+  ] as const) {
+    it(`${JSON.stringify(markdown)} → ${JSON.stringify(plain)}`, () => {
+      expect(converter.fromAst(parseMarkdown(markdown))).toBe(plain);
+    });
+  }
+});

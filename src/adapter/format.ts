@@ -68,7 +68,9 @@ export class iMessageFormatConverter extends BaseFormatConverter {
         return "\n";
       case "link": {
         const text = inner();
-        return text && text !== node.url ? `${text} (${node.url})` : node.url;
+        // An autolinked address (`friend@example.com`, `www.example.com`) stays as written.
+        const bare = node.url.replace(/^(mailto:|tel:|https?:\/\/)/i, "");
+        return text && text !== node.url && text !== bare ? `${text} (${node.url})` : text || node.url;
       }
       case "image":
         return node.alt ? `${node.alt} (${node.url})` : node.url;
