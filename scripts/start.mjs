@@ -16,6 +16,28 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.exit(1);
 }
 
+const USAGE = `Usage: npm start [-- <options>]
+  --worker <dir>   run the Worker in <dir> (your own bot; its wrangler.toml) instead of this repository's
+  --fresh          wipe the Worker's local state (.wrangler/state, kept between runs) first
+  --no-echoes      no outbound echoes or read receipts after the bot's messages (on by default, as Spectrum sends them)
+  --verbose        print wrangler's output and the simulator's request log
+  --help           this text
+Ports: WORKER_PORT (default 8787), SIMULATOR_PORT (default 8788). Ctrl-C stops everything.`;
+
+{
+  const args = process.argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const known = new Set(["--worker", "--fresh", "--no-echoes", "--verbose"]);
+  const unknown = args.filter((arg, i) => !known.has(arg) && args[i - 1] !== "--worker");
+  if (unknown.length > 0) {
+    console.error(`npm start: unknown option ${unknown.join(" ")}\n${USAGE}`);
+    process.exit(1);
+  }
+}
+
 const { startStack, PortInUseError, STACK_FILE } = await import("./stack.ts");
 
 function port(name, fallback) {

@@ -96,7 +96,10 @@ export class iMessageDeliveries {
     await this.resolveDurableParts();
     const outcome = await receiveDelivery(request, { secret: this.config.webhookSecret, verifier: this.config.webhookVerifier });
     if (!outcome.ok) {
-      if (outcome.response.status >= 400) {
+      if (outcome.response.status === 405) {
+        // A GET or HEAD (a browser, a health check): not a delivery, nothing to warn about.
+        this.logger.debug(`Answered ${request.method} on the webhook route with 405`);
+      } else if (outcome.response.status >= 400) {
         this.logger.warn(`Rejected webhook delivery (${outcome.response.status})`, ...(outcome.cause === undefined ? [] : [{ error: outcome.cause }]));
       }
       if (outcome.ignored !== undefined) this.logIgnoredOnce(outcome.ignored);
