@@ -5,7 +5,7 @@
  * Node's own headers. `npm ci` skips better-sqlite3's install script (`allowScripts: false` in the root
  * package.json): only the bridge's tests and benches need the addon, and npm would build it for the
  * Node that runs npm (20 here), not for the `node@22` devDependency that npm scripts and vitest use.
- * The root `pretest` script runs this under that Node 22; it prints nothing when the addon already
+ * `npm test` (scripts/test.mjs) runs this under that Node 22, beside the type checks; it prints nothing when the addon already
  * loads. The `node` registry package ships the headers, so no download is needed.
  */
 import { execFileSync } from "node:child_process";
