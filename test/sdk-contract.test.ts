@@ -2,7 +2,7 @@
  * The Chat SDK's own fallbacks and iterators, through the public API: what iMessage cannot do is absent
  * (so `thread.postEphemeral` falls back to a DM), and `thread.allMessages` pages oldest first.
  */
-import { Chat, type Adapter } from "chat";
+import { Chat, type Adapter, type Message, type Thread } from "chat";
 import { describe, expect, it } from "vitest";
 import { createiMessageAdapter } from "../src/adapter/create.ts";
 import { fixture, inOwnDm, recordingLogger, SECRET, seedInbound, signedRequest, withFreshId } from "./helpers.ts";
@@ -148,27 +148,40 @@ describe("history both ways", () => {
   });
 });
 
+/**
+ * A bot whose mention handler is `handler` (it throws on its first run), and one DM delivered to it
+ * twice, as the ledger retries a failed delivery; resolves once both runs ended.
+ */
+async function failingFirstRun(
+  handler: (thread: Thread, message: Message, chat: Chat) => Promise<void>,
+): Promise<{ messageGuid: string; runs: () => number }> {
+  const adapter = createiMessageAdapter({ env: {}, serverUrl: simulatorHostPort, apiKey: "sim_api_key", webhookSecret: SECRET, logger: silent });
+  const chat = new Chat({ userName: "bot", adapters: { imessage: adapter as Adapter }, state: createMemoryState(), logger: "silent" });
+  let runs = 0;
+  chat.onNewMention(async (thread, message) => {
+    runs++;
+    await handler(thread, message, chat);
+    if (runs === 1) throw new Error("the handler fails after its write");
+  });
+  await chat.initialize();
+  const body = withFreshId(fixture("dm-text"));
+  await sim.inbound(JSON.parse(body));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const tasks: Promise<unknown>[] = [];
+    await chat.webhooks.imessage(await signedRequest(body), { waitUntil: (t) => void tasks.push(t) });
+    await Promise.allSettled(tasks);
+  }
+  return { messageGuid: (JSON.parse(body) as { message: { id: string } }).message.id, runs: () => runs };
+}
+
 describe("idempotency keys across conversations", () => {
   it("a DM the handler sends before it throws is not sent again when the delivery is retried", async () => {
-    const adapter = createiMessageAdapter({ env: {}, serverUrl: simulatorHostPort, apiKey: "sim_api_key", webhookSecret: SECRET, logger: silent });
-    const chat = new Chat({ userName: "bot", adapters: { imessage: adapter as Adapter }, state: createMemoryState(), logger: "silent" });
     const peer = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
-    let runs = 0;
-    chat.onNewMention(async () => {
-      runs++;
-      const dm = await adapter.openDM(peer);
+    const { runs } = await failingFirstRun(async (thread, _message, chat) => {
+      const dm = await (thread.adapter as ReturnType<typeof createiMessageAdapter>).openDM(peer);
       await chat.thread(dm).post("a note for the team");
-      if (runs === 1) throw new Error("the handler fails after its DM");
     });
-    await chat.initialize();
-    const body = withFreshId(fixture("dm-text"));
-    await sim.inbound(JSON.parse(body));
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const tasks: Promise<unknown>[] = [];
-      await chat.webhooks.imessage(await signedRequest(body), { waitUntil: (t) => void tasks.push(t) });
-      await Promise.allSettled(tasks);
-    }
-    expect(runs).toBe(2);
+    expect(runs()).toBe(2);
     const { delivered } = await sim.sends({ chatPrefix: `any;-;${peer}` });
     expect(delivered.map((m) => m.text)).toEqual(["a note for the team"]);
     // Both attempts sent the DM with one idempotency key, so the server kept one message.
@@ -179,24 +192,10 @@ describe("idempotency keys across conversations", () => {
   });
 
   it("a tapback the handler adds before it throws is not added again when the delivery is retried", async () => {
-    const adapter = createiMessageAdapter({ env: {}, serverUrl: simulatorHostPort, apiKey: "sim_api_key", webhookSecret: SECRET, logger: silent });
-    const chat = new Chat({ userName: "bot", adapters: { imessage: adapter as Adapter }, state: createMemoryState(), logger: "silent" });
-    let runs = 0;
-    chat.onNewMention(async (thread, message) => {
-      runs++;
+    const { runs, messageGuid } = await failingFirstRun(async (thread, message) => {
       await thread.adapter.addReaction(thread.id, message.id, "👀");
-      if (runs === 1) throw new Error("the handler fails after its tapback");
     });
-    await chat.initialize();
-    const body = withFreshId(fixture("dm-text"));
-    const messageGuid = (JSON.parse(body) as { message: { id: string } }).message.id;
-    await sim.inbound(JSON.parse(body));
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const tasks: Promise<unknown>[] = [];
-      await chat.webhooks.imessage(await signedRequest(body), { waitUntil: (t) => void tasks.push(t) });
-      await Promise.allSettled(tasks);
-    }
-    expect(runs).toBe(2);
+    expect(runs()).toBe(2);
     const calls = (await sim.requests({ path: "/v1/messages:setReaction" })).filter(
       (r) => (r.body as { target?: { messageGuid?: string } }).target?.messageGuid === messageGuid,
     );
