@@ -117,6 +117,15 @@ export interface TargetOptions {
  * const targets = await startTargets({ root, persistTo, log });
  * try { ... } finally { await Promise.all(targets.map((t) => t.stack.stop())); }
  */
+/** Makes a stack's simulator know the load's conversations (and their opt-in), so the bot's replies reach them. */
+export async function seedConversations(stack: Stack): Promise<void> {
+  const simulator = simulatorClient(stack.simulatorUrl);
+  for (let i = 0; i < CONVERSATIONS; i++) {
+    const envelope = dmEnvelope("seed", i, CONVERSATIONS, "hi");
+    await simulator.deliver({ url: `${stack.simulatorUrl}/__sim/echo`, secret: "unused", envelope });
+  }
+}
+
 export async function startTargets(options: TargetOptions): Promise<LoadTarget[]> {
   const start = async (extra: { config?: string; persist: string }) =>
     await startStack({
@@ -138,13 +147,7 @@ export async function startTargets(options: TargetOptions): Promise<LoadTarget[]
     throw error;
   }
   // Both Workers reply to every unique delivery: each simulator learns the conversations (and their opt-in).
-  for (const stack of [ours, calibration]) {
-    const simulator = simulatorClient(stack.simulatorUrl);
-    for (let i = 0; i < CONVERSATIONS; i++) {
-      const envelope = dmEnvelope("seed", i, CONVERSATIONS, "hi");
-      await simulator.deliver({ url: `${stack.simulatorUrl}/__sim/echo`, secret: "unused", envelope });
-    }
-  }
+  for (const stack of [ours, calibration]) await seedConversations(stack);
   return [
     { name: "ours", stack: ours, path: "/api/imessage/webhook", replies: true },
     { name: "calibration", stack: calibration, path: "/webhook", replies: true },

@@ -64,6 +64,8 @@ export interface StackOptions {
    * the bench counts only the deliveries it makes.
    */
   echoes?: boolean;
+  /** The inspector's port (default: any free one); `bench/workerd-profile.ts` profiles through it. */
+  inspectorPort?: number;
   /** Extra Worker variables (`--var NAME:VALUE`), e.g. the bench's `DEMO_STREAM_ENVELOPES=false`. */
   vars?: Record<string, string>;
 }
@@ -147,7 +149,7 @@ export function wranglerArgs(options: StackOptions, simulatorUrl: string): strin
     "--port",
     String(options.workerPort),
     "--inspector-port",
-    "0",
+    String(options.inspectorPort ?? 0),
     "--show-interactive-dev-session=false",
     ...(options.persistTo ? ["--persist-to", options.persistTo] : []),
     ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),

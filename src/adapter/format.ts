@@ -98,7 +98,7 @@ export class iMessageFormatConverter extends BaseFormatConverter {
     let text: string;
     if (typeof message === "string") text = message;
     else if ("raw" in message && typeof message.raw === "string") text = message.raw;
-    else if ("markdown" in message && typeof message.markdown === "string") text = this.fromAst(parseMarkdown(message.markdown));
+    else if ("markdown" in message && typeof message.markdown === "string") text = this.fromAst(this.toAst(message.markdown));
     else if ("ast" in message && message.ast) text = this.fromAst(message.ast);
     else text = this.renderPostable(message);
     return convertEmojiPlaceholders(text, "whatsapp");

@@ -14,6 +14,36 @@
  *
  * Also moves an existing `deliveries` table (the first layout) into them, once.
  */
+import type { VerifiedDelivery } from "../webhook/receive.ts";
+
+/** What a dead letter that cannot be replayed keeps instead of its payload. */
+export interface Unstorable {
+  messageId: string;
+  unstorable: string;
+}
+
+/** A stored payload as a delivery to run, or undefined when it is not one (unreadable, or kept without its payload). */
+export function readDelivery(payload: string | null): VerifiedDelivery | undefined {
+  if (!payload) return undefined;
+  try {
+    const delivery = JSON.parse(payload) as Partial<VerifiedDelivery> & Partial<Unstorable>;
+    const space = delivery?.envelope?.message?.space;
+    return delivery && !delivery.unstorable && typeof space?.id === "string" ? (delivery as VerifiedDelivery) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The message id of a stored delivery, else what its key says (`msg:<id>`; a hashed key is shown as is). */
+export function messageIdOf(key: string, payload: string | null): string {
+  try {
+    const parsed = JSON.parse(payload ?? "null") as { messageId?: unknown } | null;
+    if (typeof parsed?.messageId === "string") return parsed.messageId;
+  } catch {
+    // unreadable payload: fall back to the key
+  }
+  return key.startsWith("msg:") ? key.slice(4) : key;
+}
 
 /** Creates the tables when missing and migrates the first layout's `deliveries` table. */
 export function prepareLedgerTables(sql: SqlStorage, transact: <T>(body: () => T) => T): void {

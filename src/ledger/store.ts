@@ -12,7 +12,7 @@
  */
 import type { VerifiedDelivery } from "../webhook/receive.ts";
 import type { AcceptStatus } from "./ledger.ts";
-import { insertOpenRow, prepareLedgerTables } from "./store-schema.ts";
+import { insertOpenRow, messageIdOf, prepareLedgerTables, readDelivery, type Unstorable } from "./store-schema.ts";
 import { FreshQueue } from "./fresh-queue.ts";
 
 /**
@@ -67,11 +67,6 @@ export const MAX_STORED_DELIVERY_BYTES = 1_536 * 1024;
 /** Called when the store itself moves a delivery to the dead letters (one it cannot keep or read back). */
 export type OnBuried = (letter: DeadLetter) => void;
 
-/** What a dead letter that cannot be replayed keeps instead of its payload. */
-interface Unstorable {
-  messageId: string;
-  unstorable: string;
-}
 
 const encoder = new TextEncoder();
 
@@ -95,29 +90,6 @@ function statusOf(state: DeliveryState): AcceptStatus {
 /** Runs `body` as is (a store without a transaction function: each statement commits by itself). */
 const untransacted = <T>(body: () => T): T => body();
 
-/** A stored payload as a delivery to run, or undefined when it is not one (unreadable, or kept without its payload). */
-function readDelivery(payload: string | null): VerifiedDelivery | undefined {
-  if (!payload) return undefined;
-  try {
-    const delivery = JSON.parse(payload) as Partial<VerifiedDelivery> & Partial<Unstorable>;
-    const space = delivery?.envelope?.message?.space;
-    return delivery && !delivery.unstorable && typeof space?.id === "string" ? (delivery as VerifiedDelivery) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The message id of a stored delivery, else what its key says (`msg:<id>`; a hashed key is shown as is). */
-function messageIdOf(key: string, payload: string | null): string {
-  try {
-    const parsed = JSON.parse(payload ?? "null") as { messageId?: unknown } | null;
-    if (typeof parsed?.messageId === "string") return parsed.messageId;
-  } catch {
-    // unreadable payload: fall back to the key
-  }
-  return key.startsWith("msg:") ? key.slice(4) : key;
-}
-
 /** `AND chat NOT IN (?, …)` for the conversations in `busy` (nothing when empty), with its parameters. */
 function notIn(busy: ReadonlySet<string>): { sql: string; params: string[] } {
   const params = [...busy];
@@ -132,6 +104,16 @@ export class LedgerStore {
   /** `transact`: `ctx.storage.transactionSync` (a key and its open row are written together, or neither). */
   /** The deliveries on the fast path (memory, and their `seen` rows). */
   private readonly fresh: FreshQueue;
+  /**
+   * Whether `open_deliveries` may hold a waiting row (undefined: not known, looked up once when asked):
+   * usually it holds none, and the drain's queries of it are skipped.
+   */
+  private openPending: boolean | undefined;
+
+  private hasOpenPending(): boolean {
+    this.openPending ??= this.sql.exec("SELECT 1 FROM open_deliveries WHERE state = 'pending' LIMIT 1").toArray().length > 0;
+    return this.openPending;
+  }
 
   constructor(sql: SqlStorage, transact: <T>(body: () => T) => T = untransacted) {
     this.sql = sql;
@@ -227,6 +209,7 @@ export class LedgerStore {
       });
       this.sql.exec("INSERT INTO seen (key, ref, at) VALUES (?, ?, ?)", key, ref, now);
     });
+    if (state === "pending") this.openPending = true;
   }
 
   /**
@@ -237,14 +220,16 @@ export class LedgerStore {
   nextDue(now: number, busy: ReadonlySet<string> = new Set(), onBuried?: OnBuried): DueDelivery | undefined {
     const skip = notIn(busy);
     for (;;) {
-      const row = this.sql
-        .exec<Row>(
-          `SELECT key, chat, attempts, delivery FROM open_deliveries WHERE state = 'pending' AND next_at <= ? ${skip.sql}
-           ORDER BY rowid LIMIT 1`,
-          now,
-          ...skip.params,
-        )
-        .toArray()[0];
+      const row = this.hasOpenPending()
+        ? this.sql
+            .exec<Row>(
+              `SELECT key, chat, attempts, delivery FROM open_deliveries WHERE state = 'pending' AND next_at <= ? ${skip.sql}
+               ORDER BY rowid LIMIT 1`,
+              now,
+              ...skip.params,
+            )
+            .toArray()[0]
+        : undefined;
       if (!row) {
         const entry = this.fresh.next(busy);
         return entry && { key: entry.key, chat: entry.chat, delivery: entry.delivery, attempts: entry.attempts };
@@ -260,9 +245,11 @@ export class LedgerStore {
   /** When the next waiting delivery is due, if any, leaving out the conversations in `busy` (at most 90). */
   nextDueAt(busy: ReadonlySet<string> = new Set()): number | undefined {
     const skip = notIn(busy);
-    const at = this.sql
-      .exec<{ at: number | null }>(`SELECT MIN(next_at) AS at FROM open_deliveries WHERE state = 'pending' ${skip.sql}`, ...skip.params)
-      .one().at;
+    const at = this.hasOpenPending()
+      ? this.sql
+          .exec<{ at: number | null }>(`SELECT MIN(next_at) AS at FROM open_deliveries WHERE state = 'pending' ${skip.sql}`, ...skip.params)
+          .one().at
+      : null;
     const fresh = this.fresh.nextAt(busy);
     return at === null ? fresh : fresh === undefined ? at : Math.min(at, fresh);
   }
@@ -271,6 +258,7 @@ export class LedgerStore {
   routePath(): string | undefined {
     const fresh = this.fresh.routePath();
     if (fresh) return fresh;
+    if (!this.hasOpenPending()) return undefined;
     const rows = this.sql.exec<{ delivery: string | null }>(
       "SELECT delivery FROM open_deliveries WHERE state = 'pending' ORDER BY rowid DESC LIMIT 20",
     );
@@ -300,6 +288,7 @@ export class LedgerStore {
   finish(key: string, now: number, attempt = 1): void {
     const entry = this.fresh.get(key);
     if (entry) return this.fresh.finish(entry, now, attempt);
+    this.openPending = undefined;
     this.transact(() => {
       this.sql.exec("DELETE FROM open_deliveries WHERE rowid = (SELECT ref FROM seen WHERE key = ?) AND key = ?", key, key);
       if (attempt > 1) this.sql.exec("UPDATE seen SET at = ?, attempts = ? WHERE key = ?", now, attempt, key);
@@ -311,6 +300,7 @@ export class LedgerStore {
     const entry = this.fresh.get(key);
     if (entry) {
       this.fresh.moveToOpen(entry, "pending", nextAt, Math.max(entry.attempts - (countAttempt ? 0 : 1), 0), error.slice(0, 1000), now);
+      this.openPending = true;
       return;
     }
     this.sql.exec(
@@ -332,6 +322,7 @@ export class LedgerStore {
       this.fresh.moveToOpen(entry, "dead", now, entry.attempts, error.slice(0, 1000), now);
       return this.deadLetters(key)[0];
     }
+    this.openPending = undefined;
     this.sql.exec(
       "UPDATE open_deliveries SET state = 'dead', last_error = ?, updated_at = ? WHERE rowid = (SELECT ref FROM seen WHERE key = ?) AND key = ?",
       error.slice(0, 1000),
@@ -372,6 +363,7 @@ export class LedgerStore {
     return this.transact(() => {
       // Its key's retention runs again from now: a copy sent after the replay is still recognized.
       this.sql.exec("UPDATE seen SET at = ? WHERE key = ?", now, key);
+      this.openPending = true;
       return this.sql.exec(`UPDATE open_deliveries SET state = 'pending', attempts = 0, next_at = ?, updated_at = ? WHERE ${where} RETURNING key`, now, now, key, key).toArray().length > 0;
     });
   }
