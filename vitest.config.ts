@@ -12,7 +12,6 @@ const PREBUNDLED = [
   "chat",
   "hono",
   "hono/bearer-auth",
-  "hono/body-limit",
   "hono/http-exception",
   "hono/utils/buffer",
   "zod",

@@ -70,6 +70,11 @@ function isJsonMediaType(contentType: string | null): boolean {
 export async function readLimited(request: Request, limit: number): Promise<Uint8Array | undefined> {
   if (!request.body) return new Uint8Array(0);
   const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (Number.isInteger(declared) && declared > limit) {
+    // Declared too large: refused without reading a byte of it.
+    await request.body.cancel().catch(() => {});
+    return undefined;
+  }
   if (Number.isInteger(declared) && declared >= 0 && declared <= limit) {
     // A declared length within the limit: one read (the runtime holds the body to that length).
     const bytes = new Uint8Array(await request.arrayBuffer());
