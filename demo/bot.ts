@@ -53,7 +53,7 @@ async function answer(imessage: iMessageAdapter, thread: Thread, message: Messag
   const files = message.attachments.map((attachment) => attachment.name ?? "attachment");
   const reply = files.length > 0 ? `Got your file${files.length > 1 ? "s" : ""}: ${files.join(", ")}${text ? ` — "${text}"` : ""}` : `You said: ${text}`;
   // The user's words echoed as written: a plain string, not markdown (their `*` and `_` are not markup).
-  await thread.post(reply);
+  await thread.post(reply.trimEnd());
 }
 
 /**
