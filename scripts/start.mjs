@@ -97,7 +97,8 @@ try {
     stackFile: STACK_FILE,
     ...(own ? { worker: own.worker, botName: own.botName } : {}),
     log: (line) => {
-      if (verbose || /error|✘|exception/i.test(line)) console.log(line);
+      // Quiet by default: errors, and the adapter's warnings a user must act on (README, Limitations).
+      if (verbose || /error|✘|exception|not crash-safe|Deliveries wait|Rejected webhook/i.test(line)) console.log(line);
     },
   });
 } catch (error) {

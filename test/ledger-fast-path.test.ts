@@ -6,7 +6,12 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
+import { describe, expect, it, vi } from "vitest";
+import { deliveryKeyOf, ledgerNameOf } from "../src/ledger/keys.ts";
+import type { DeliveryLedger } from "../demo/index.ts";
+import { inOwnDm, seedInbound } from "./helpers.ts";
+import { sim } from "./outbound-helpers.ts";
 import { LedgerStore, type DeadLetter } from "../src/ledger/store.ts";
 import type { VerifiedDelivery } from "../src/webhook/receive.ts";
 import { buildEnvelope } from "./simulator/client.ts";
@@ -124,5 +129,74 @@ describe("the ledger's fast path", () => {
       store.finish("o1", 1_100, 2);
       expect(store.nextDue(1_200)?.key).toBe("n1");
     });
+  });
+
+  it("a copy of a queued row that cannot be read back finds it buried (dead-letter), not in flight forever", async () => {
+    await withStorage((sql, transact) => {
+      new LedgerStore(sql, transact).accept("rot", delivery("any;-;+15550007010", "rot"), 1_000, undefined, true);
+      sql.exec("UPDATE seen SET payload = '{not json' WHERE key = 'rot'");
+      const after = new LedgerStore(sql, transact);
+      const buried: DeadLetter[] = [];
+      expect(after.accept("rot", delivery("any;-;+15550007010", "rot"), 2_000, (letter) => buried.push(letter))).toBe("dead-letter");
+      expect(buried).toEqual([expect.objectContaining({ key: "rot", error: expect.stringMatching(/cannot be read back/) })]);
+    });
+  });
+
+  it("a handled delivery whose clearing write fails stays queued (its row still says so); a failed move keeps it too", async () => {
+    await withStorage((sql, transact) => {
+      let failOn: RegExp | undefined;
+      const flaky = new Proxy(sql, {
+        get(target, property, receiver) {
+          if (property !== "exec") return Reflect.get(target, property, receiver);
+          return (query: string, ...bindings: SqlStorageValue[]) => {
+            if (failOn?.test(query)) throw new Error("SQLITE_FULL: database or disk is full");
+            return target.exec(query, ...bindings);
+          };
+        },
+      });
+      const store = new LedgerStore(flaky, transact);
+      store.accept("f1", delivery("any;-;+15550007011", "f1"), 1_000, undefined, true);
+      failOn = /^UPDATE seen SET ref = 0/;
+      expect(() => store.finish("f1", 1_100)).toThrow(/SQLITE_FULL/);
+      expect(store.nextDue(1_200)?.key).toBe("f1");
+      failOn = /INSERT INTO open_deliveries/;
+      expect(() => store.retryAt("f1", 5_000, "Error: boom", 1_300)).toThrow(/SQLITE_FULL/);
+      expect(store.nextDue(1_400)?.key).toBe("f1");
+      expect(sql.exec("SELECT ref < 0 AS fresh FROM seen WHERE key = 'f1'").one()).toEqual({ fresh: 1 });
+      failOn = undefined;
+      store.finish("f1", 1_500);
+      expect(store.inspect("f1")).toEqual({ state: "done", attempts: 1, lastError: null });
+    });
+  });
+});
+
+describe("a ledger instance that starts while its alarm is armed", () => {
+  it("its first alarm reads back the fast-path rows a dead isolate left, even after a webhook came first and saw no alarm", { timeout: 30_000 }, async () => {
+    const text = `left ${crypto.randomUUID().slice(0, 8)}`;
+    const left = inOwnDm("dm-text", { type: "text", text });
+    await seedInbound(env.SIMULATOR_URL, left.body);
+    const stub = env.DELIVERY_LEDGER.get(env.DELIVERY_LEDGER.idFromName(ledgerNameOf(left.chatGuid)));
+    const key = await deliveryKeyOf(left.messageId);
+    const envelope = JSON.parse(left.body) as SlimEnvelope;
+    await runInDurableObject(stub, async (instance: InstanceType<typeof DeliveryLedger>, state) => {
+      // What a dead isolate leaves: a fast-path row this instance's memory does not hold, and (as the
+      // runtime shows it while an armed alarm is about to run) no alarm.
+      new LedgerStore(state.storage.sql, (fn) => state.storage.transactionSync(fn)).accept(
+        key,
+        { envelope, messageId: envelope.message.id, webhookId: "wh_left", scheme: "spectrum" },
+        Date.now(),
+        undefined,
+        true,
+      );
+      await state.storage.deleteAlarm();
+      // A webhook for another conversation comes first: it sees no alarm, so it does not scan.
+      const other = inOwnDm("dm-text", { type: "text", text: "other" });
+      const otherEnvelope = JSON.parse(other.body) as SlimEnvelope;
+      await instance.accept({ envelope: otherEnvelope, messageId: otherEnvelope.message.id, webhookId: "wh_other", scheme: "spectrum" }, `msg:${otherEnvelope.message.id}`);
+      await instance.alarm();
+    });
+    await vi.waitFor(async () => expect(await stub.inspect(key)).toMatchObject({ state: "done" }), { timeout: 15_000, interval: 100 });
+    const { delivered } = await sim.sends({ chatPrefix: left.chatGuid });
+    expect(delivered.filter((m) => m.text === `You said: ${text}`)).toHaveLength(1);
   });
 });

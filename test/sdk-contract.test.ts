@@ -154,6 +154,7 @@ describe("history both ways", () => {
  */
 async function failingFirstRun(
   handler: (thread: Thread, message: Message, chat: Chat) => Promise<void>,
+  afterFirst: () => Promise<void> = async () => {},
 ): Promise<{ messageGuid: string; runs: () => number }> {
   const adapter = createiMessageAdapter({ env: {}, serverUrl: simulatorHostPort, apiKey: "sim_api_key", webhookSecret: SECRET, logger: silent });
   const chat = new Chat({ userName: "bot", adapters: { imessage: adapter as Adapter }, state: createMemoryState(), logger: "silent" });
@@ -170,6 +171,7 @@ async function failingFirstRun(
     const tasks: Promise<unknown>[] = [];
     await chat.webhooks.imessage(await signedRequest(body), { waitUntil: (t) => void tasks.push(t) });
     await Promise.allSettled(tasks);
+    if (attempt === 0) await afterFirst();
   }
   return { messageGuid: (JSON.parse(body) as { message: { id: string } }).message.id, runs: () => runs };
 }
@@ -203,5 +205,23 @@ describe("idempotency keys across conversations", () => {
     expect(new Set(calls.map((r) => (r.body as { clientMessageId: string }).clientMessageId)).size).toBe(1);
     const tapbacks = (await sim.state()).messages.filter((m) => m.reactionTargetGuid === messageGuid);
     expect(tapbacks).toHaveLength(1);
+  });
+
+  it("an edit the handler makes before it throws is not applied again when the delivery is retried", async () => {
+    const draft = `draft ${crypto.randomUUID().slice(0, 8)}`;
+    const edited = () => sim.state().then((state) => state.messages.find((m) => m.content.text === `${draft} final`));
+    let firstEdit: string | undefined;
+    const { runs } = await failingFirstRun(
+      async (thread) => {
+        const sent = await thread.post(draft);
+        await thread.adapter.editMessage(thread.id, sent.id, `${draft} final`);
+      },
+      async () => {
+        firstEdit = (await edited())?.dateEdited;
+      },
+    );
+    expect(runs()).toBe(2);
+    expect(firstEdit).toBeDefined();
+    expect((await edited())?.dateEdited).toBe(firstEdit);
   });
 });

@@ -19,7 +19,6 @@ import type { AcceptStatus } from "../ledger/ledger.ts";
 import { ledgerNameOf } from "../ledger/keys.ts";
 import { whileOwned } from "../ledger/ownership.ts";
 import { LedgerStore, type DeadLetter, type DueDelivery } from "../ledger/store.ts";
-import { RunSlots } from "../ledger/run-slots.ts";
 import { OutboundBudget } from "../ledger/outbound-budget.ts";
 import { Drains, type Drain } from "../ledger/drains.ts";
 import { sleep } from "../core/sleep.ts";
@@ -32,33 +31,7 @@ import { isolateAdapter, type FoundAdapter } from "./isolate-bot.ts";
 import { gatewayStub } from "./gateway.ts";
 import type { GatewayDurableObject } from "./gateway.ts";
 import type { VerifiedDelivery } from "../webhook/receive.ts";
-
-/** If this isolate dies while a handler runs, the alarm resumes the delivery this long afterwards. */
-export const RESUME_AFTER_MS = 10_000;
-/**
- * An alarm waits this long for its drain, then re-arms the watchdog and returns: an alarm may run 15
- * minutes, a busy ledger's drains run as long as deliveries keep coming.
- */
-const ALARM_WAIT_MS = 10 * 60_000;
-/** A delivery whose thread lock is still held (by a run that died) waits this long before the next try. */
-const LOCK_RETRY_MS = 2_000;
-/** Conversations one ledger runs at once, each one delivery at a time (at most 90: see `LedgerStore.nextDue`). */
-export const RUNS_PER_LEDGER = 24;
-/**
- * Deliveries run at once in one isolate, across its ledgers. Each conversation runs one at a
- * time already; this bounds a burst of thousands of new conversations (ledgers share isolates) so
- * their outbound calls queue here instead of timing out downstream.
- */
-export const RUNS_PER_ISOLATE = 24;
-/** A run slot is considered abandoned (its Durable Object reset mid-run) after this long. */
-const RUN_SLOT_LEASE_MS = 15 * 60_000;
-// Waiters of other ledgers look for a free slot on their own timer (see `RunSlots.run`): often.
-const slots = new RunSlots({ limit: RUNS_PER_ISOLATE, leaseMs: RUN_SLOT_LEASE_MS, recheckMs: 200 });
-/** A drain that failed before running anything (e.g. the bot factory threw) is tried again this much later. */
-const DRAIN_FAILED_RETRY_MS = 60_000;
-
-/** How often handled deliveries past their retention are pruned. */
-const PRUNE_EVERY_MS = 24 * 3600 * 1000;
+import { ALARM_WAIT_MS, DRAIN_FAILED_RETRY_MS, LOCK_RETRY_MS, PRUNE_EVERY_MS, RESUME_AFTER_MS, RUNS_PER_LEDGER, slots } from "../ledger/ledger-timing.ts";
 
 /** Environment the ledger reads besides what the bot factory needs. */
 export interface DeliveryLedgerEnv {
@@ -117,21 +90,26 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
   private prunedAt = 0;
 
   /** Set once this instance has read back the fast-path deliveries an earlier one may have left. */
-  private recovery: Promise<void> | undefined;
+  private scanned = false;
+  /** Set once a call into this instance looked for an alarm left by an earlier one. */
+  private checked = false;
 
   /**
-   * The first call into a new instance reads back the deliveries a dead isolate left on the fast path
-   * (see `ledger/fresh-queue`) — only when an alarm is set (a watchdog stands behind every one), or in
-   * the alarm itself.
+   * Reads back the deliveries a dead isolate left on the fast path (see `ledger/fresh-queue`), once per
+   * instance: on its first call when an alarm is set (a watchdog stands behind every such row), and in
+   * its first alarm whatever that call saw — while the runtime has an alarm armed to run, `getAlarm()`
+   * answers null, so a webhook that comes first cannot tell.
    */
   private async recovered(inAlarm: boolean): Promise<void> {
-    this.recovery ??= (async () => {
-      if (inAlarm || (await this.ctx.storage.getAlarm()) !== null) this.store.recover(Date.now(), (letter) => this.buried(letter));
-    })().catch((error: unknown) => {
-      this.recovery = undefined;
-      throw error;
-    });
-    await this.recovery;
+    if (this.scanned) return;
+    if (!inAlarm) {
+      if (this.checked) return;
+      this.checked = true;
+      if ((await this.ctx.storage.getAlarm()) === null || this.scanned) return;
+    }
+    this.store.recover(Date.now(), (letter) => this.buried(letter));
+    this.scanned = true;
+    this.drains.wake();
   }
 
   constructor(ctx: DurableObjectState, env: E) {
@@ -153,8 +131,10 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
       await this.wakeBy(Date.now() + RESUME_AFTER_MS);
       this.ctx.waitUntil(this.drains.kick());
     } else if (status === "in-flight") {
-      // A copy of an open delivery: make sure a watchdog stands behind it whatever happened to the first.
+      // A copy of an open delivery: make sure a watchdog stands behind it whatever happened to the first,
+      // and have a drain pick it up (the copy may have found it only now, left by a dead isolate).
       await this.wakeBy(Date.now() + RESUME_AFTER_MS);
+      this.ctx.waitUntil(this.drains.kick());
     }
     return status;
   }

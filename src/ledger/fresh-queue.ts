@@ -80,18 +80,19 @@ export class FreshQueue {
 
   /** Counts one more attempt (1 row written). */
   start(entry: FreshDelivery): void {
+    this.sql.exec("UPDATE seen SET attempts = ? WHERE key = ?", entry.attempts + 1, entry.key);
     entry.attempts += 1;
-    this.sql.exec("UPDATE seen SET attempts = ? WHERE key = ?", entry.attempts, entry.key);
   }
 
   /** Handled at `attempt`: the row becomes a plain key (1 row written). */
   finish(entry: FreshDelivery, now: number, attempt: number): void {
-    this.queue.delete(entry.key);
+    // Written first: should the write fail, the entry stays queued as its row says.
     if (attempt > 1) {
       this.sql.exec("UPDATE seen SET ref = 0, payload = NULL, chat = NULL, attempts = ?, at = ? WHERE key = ?", attempt, now, entry.key);
     } else {
       this.sql.exec("UPDATE seen SET ref = 0, payload = NULL, chat = NULL, attempts = NULL WHERE key = ?", entry.key);
     }
+    this.queue.delete(entry.key);
   }
 
   /**
@@ -99,7 +100,6 @@ export class FreshQueue {
    * its `seen.ref` pointed there and the payload moved with it (2 rows written).
    */
   moveToOpen(entry: FreshDelivery, state: "pending" | "dead", nextAt: number, attempts: number, error: string | null, now: number): void {
-    this.queue.delete(entry.key);
     this.transact(() => {
       const ref = insertOpenRow(this.sql, {
         key: entry.key,
@@ -116,6 +116,8 @@ export class FreshQueue {
       });
       this.sql.exec("UPDATE seen SET ref = ?, payload = NULL, chat = NULL WHERE key = ?", ref, entry.key);
     });
+    // Only once the move committed: should it fail, the entry stays queued as its row says.
+    this.queue.delete(entry.key);
   }
 
   /** Queues a fast-path row found by its key that memory does not hold; false when it cannot be read. */
@@ -135,6 +137,31 @@ export class FreshQueue {
   }
 
   /**
+   * Queues a fast-path row memory does not hold; one whose payload cannot be read back becomes a dead
+   * letter with the reason instead (false).
+   */
+  adoptOrBury(row: { key: string; ref: number; at: number; attempts: number | null; chat: string | null; payload: string | null }, now: number): boolean {
+    if (this.adopt(row.key, row.ref, row.at, row.attempts, row.chat, row.payload)) return true;
+    this.transact(() => {
+      const ref = insertOpenRow(this.sql, {
+        key: row.key,
+        chat: row.chat ?? "",
+        state: "dead",
+        attempts: row.attempts ?? 0,
+        nextAt: now,
+        channel: undefined,
+        webhookId: null,
+        error: "the stored delivery cannot be read back (not a delivery's JSON); it cannot be replayed",
+        receivedAt: row.at,
+        updatedAt: now,
+        payload: row.payload,
+      });
+      this.sql.exec("UPDATE seen SET ref = ?, payload = NULL, chat = NULL WHERE key = ?", ref, row.key);
+    });
+    return false;
+  }
+
+  /**
    * Reads every fast-path row back into memory (a scan of `seen`): for an object that starts with an
    * alarm set, which may have had deliveries queued when its isolate died. A row that cannot be read
    * back becomes a dead letter with the reason; their keys are returned.
@@ -147,24 +174,7 @@ export class FreshQueue {
       )
       .toArray();
     for (const row of rows) {
-      if (this.adopt(row.key, row.ref, row.at, row.attempts, row.chat, row.payload)) continue;
-      this.transact(() => {
-        const ref = insertOpenRow(this.sql, {
-          key: row.key,
-          chat: row.chat ?? "",
-          state: "dead",
-          attempts: row.attempts ?? 0,
-          nextAt: now,
-          channel: undefined,
-          webhookId: null,
-          error: "the stored delivery cannot be read back (not a delivery's JSON); it cannot be replayed",
-          receivedAt: row.at,
-          updatedAt: now,
-          payload: row.payload,
-        });
-        this.sql.exec("UPDATE seen SET ref = ?, payload = NULL, chat = NULL WHERE key = ?", ref, row.key);
-      });
-      buried.push(row.key);
+      if (!this.adoptOrBury(row, now)) buried.push(row.key);
     }
     return buried;
   }

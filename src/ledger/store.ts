@@ -140,7 +140,7 @@ export class LedgerStore {
    * starts running it right away, so its first attempt is counted by this insert (no write of its own).
    */
   accept(key: string, delivery: VerifiedDelivery, now: number, onBuried?: OnBuried, countFirstAttempt = false): AcceptStatus {
-    const known = this.stateOf(key);
+    const known = this.stateOf(key, onBuried);
     if (known) return statusOf(known);
     const chat = delivery.envelope.message.space.id;
     let payload: string | undefined;
@@ -170,14 +170,18 @@ export class LedgerStore {
   }
 
   /** A key's open row (found by its `seen.ref`, the key checked: rowids of deleted rows are reused). */
-  private openRow(key: string): { seen: boolean; attempts: number | null; open?: OpenRow } {
+  private openRow(key: string, onBuried?: OnBuried): { seen: boolean; attempts: number | null; open?: OpenRow } {
     const seen = this.sql.exec<{ ref: number; attempts: number | null }>("SELECT ref, attempts FROM seen WHERE key = ?", key).toArray()[0];
     if (!seen) return { seen: false, attempts: null };
     if (seen.ref < 0) {
       // On the fast path: queued in memory, or adopted now (its isolate died before a watchdog stood behind it).
       if (!this.fresh.get(key)) {
         const row = this.sql.exec<{ at: number; chat: string | null; payload: string | null }>("SELECT at, chat, payload FROM seen WHERE key = ?", key).one();
-        this.fresh.adopt(key, seen.ref, row.at, seen.attempts, row.chat, row.payload);
+        if (!this.fresh.adoptOrBury({ key, ref: seen.ref, attempts: seen.attempts, ...row }, Date.now())) {
+          const letter = this.deadLetters(key)[0];
+          if (letter) onBuried?.(letter);
+          return this.openRow(key);
+        }
       }
       return { seen: true, attempts: seen.attempts, open: { state: "pending", attempts: seen.attempts ?? 0, last_error: null } };
     }
@@ -187,8 +191,8 @@ export class LedgerStore {
     return { seen: true, attempts: seen.attempts, open };
   }
 
-  private stateOf(key: string): DeliveryState | undefined {
-    const row = this.openRow(key);
+  private stateOf(key: string, onBuried?: OnBuried): DeliveryState | undefined {
+    const row = this.openRow(key, onBuried);
     return row.seen ? (row.open?.state ?? "done") : undefined;
   }
 

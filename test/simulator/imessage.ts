@@ -11,10 +11,10 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { SimError, invalidArgument } from "./errors.ts";
 import { imessageExtraRoutes } from "./imessage-extras.ts";
-import { REACTION_KINDS, World } from "./world.ts";
+import { World } from "./world.ts";
 import type { SimChat, SimMessage } from "./world.ts";
 import type { SimulatorEvents } from "./events.ts";
-import { bool, decodePageToken, encodePageToken, json, obj, pageSize, readBody, requiredText, server, str, time, type Json } from "./request-fields.ts";
+import { bool, decodePageToken, encodePageToken, formatting, json, obj, pageSize, reactionKind, readBody, requiredText, server, str, time, type Json } from "./request-fields.ts";
 
 /** What the routes work on. */
 export interface IMessageDeps {
@@ -42,18 +42,6 @@ function replyTarget(world: World, body: Json, chat: SimChat): SimMessage | unde
 function threadFields(reply: SimMessage | undefined): Partial<SimMessage> {
   if (!reply) return {};
   return { replyTargetGuid: reply.guid, threadOriginatorGuid: reply.threadOriginatorGuid ?? reply.guid };
-}
-
-function formatting(body: Json): SimMessage["formatting"] {
-  const value = body.formatting;
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw invalidArgument("formatting", "formatting must be an array");
-  return value.map((f: Json) => ({
-    type: String(f.type ?? ""),
-    start: Number(f.start ?? 0),
-    length: Number(f.length ?? 0),
-    ...(f.effectName !== undefined ? { effectName: String(f.effectName) } : {}),
-  }));
 }
 
 
@@ -84,15 +72,6 @@ function listPage(c: Context, world: World, chatGuid?: string): Response {
   });
 }
 
-function reactionKind(value: unknown): string {
-  if (value === undefined) return "MESSAGE_REACTION_KIND_LOVE";
-  const name =
-    typeof value === "number" ? REACTION_KINDS[value] : typeof value === "string" ? value.replace(/^MESSAGE_REACTION_KIND_/, "") : undefined;
-  if (!name || !(REACTION_KINDS as readonly string[]).includes(name) || name === "STICKER") {
-    throw invalidArgument("reaction.kind", `unsupported reaction kind ${String(value)}`);
-  }
-  return `MESSAGE_REACTION_KIND_${name}`;
-}
 
 /** Routes of the iMessage HTTP middleware. */
 export function imessageRoutes(deps: IMessageDeps): Hono {
@@ -166,14 +145,23 @@ export function imessageRoutes(deps: IMessageDeps): Hono {
     const body = await readBody(c);
     const { message } = target(world, body);
     const newText = requiredText(body, "newText");
-    return sent(c, world.edit(message, newText), "message.edited");
+    // The same `clientMessageId` again (a retried handler): the first answer, the message not edited again.
+    const key = str(body, "clientMessageId");
+    const earlier = key === undefined ? undefined : world.answered.get(`edit:${key}`);
+    if (earlier) return json(earlier);
+    const response = sent(c, world.edit(message, newText), "message.edited");
+    if (key !== undefined) world.answered.set(`edit:${key}`, { message: world.messageJson(message) });
+    return response;
   });
 
   app.post("/v1/messages:unsend", async (c) => {
     const world = deps.world();
     const body = await readBody(c);
     const { chat, message } = target(world, body);
+    const key = str(body, "clientMessageId");
+    if (key !== undefined && world.answered.has(`unsend:${key}`)) return json({});
     world.unsend(message);
+    if (key !== undefined) world.answered.set(`unsend:${key}`, {});
     events.emit({ type: "message.unsent", chatGuid: chat.guid, messageGuid: message.guid, server: server(c) });
     return json({});
   });

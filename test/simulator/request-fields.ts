@@ -5,6 +5,8 @@
  */
 import type { Context } from "hono";
 import { invalidArgument } from "./errors.ts";
+import type { SimMessage } from "./world-types.ts";
+import { REACTION_KINDS } from "./world.ts";
 
 /** A JSON object body. */
 export type Json = Record<string, unknown>;
@@ -81,4 +83,28 @@ export function decodePageToken(value: string | undefined): number | undefined {
 
 export function encodePageToken(rowid: number): string {
   return btoa(`rowid:${rowid}`).replace(/=+$/, "");
+}
+
+/** Text formatting ranges of a send. */
+export function formatting(body: Json): SimMessage["formatting"] {
+  const value = body.formatting;
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw invalidArgument("formatting", "formatting must be an array");
+  return value.map((f: Json) => ({
+    type: String(f.type ?? ""),
+    start: Number(f.start ?? 0),
+    length: Number(f.length ?? 0),
+    ...(f.effectName !== undefined ? { effectName: String(f.effectName) } : {}),
+  }));
+}
+
+/** The proto enum name of a reaction kind given by number or name (stickers are not set this way). */
+export function reactionKind(value: unknown): string {
+  if (value === undefined) return "MESSAGE_REACTION_KIND_LOVE";
+  const name =
+    typeof value === "number" ? REACTION_KINDS[value] : typeof value === "string" ? value.replace(/^MESSAGE_REACTION_KIND_/, "") : undefined;
+  if (!name || !(REACTION_KINDS as readonly string[]).includes(name) || name === "STICKER") {
+    throw invalidArgument("reaction.kind", `unsupported reaction kind ${String(value)}`);
+  }
+  return `MESSAGE_REACTION_KIND_${name}`;
 }

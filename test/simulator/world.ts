@@ -53,6 +53,8 @@ export class World {
   readonly selfAddress: string;
   readonly chats = new Map<string, SimChat>();
   readonly messages = new Map<string, SimMessage>();
+  /** First answers of keyed writes that create no message (edits, unsends), by `<route>:<clientMessageId>`. */
+  readonly answered = new Map<string, unknown>();
   readonly attachments = new Map<string, SimAttachment>();
   readonly polls = new Map<string, SimPoll>();
   readonly typing = new Map<string, boolean>();
