@@ -1,7 +1,8 @@
-// `npm test`: the type checks and the dependency rules run while better-sqlite3 builds for the bridge's
-// tests (once per checkout; 1–2 min of one core, see local-bridge/scripts/ensure-native.mjs), then the
-// fast test projects. Exits with the first failure's code.
-import { spawn } from "node:child_process";
+// `npm test`: the type checks, the dependency rules, then every fast project in one vitest run. On a
+// fresh clone better-sqlite3 is built for the bridge's tests first (1–2 min of one core, see
+// local-bridge/scripts/ensure-native.mjs): meanwhile the checks and the workerd and harness projects
+// run, and the bridge's project runs after. Exits non-zero when any step failed.
+import { spawn, spawnSync } from "node:child_process";
 import process from "node:process";
 
 /** Runs a command with this process's output; resolves to its exit code. */
@@ -26,14 +27,22 @@ async function inOrder(steps) {
 
 console.log(`node ${process.version}`);
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-const [native, checks] = await Promise.all([
-  run(process.execPath, ["local-bridge/scripts/ensure-native.mjs"]),
-  inOrder([
-    [npm, ["run", "--silent", "typecheck"]],
-    [npm, ["run", "--silent", "lint:deps"]],
-  ]),
+const vitest = (...projects) => run(npm, ["exec", "--", "vitest", "run", ...projects.flatMap((project) => ["--project", project])]);
+// Only the bridge's tests need the addon. Built already: one run of every project. Not yet (a fresh
+// clone): it builds while everything else is checked and tested, then the bridge's project runs.
+const probe = spawnSync(process.execPath, ["-e", 'const D = require("better-sqlite3"); new D(":memory:").close();'], { cwd: "local-bridge", stdio: "ignore" });
+const native = probe.status === 0 ? Promise.resolve(0) : run(process.execPath, ["local-bridge/scripts/ensure-native.mjs"]);
+const checks = await inOrder([
+  [npm, ["run", "--silent", "typecheck"]],
+  [npm, ["run", "--silent", "lint:deps"]],
 ]);
-if (checks !== 0 || native !== 0) process.exit(checks || native);
-process.exit(
-  await run(npm, ["exec", "--", "vitest", "run", "--project", "workers", "--project", "harness", "--project", "harness-node", "--project", "local-bridge"]),
-);
+if (checks !== 0) {
+  await native;
+  process.exit(checks);
+}
+if (probe.status === 0) process.exit(await vitest("workers", "harness", "harness-node", "local-bridge"));
+const fast = await vitest("workers", "harness", "harness-node");
+const built = await native;
+if (built !== 0) process.exit(built);
+const bridge = await vitest("local-bridge");
+process.exit(fast || bridge);

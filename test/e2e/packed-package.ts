@@ -4,12 +4,13 @@
  * tsdown), plus the child-process helpers the tests that install it share.
  *
  * Packs run one at a time across test files: tsdown empties `dist` before it writes it, so two packs
- * at once could each ship the other's half-written output. The lock is a directory (`mkdir` is atomic)
+ * at once could each ship the other's half-written output; and a tree is packed once, its tarball
+ * kept in the system's temp folder under a hash of the tree. The lock is a directory (`mkdir` is atomic)
  * holding its owner's pid; a lock whose owner is gone is taken over.
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -92,9 +93,44 @@ async function withPackLock<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** `npm pack --pack-destination <destination>` in the repository, as a user does it; the tarball's path. */
+/**
+ * What the tarball is made of: the commit and every uncommitted change (tracked files' diff and the
+ * untracked files' names and contents), hashed. Test files that pack the same tree share one pack.
+ */
+async function treeKey(): Promise<string> {
+  const head = (await run("git", ["rev-parse", "HEAD"], ROOT)).stdout;
+  const diff = (await run("git", ["diff", "HEAD", "--binary"], ROOT)).stdout;
+  const untracked = (await run("git", ["ls-files", "--others", "--exclude-standard", "-z"], ROOT)).stdout.split("\0").filter(Boolean);
+  const hash = createHash("sha256").update(head).update(diff);
+  for (const file of untracked.sort()) {
+    hash.update(file);
+    try {
+      hash.update(readFileSync(join(ROOT, file)));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return hash.digest("hex").slice(0, 16);
+}
+
+/**
+ * `npm pack --pack-destination <destination>` in the repository, as a user does it; the tarball's path.
+ * A tarball packed from the same tree (by another test file of this run) is copied instead of packed again.
+ */
 export async function npmPack(destination: string): Promise<string> {
-  await withPackLock(() => timed("npm pack", () => must("npm", ["pack", "--pack-destination", destination], ROOT)));
+  const cached = join(tmpdir(), `chat-adapter-imessage-pack-${await treeKey()}.tgz`);
+  await withPackLock(async () => {
+    if (!existsSync(cached)) {
+      const scratch = mkdtempSync(join(tmpdir(), "imessage-pack-"));
+      try {
+        await timed("npm pack", () => must("npm", ["pack", "--pack-destination", scratch], ROOT));
+        copyFileSync(join(scratch, TARBALL), cached);
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    }
+  });
+  copyFileSync(cached, join(destination, TARBALL));
   return join(destination, TARBALL);
 }
 
