@@ -28,6 +28,16 @@ async function withStorage<T>(body: (sql: SqlStorage, transact: <R>(fn: () => R)
   return await runInDurableObject(stub, (_instance, state) => body(state.storage.sql, (fn) => state.storage.transactionSync(fn)));
 }
 
+/**
+ * A delivery queued on the fast path by an instance that then died, its stored payload corrupted
+ * meanwhile; the store of the next instance.
+ */
+function afterRottenRow(sql: SqlStorage, transact: <R>(fn: () => R) => R, key: string, queued: VerifiedDelivery): LedgerStore {
+  new LedgerStore(sql, transact).accept(key, queued, 1_000, undefined, true);
+  sql.exec("UPDATE seen SET payload = '{not json' WHERE key = ?", key);
+  return new LedgerStore(sql, transact);
+}
+
 describe("the ledger's fast path", () => {
   it("stores a delivery in its key's row and clears it once handled: 2 rows written", async () => {
     await withStorage((sql, transact) => {
@@ -77,9 +87,7 @@ describe("the ledger's fast path", () => {
 
   it("a queued row whose payload cannot be read back is buried with its reason on recovery", async () => {
     await withStorage((sql, transact) => {
-      new LedgerStore(sql, transact).accept("bad", delivery("any;-;+15550007005", "bad"), 1_000, undefined, true);
-      sql.exec("UPDATE seen SET payload = '{not json' WHERE key = 'bad'");
-      const after = new LedgerStore(sql, transact);
+      const after = afterRottenRow(sql, transact, "bad", delivery("any;-;+15550007005", "bad"));
       const buried: DeadLetter[] = [];
       after.recover(2_000, (letter) => buried.push(letter));
       expect(buried).toEqual([expect.objectContaining({ key: "bad", error: expect.stringMatching(/cannot be read back/) })]);
@@ -133,9 +141,7 @@ describe("the ledger's fast path", () => {
 
   it("a copy of a queued row that cannot be read back finds it buried (dead-letter), not in flight forever", async () => {
     await withStorage((sql, transact) => {
-      new LedgerStore(sql, transact).accept("rot", delivery("any;-;+15550007010", "rot"), 1_000, undefined, true);
-      sql.exec("UPDATE seen SET payload = '{not json' WHERE key = 'rot'");
-      const after = new LedgerStore(sql, transact);
+      const after = afterRottenRow(sql, transact, "rot", delivery("any;-;+15550007010", "rot"));
       const buried: DeadLetter[] = [];
       expect(after.accept("rot", delivery("any;-;+15550007010", "rot"), 2_000, (letter) => buried.push(letter))).toBe("dead-letter");
       expect(buried).toEqual([expect.objectContaining({ key: "rot", error: expect.stringMatching(/cannot be read back/) })]);

@@ -13,7 +13,7 @@
  * older deliveries still go first (one waiting for its retry is overtaken, as before).
  */
 import type { VerifiedDelivery } from "../webhook/receive.ts";
-import { insertOpenRow } from "./store-schema.ts";
+import { insertOpenRow, type OpenRowValues } from "./store-schema.ts";
 
 /** A delivery on the fast path. */
 export interface FreshDelivery {
@@ -26,6 +26,16 @@ export interface FreshDelivery {
   at: number;
   /** Arrival order (its `seen.ref` is the negative of it). */
   seq: number;
+}
+
+/** A `seen` row on the fast path, as read back. */
+export interface FreshRow {
+  key: string;
+  ref: number;
+  at: number;
+  attempts: number | null;
+  chat: string | null;
+  payload: string | null;
 }
 
 /** A stored payload as a delivery, or undefined when it is not one. */
@@ -45,18 +55,8 @@ export class FreshQueue {
     this.read = read;
   }
 
-  get size(): number {
-    return this.queue.size;
-  }
-
   get(key: string): FreshDelivery | undefined {
     return this.queue.get(key);
-  }
-
-  /** True when a delivery of `chat` is queued here. */
-  holds(chat: string): boolean {
-    for (const entry of this.queue.values()) if (entry.chat === chat) return true;
-    return false;
   }
 
   /** Stores a delivery on the fast path (its `seen` row, 1 row written) and queues it. */
@@ -100,38 +100,43 @@ export class FreshQueue {
    * its `seen.ref` pointed there and the payload moved with it (2 rows written).
    */
   moveToOpen(entry: FreshDelivery, state: "pending" | "dead", nextAt: number, attempts: number, error: string | null, now: number): void {
-    this.transact(() => {
-      const ref = insertOpenRow(this.sql, {
-        key: entry.key,
-        chat: entry.chat,
-        state,
-        attempts,
-        nextAt,
-        channel: entry.delivery.channel,
-        webhookId: entry.delivery.webhookId,
-        error,
-        receivedAt: entry.at,
-        updatedAt: now,
-        payload: JSON.stringify(entry.delivery),
-      });
-      this.sql.exec("UPDATE seen SET ref = ?, payload = NULL, chat = NULL WHERE key = ?", ref, entry.key);
+    this.toOpenRow({
+      key: entry.key,
+      chat: entry.chat,
+      state,
+      attempts,
+      nextAt,
+      channel: entry.delivery.channel,
+      webhookId: entry.delivery.webhookId,
+      error,
+      receivedAt: entry.at,
+      updatedAt: now,
+      payload: JSON.stringify(entry.delivery),
     });
     // Only once the move committed: should it fail, the entry stays queued as its row says.
     this.queue.delete(entry.key);
   }
 
+  /** Inserts the open row and points the key's `seen.ref` at it, clearing the fast-path columns, together. */
+  private toOpenRow(values: OpenRowValues): void {
+    this.transact(() => {
+      const ref = insertOpenRow(this.sql, values);
+      this.sql.exec("UPDATE seen SET ref = ?, payload = NULL, chat = NULL WHERE key = ?", ref, values.key);
+    });
+  }
+
   /** Queues a fast-path row found by its key that memory does not hold; false when it cannot be read. */
-  adopt(key: string, ref: number, at: number, attempts: number | null, chat: string | null, payload: string | null): boolean {
-    if (this.queue.has(key)) return true;
-    const delivery = this.read(payload);
-    if (!delivery || chat === null) return false;
-    const seq = -ref;
+  adopt(row: FreshRow): boolean {
+    if (this.queue.has(row.key)) return true;
+    const delivery = this.read(row.payload);
+    if (!delivery || row.chat === null) return false;
+    const seq = -row.ref;
     this.lastSeq = Math.max(this.lastSeq, seq);
-    const entry: FreshDelivery = { key, chat, delivery, attempts: attempts ?? 0, at, seq };
+    const entry: FreshDelivery = { key: row.key, chat: row.chat, delivery, attempts: row.attempts ?? 0, at: row.at, seq };
     // Keep arrival order: insert before the first queued entry that arrived after it.
     const after = [...this.queue.values()].filter((other) => other.seq > seq);
     for (const other of after) this.queue.delete(other.key);
-    this.queue.set(key, entry);
+    this.queue.set(row.key, entry);
     for (const other of after) this.queue.set(other.key, other);
     return true;
   }
@@ -140,23 +145,20 @@ export class FreshQueue {
    * Queues a fast-path row memory does not hold; one whose payload cannot be read back becomes a dead
    * letter with the reason instead (false).
    */
-  adoptOrBury(row: { key: string; ref: number; at: number; attempts: number | null; chat: string | null; payload: string | null }, now: number): boolean {
-    if (this.adopt(row.key, row.ref, row.at, row.attempts, row.chat, row.payload)) return true;
-    this.transact(() => {
-      const ref = insertOpenRow(this.sql, {
-        key: row.key,
-        chat: row.chat ?? "",
-        state: "dead",
-        attempts: row.attempts ?? 0,
-        nextAt: now,
-        channel: undefined,
-        webhookId: null,
-        error: "the stored delivery cannot be read back (not a delivery's JSON); it cannot be replayed",
-        receivedAt: row.at,
-        updatedAt: now,
-        payload: row.payload,
-      });
-      this.sql.exec("UPDATE seen SET ref = ?, payload = NULL, chat = NULL WHERE key = ?", ref, row.key);
+  adoptOrBury(row: FreshRow, now: number): boolean {
+    if (this.adopt(row)) return true;
+    this.toOpenRow({
+      key: row.key,
+      chat: row.chat ?? "",
+      state: "dead",
+      attempts: row.attempts ?? 0,
+      nextAt: now,
+      channel: undefined,
+      webhookId: null,
+      error: "the stored delivery cannot be read back (not a delivery's JSON); it cannot be replayed",
+      receivedAt: row.at,
+      updatedAt: now,
+      payload: row.payload,
     });
     return false;
   }
@@ -169,9 +171,7 @@ export class FreshQueue {
   recover(now: number): string[] {
     const buried: string[] = [];
     const rows = this.sql
-      .exec<{ key: string; ref: number; at: number; attempts: number | null; chat: string | null; payload: string | null }>(
-        "SELECT key, ref, at, attempts, chat, payload FROM seen WHERE ref < 0 ORDER BY ref DESC",
-      )
+      .exec<FreshRow & Record<string, SqlStorageValue>>("SELECT key, ref, at, attempts, chat, payload FROM seen WHERE ref < 0 ORDER BY ref DESC")
       .toArray();
     for (const row of rows) {
       if (!this.adoptOrBury(row, now)) buried.push(row.key);

@@ -13,7 +13,7 @@
 import type { VerifiedDelivery } from "../webhook/receive.ts";
 import type { AcceptStatus } from "./ledger.ts";
 import { insertOpenRow, messageIdOf, prepareLedgerTables, readDelivery, type Unstorable } from "./store-schema.ts";
-import { FreshQueue } from "./fresh-queue.ts";
+import { FreshQueue, type FreshRow } from "./fresh-queue.ts";
 
 /**
  * Delivery states: waiting (`pending`), being handled (`running`: only known to the instance running
@@ -163,7 +163,7 @@ export class LedgerStore {
         ? "the delivery cannot be serialized to store it; it cannot be replayed"
         : `the delivery is too big to store (${bytes} bytes of JSON, at most ${MAX_STORED_DELIVERY_BYTES}); it cannot be replayed`;
     const stub: Unstorable = { messageId: String(delivery.messageId).slice(0, 1024), unstorable: reason };
-    this.insert(key, chat, "dead", JSON.stringify(stub), delivery, now, 0, reason);
+    this.insertDead(key, chat, JSON.stringify(stub), delivery, now, reason);
     const letter = this.deadLetters(key)[0];
     if (letter) onBuried?.(letter);
     return "dead-letter";
@@ -176,8 +176,8 @@ export class LedgerStore {
     if (seen.ref < 0) {
       // On the fast path: queued in memory, or adopted now (its isolate died before a watchdog stood behind it).
       if (!this.fresh.get(key)) {
-        const row = this.sql.exec<{ at: number; chat: string | null; payload: string | null }>("SELECT at, chat, payload FROM seen WHERE key = ?", key).one();
-        if (!this.fresh.adoptOrBury({ key, ref: seen.ref, attempts: seen.attempts, ...row }, Date.now())) {
+        const row = this.sql.exec<FreshRow & Record<string, SqlStorageValue>>("SELECT key, ref, at, attempts, chat, payload FROM seen WHERE key = ?", key).one();
+        if (!this.fresh.adoptOrBury(row, Date.now())) {
           const letter = this.deadLetters(key)[0];
           if (letter) onBuried?.(letter);
           return this.openRow(key);
@@ -196,24 +196,24 @@ export class LedgerStore {
     return row.seen ? (row.open?.state ?? "done") : undefined;
   }
 
-  private insert(key: string, chat: string, state: "pending" | "dead", payload: string, delivery: VerifiedDelivery, now: number, attempts: number, error?: string): void {
+  /** Records a delivery that cannot be kept as a dead letter at once: its open row (the stub payload) and its key. */
+  private insertDead(key: string, chat: string, payload: string, delivery: VerifiedDelivery, now: number, error: string): void {
     this.transact(() => {
       const ref = insertOpenRow(this.sql, {
         key,
         chat,
-        state,
-        attempts,
+        state: "dead",
+        attempts: 0,
         nextAt: now,
         channel: delivery.channel,
         webhookId: delivery.webhookId,
-        error: error ?? null,
+        error,
         receivedAt: now,
         updatedAt: now,
         payload,
       });
       this.sql.exec("INSERT INTO seen (key, ref, at) VALUES (?, ?, ?)", key, ref, now);
     });
-    if (state === "pending") this.openPending = true;
   }
 
   /**
