@@ -126,17 +126,17 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
     // It is handed to a drain at once, so the insert counts its first attempt (unless no bot can run it).
     const countFirst = !this.unbound;
     const status = this.store.accept(key, delivery, Date.now(), (letter) => this.buried(letter), countFirst);
-    if (status === "accepted") {
-      if (countFirst) this.counted.add(key);
-      await this.wakeBy(Date.now() + RESUME_AFTER_MS);
-      this.ctx.waitUntil(this.drains.kick());
-    } else if (status === "in-flight") {
-      // A copy of an open delivery: make sure a watchdog stands behind it whatever happened to the first,
-      // and have a drain pick it up (the copy may have found it only now, left by a dead isolate).
-      await this.wakeBy(Date.now() + RESUME_AFTER_MS);
-      this.ctx.waitUntil(this.drains.kick());
-    }
+    if (status === "accepted" && countFirst) this.counted.add(key);
+    // A copy of an open delivery too: whatever happened to the first, a watchdog stands behind it and a
+    // drain picks it up (the copy may have found it only now, left by a dead isolate).
+    if (status === "accepted" || status === "in-flight") await this.runSoon();
     return status;
+  }
+
+  /** Arms the watchdog, then has a drain run what is due, after answering. */
+  private async runSoon(): Promise<void> {
+    await this.wakeBy(Date.now() + RESUME_AFTER_MS);
+    this.ctx.waitUntil(this.drains.kick());
   }
 
   /** This ledger's dead letters. */
@@ -148,10 +148,7 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
   async replay(key: string): Promise<boolean> {
     await this.recovered(false);
     const revived = this.store.revive(key, Date.now());
-    if (revived) {
-      await this.wakeBy(Date.now() + RESUME_AFTER_MS);
-      this.ctx.waitUntil(this.drains.kick());
-    }
+    if (revived) await this.runSoon();
     return revived;
   }
 
