@@ -142,7 +142,9 @@ describe("webhook deliveries after poisonous envelopes", () => {
     );
     await streamedOnce(dm.messageId);
     const stub = env.DELIVERY_LEDGER.get(env.DELIVERY_LEDGER.idFromName(ledgerNameOf(dm.chatGuid)));
-    expect(await stub.inspect(await deliveryKeyOf(dm.messageId))).toMatchObject({ state: "done", attempts: 1 });
+    const key = await deliveryKeyOf(dm.messageId);
+    // The reply reaches the server just before the ledger records the run as done: wait for that write.
+    await vi.waitFor(async () => expect(await stub.inspect(key)).toMatchObject({ state: "done", attempts: 1 }), { timeout: 5_000, interval: 50 });
   });
 
   it("relayed poisons are acknowledged and the next relayed message is streamed once", { timeout: 30_000 }, async () => {
