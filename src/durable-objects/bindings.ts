@@ -30,6 +30,7 @@ export interface iMessageBindings {
   IMESSAGE_MAX_ATTACHMENT_BYTES?: string;
   IMESSAGE_HTTP_ADDRESS?: string;
   IMESSAGE_REDELIVERY_BASE_MS?: string;
+  IMESSAGE_REDELIVERY_MAX_MS?: string;
   IMESSAGE_GATEWAY_CATCH_UP?: string;
   IMESSAGE_GATEWAY_SPACE_LIMIT?: string;
   SPECTRUM_CLOUD_URL?: string;

@@ -37,8 +37,16 @@ import { ALARM_WAIT_MS, DRAIN_FAILED_RETRY_MS, LOCK_RETRY_MS, PRUNE_EVERY_MS, RE
 export interface DeliveryLedgerEnv {
   /** Wait before the second attempt of a failed delivery, in ms (default 30 000; ×4 per attempt, at most an hour). */
   IMESSAGE_REDELIVERY_BASE_MS?: string;
+  /** The longest wait between two attempts, in ms (default and at most an hour; a server's `Retry-After` is still honoured). */
+  IMESSAGE_REDELIVERY_MAX_MS?: string;
   /** The gateway, which keeps the index of dead letters across conversations. */
   GATEWAY?: DurableObjectBinding<GatewayDurableObject>;
+}
+
+/** A positive number of milliseconds from a var, else the fallback. */
+function positiveMs(value: string | undefined, fallback: number): number {
+  const ms = Number(value ?? fallback);
+  return Number.isFinite(ms) && ms > 0 ? ms : fallback;
 }
 
 const UNBOUND =
@@ -321,8 +329,8 @@ export class DeliveryLedgerBase<E extends object = iMessageBindings> extends Dur
       if (letter) await this.indexDeadLetter(chat, letter);
       return;
     }
-    const base = Number((this.env as DeliveryLedgerEnv).IMESSAGE_REDELIVERY_BASE_MS ?? 30_000);
-    const delay = redeliveryDelayMs(attempt, Number.isFinite(base) && base > 0 ? base : 30_000, failure.retryAfterMs);
+    const env = this.env as DeliveryLedgerEnv;
+    const delay = redeliveryDelayMs(attempt, positiveMs(env.IMESSAGE_REDELIVERY_BASE_MS, 30_000), failure.retryAfterMs, positiveMs(env.IMESSAGE_REDELIVERY_MAX_MS, 3_600_000));
     this.store.retryAt(key, now + delay, text, now);
     logger.warn(`Delivery ${key} failed (attempt ${attempt} of ${MAX_DELIVERY_ATTEMPTS}); next attempt in ${Math.round(delay / 1000)} s`, {
       key,

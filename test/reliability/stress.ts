@@ -60,7 +60,8 @@ process.on("SIGINT", () => interrupted(130));
 process.on("SIGTERM", () => interrupted(143));
 
 try {
-  if (withFaults) for (const fault of ALL_FAULTS) stack.sim.faults.arm({ match: "/v1/messages:send*", chatPrefix: storm.chatPrefix, seed: 900, ...fault });
+  // One seed per fault: with one shared seed the faults' draws would repeat each other's.
+  if (withFaults) ALL_FAULTS.forEach((fault, i) => stack.sim.faults.arm({ match: "/v1/messages:send*", chatPrefix: storm.chatPrefix, seed: 900 + i, ...fault }));
   console.log(`stress: ${storm.deliveries.length} deliveries of ${count} messages in ${Math.ceil(count / perChat)} conversations, ${withFaults ? "every fault at once" : "no faults"}, ${kill ? "one SIGKILL + restart at 40%" : "no kill"} (log: ${stack.logFile})`);
   let restarted: Promise<void> | undefined;
   const progress = setInterval(() => {
