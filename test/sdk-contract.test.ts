@@ -8,6 +8,8 @@ import { createiMessageAdapter } from "../src/adapter/create.ts";
 import { fixture, inOwnDm, recordingLogger, SECRET, seedInbound, signedRequest, withFreshId } from "./helpers.ts";
 import { createMemoryState } from "./memory-state.ts";
 import { selfHosted, silent, sim, simulatorHostPort } from "./outbound-helpers.ts";
+import { catchUpDelivery } from "../src/gateway/catch-up.ts";
+import { parseDelivery } from "../src/webhook/envelope.ts";
 import { buildEnvelope } from "./simulator/webhook.ts";
 
 const randomAddress = () => `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
@@ -61,6 +63,34 @@ describe("durable without wiring", () => {
     // The ledger's Durable Object (bound to the Worker's bot) answers it: nothing ran in this request.
     await expect.poll(async () => (await sim.sends({ chatPrefix: dm.chatGuid })).delivered.map((m) => m.text), { timeout: 15_000 }).toEqual(["You said: durable?"]);
     expect(logger.lines.filter((l) => l.level === "warn")).toEqual([]);
+  });
+
+  it("without env, a catch-up delivery before any webhook (a cron isolate) also goes to the Worker's DELIVERY_LEDGER", async () => {
+    const { env } = await import("cloudflare:workers");
+    const logger = recordingLogger();
+    const adapter = createiMessageAdapter({ local: false, projectId: env.IMESSAGE_PROJECT_ID, projectSecret: env.IMESSAGE_PROJECT_SECRET, webhookSecret: SECRET, logger });
+    const chat = new Chat({ userName: "bot", adapters: { imessage: adapter as Adapter }, state: createMemoryState(), logger: "silent" });
+    await chat.initialize();
+    const dm = inOwnDm("dm-text", { type: "text", text: "caught up?" });
+    await seedInbound(env.SIMULATOR_URL, dm.body);
+    const parsed = parseDelivery(new TextEncoder().encode(dm.body));
+    if (parsed.kind !== "message") throw new Error(`fixture did not parse: ${parsed.kind}`);
+    const response = await adapter.acceptDelivery(catchUpDelivery(parsed.envelope));
+    expect(await response.json()).toMatchObject({ status: "accepted" });
+    // The Worker's bot, run by the ledger's Durable Object, answers (this Chat has no handlers at all).
+    await expect.poll(async () => (await sim.sends({ chatPrefix: dm.chatGuid })).delivered.map((m) => m.text), { timeout: 15_000 }).toEqual(["You said: caught up?"]);
+    expect(logger.lines.filter((l) => l.level === "warn")).toEqual([]);
+  });
+
+  it("with an env that has no DELIVERY_LEDGER, initializing alone (a cron isolate that only posts) warns once", async () => {
+    const logger = recordingLogger();
+    const adapter = createiMessageAdapter({ env: { IMESSAGE_SERVER_URL: simulatorHostPort, IMESSAGE_API_KEY: "sim_api_key" }, webhookSecret: SECRET, logger });
+    const chat = new Chat({ userName: "bot", adapters: { imessage: adapter as Adapter }, state: createMemoryState(), logger: "silent" });
+    const warnings = () => logger.lines.filter((l) => l.level === "warn" && l.message.includes("not crash-safe"));
+    await chat.initialize();
+    expect(warnings()).toHaveLength(1);
+    await chat.webhooks.imessage(await signedRequest(withFreshId(fixture("dm-text"))), { waitUntil: () => undefined });
+    expect(warnings()).toHaveLength(1);
   });
 
   it("with an env that has no DELIVERY_LEDGER, it warns once that deliveries are not crash-safe and what to add", async () => {

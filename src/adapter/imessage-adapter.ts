@@ -149,6 +149,8 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     this.chat = chat;
     noteInitialized(this);
     if (this.config.userNameFromChat) this.userName = chat.getUserName();
+    // Without env: the Worker's DELIVERY_LEDGER and GATEWAY, found before anything reads the ledger or the spaces.
+    await this.inbound.resolveDurableParts();
     this.spaceDirectory ??= createStateSpaceDirectory(() => chat.getState());
   }
 

@@ -74,8 +74,12 @@ export class iMessageDeliveries {
     return this.host.config;
   }
 
-  /** Uses the durable ledger (and gateway spaces) found in the Worker, or warns once that deliveries are not crash-safe. */
-  private async resolveDurableParts(): Promise<void> {
+  /**
+   * Uses the durable ledger (and gateway spaces) found in the Worker, or warns once that deliveries are
+   * not crash-safe. Once per adapter, before anything reads the ledger or the spaces: at `initialize`
+   * (a cron isolate that only posts or polls), and on every way in (webhook, relay, catch-up).
+   */
+  async resolveDurableParts(): Promise<void> {
     this.durableParts ??= (async () => {
       const none: { ledger?: DeliveryLedgerClient; spaces?: SpaceDirectory } = {};
       const found = this.findDurableParts ? await this.findDurableParts().catch(() => none) : none;
@@ -133,6 +137,7 @@ export class iMessageDeliveries {
    * and the catch-up poll.
    */
   async acceptDelivery(given: VerifiedDelivery, options?: WebhookOptions): Promise<Response> {
+    await this.resolveDurableParts();
     const delivery = withCanonicalChat(given); // `iMessage;-;`, `SMS;-;` and `any;-;` spellings: one conversation
     const key = await deliveryKeyOf(delivery.messageId);
     const status = await this.ledger.accept(delivery, key);
