@@ -13,6 +13,7 @@ export default defineConfig({
     worker: "src/worker/exports.ts",
     spectrum: "src/spectrum.ts",
     "relay-protocol": "src/gateway/relay-schema.ts",
+    extend: "src/extend.ts",
     "open-graph-scraper-stub": "src/gateway/open-graph-scraper-stub.ts",
   },
   format: "esm",

@@ -79,6 +79,13 @@ const HARNESS_WORKERD = ["test/simulator.test.ts", "test/simulator-faults.test.t
 /** The simulator's reliability instruments (idempotency, attempts, fault switches), in Node. */
 const HARNESS_NODE = ["test/reliability/simulator.test.ts"];
 
+/** The package's entry points the bridge imports, resolved to their sources for the bridge's tests. */
+const BRIDGE_SOURCE_ALIASES = [
+  { find: /^chat-adapter-imessage$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
+  { find: /^chat-adapter-imessage\/extend$/, replacement: fileURLToPath(new URL("./src/extend.ts", import.meta.url)) },
+  { find: /^chat-adapter-imessage\/relay-protocol$/, replacement: fileURLToPath(new URL("./src/gateway/relay-schema.ts", import.meta.url)) },
+];
+
 /** Without timings (a fresh clone), these projects' files go first: the slowest to start and to run. */
 const START_FIRST = ["workers", "reliability", "e2e"];
 /** Start-up of a workerd test file (its own Miniflare and simulator, its imports), added to its test time. */
@@ -141,6 +148,8 @@ export default defineConfig({
       },
       {
         plugins: [durationsReport()],
+        // The bridge imports `chat-adapter-imessage` like any user; its tests run it on the sources.
+        resolve: { alias: BRIDGE_SOURCE_ALIASES },
         test: {
           name: "local-bridge",
           include: ["local-bridge/test/**/*.test.ts"],

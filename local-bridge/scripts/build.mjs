@@ -30,7 +30,7 @@ const common = {
   target: "node20",
   format: "esm",
   // Subpath imports (`chat/…`, `ws/…`) of a dependency stay external too.
-  external: Object.keys(pkg.dependencies ?? {}).flatMap((name) => [name, `${name}/*`]),
+  external: [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})].flatMap((name) => [name, `${name}/*`]),
   legalComments: "inline",
   logLevel: "warning",
   metafile: true,
@@ -52,7 +52,7 @@ const results = await Promise.all([
 chmodSync(join(packageDir, "dist", "bridge.mjs"), 0o755);
 
 // Every bare import left in the output must be a declared dependency (or a Node built-in).
-const declared = new Set(Object.keys(pkg.dependencies ?? {}));
+const declared = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
 const undeclared = new Set();
 for (const { metafile } of results) {
   for (const output of Object.values(metafile.outputs)) {

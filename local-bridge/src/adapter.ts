@@ -18,18 +18,12 @@ import type {
   WebhookOptions,
 } from "chat";
 import type { SlimEnvelope, SlimMessage } from "@spectrum-ts/core/webhook";
-import { normalizeAddress } from "../../src/core/addresses.ts";
-import type { LocalConfig } from "../../src/core/config.ts";
-import { notImplemented, ValidationError } from "../../src/core/errors.ts";
-import { iMessageThreadMethods } from "../../src/adapter/thread-methods.ts";
-import { parseInbound, type InboundContext } from "../../src/adapter/inbound/parse.ts";
-import { decodeThreadId, encodeThreadId, type iMessageThreadId } from "../../src/core/thread-id.ts";
+import { normalizeAddress, type LocalConfig, notImplemented, ValidationError, iMessageThreadMethods, parseInbound, type InboundContext, decodeThreadId, encodeThreadId, type iMessageThreadId, postableFiles } from "chat-adapter-imessage/extend";
 import { type ChatDb, type LocalMessage, openChatDb } from "./chat-db.ts";
 import { EchoGuard } from "./echo.ts";
 import { toEnvelope } from "./envelope.ts";
 import { type Journal, openJournal } from "./journal.ts";
 import { createOsascriptRunner, type OsascriptRunner } from "./osascript.ts";
-import { postableFiles } from "../../src/adapter/postable.ts";
 import { AppleScriptSender } from "./sender.ts";
 import { fileWatermark, type WatermarkStore } from "./watermark.ts";
 import { ChatDbWatcher } from "./watcher.ts";

@@ -2,10 +2,7 @@
  * @module local-bridge/create
  * `createiMessageAdapter` for Node: local macOS mode by default, the Worker adapter for cloud and self-host.
  */
-import { readEnv, resolveConfig, type iMessageAdapterOptions } from "../../src/core/config.ts";
-import { createRemoteiMessageAdapter as createRemoteAdapter } from "../../src/adapter/create-core.ts";
-import type { AdapterDependencies } from "../../src/adapter/dependencies.ts";
-import type { iMessageAdapter } from "../../src/adapter/imessage-adapter.ts";
+import { readEnv, resolveConfig, type iMessageAdapterOptions, createRemoteiMessageAdapter as createRemoteAdapter, type AdapterDependencies, type iMessageAdapter } from "chat-adapter-imessage/extend";
 import { LocalIMessageAdapter, type LocalModeOptions } from "./adapter.ts";
 
 export type NodeAdapterOptions = iMessageAdapterOptions & LocalModeOptions & AdapterDependencies;

@@ -4,7 +4,7 @@
  * local mode and the relay share the Worker adapter's inbound parsing.
  */
 import type { SlimEnvelope } from "@spectrum-ts/core/webhook";
-import { slimEnvelope } from "../../src/core/slim-envelope.ts";
+import { slimEnvelope } from "chat-adapter-imessage/extend";
 import type { LocalAttachment, LocalMessage } from "./chat-db.ts";
 
 export interface EnvelopeOptions {

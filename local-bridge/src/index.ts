@@ -20,4 +20,4 @@ export { toEnvelope, toSpectrumGuid, eventIdOf, type LocalEnvelopeFields } from 
 export { RelayClient, type RelayClientOptions, type RelaySocket } from "./relay.ts";
 export { startRelayBridge, type RelayBridge, type RelayBridgeOptions } from "./relay-bridge.ts";
 export { LocalModeError } from "./errors.ts";
-export { NotImplementedError } from "../../src/core/errors.ts";
+export { NotImplementedError } from "chat-adapter-imessage/extend";

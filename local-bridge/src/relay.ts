@@ -13,7 +13,7 @@
 import type { Logger } from "chat";
 import type { LocalMessage } from "./chat-db.ts";
 import { eventIdOf, toEnvelope } from "./envelope.ts";
-import type { OutgoingFile } from "../../src/adapter/postable.ts";
+import type { OutgoingFile } from "chat-adapter-imessage/extend";
 import { RelayServerMessageSchema, relayIssues, type RelayClientMessage, type RelayServerMessage } from "chat-adapter-imessage/relay-protocol";
 
 /** The part of a WebSocket the relay uses (the global WebSocket and `ws` both fit). */

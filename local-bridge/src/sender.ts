@@ -11,7 +11,7 @@ import type { ChatDb } from "./chat-db.ts";
 import type { EchoGuard } from "./echo.ts";
 import { unknownConversationError } from "./errors.ts";
 import type { OsascriptRunner } from "./osascript.ts";
-import type { OutgoingFile } from "../../src/adapter/postable.ts";
+import type { OutgoingFile } from "chat-adapter-imessage/extend";
 
 export interface SenderOptions {
   db: ChatDb;

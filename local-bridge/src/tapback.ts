@@ -8,7 +8,7 @@
  * (no emoji: the sticker is an attachment of the row); 1000 is the older sticker placed on a message.
  * `associated_message_guid` names the target as `p:<part>/<guid>`, `bp:<guid>` (balloons) or a bare GUID.
  */
-import { type TapbackKind, wireEmojiOf } from "../../src/core/tapbacks.ts";
+import { type TapbackKind, wireEmojiOf } from "chat-adapter-imessage/extend";
 
 /** The raw emoji this bridge reports for sticker tapbacks (stickers have no emoji). */
 export const STICKER_REACTION = "sticker";

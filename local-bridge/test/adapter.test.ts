@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ConsoleLogger, NotImplementedError } from "chat";
 import { describe, expect, it } from "vitest";
-import { iMessageAdapter } from "../../src/adapter/imessage-adapter.ts";
+import { iMessageAdapter } from "chat-adapter-imessage";
 import { LocalIMessageAdapter } from "../src/adapter.ts";
 import { createiMessageAdapter } from "../src/create.ts";
 import { memoryWatermark } from "../src/watermark.ts";

@@ -4,8 +4,9 @@
  * package's `engines`), `dist/index.mjs` loads in Node's own module loader (no vite, no type
  * stripping) and creates the local adapter, and `npm pack` ships dist without the tests.
  *
- * The build itself runs first (esbuild, well under a second), so these tests check dist as built
- * from the current sources even when vitest runs alone.
+ * The builds run first (the root package with tsdown, about 5 s, then the bridge with esbuild, well
+ * under a second), so these tests check dist as built from the current sources even when vitest runs
+ * alone. dist imports the Worker adapter from `chat-adapter-imessage` (a peer), as users get it.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
@@ -60,6 +61,9 @@ function run(node: string, args: string[]) {
 }
 
 beforeAll(() => {
+  // The adapter package the bridge imports at run time (its dist, as users get it), then the bridge.
+  const rootDir = dirname(packageDir);
+  execFileSync(process.execPath, [join(rootDir, "node_modules", "tsdown", "dist", "run.mjs"), "--log-level", "warn"], { cwd: rootDir, stdio: "pipe" });
   execFileSync(process.execPath, [join(packageDir, "scripts", "build.mjs")], { stdio: "pipe" });
 }, 60_000);
 
@@ -209,7 +213,8 @@ describe("declarations (npm run build / prepack)", () => {
     // Every package the declarations import is a dependency (the consumer below skips lib checks, where
     // an unresolved import would silently turn into `any`).
     // (@types/node aside, which a Node consumer has anyway: the @types of a dependency would not be installed.)
-    const declared = new Set([...Object.keys(pkg.dependencies), "@types/node"]);
+    // chat-adapter-imessage is a peer: the user installs it beside the bridge (one copy for both).
+    const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {}), "@types/node"]);
     for (const entry of readdirSync(typesDir, { recursive: true, encoding: "utf8" })) {
       if (!entry.endsWith(".d.ts")) continue;
       const code = readFileSync(join(typesDir, entry), "utf8").replace(/\/\*[\s\S]*?\*\//g, "");

@@ -7,7 +7,7 @@
  */
 import { spectrumWebhookHeaders } from "../simulator/webhook.ts";
 
-/** Spectrum's documented contract (DESIGN.md §7). */
+/** Spectrum's retry contract (test/reliability/README.md, "The sender"). */
 export const SPECTRUM_POLICY = {
   maxAttempts: 6,
   attemptTimeoutMs: 30_000,
