@@ -8,7 +8,7 @@
  * are bundled; every package in this package's `dependencies` stays an import.
  *
  * `--types` also emits declarations with `tsc -p tsconfig.build.json` into `dist/types` (about 4 s,
- * so the root prepare script skips it; `npm run build` and `prepack` include it).
+ * so the root `npm run build` skips it; this package's `npm run build` and `prepack` include it).
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";

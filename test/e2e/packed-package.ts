@@ -1,6 +1,6 @@
 /**
  * @module e2e/packed-package
- * The package as users get it: plain `npm pack` in the repository (its `prepare` builds `dist` with
+ * The package as users get it: plain `npm pack` in the repository (its `prepack` builds `dist` with
  * tsdown), plus the child-process helpers the tests that install it share.
  *
  * Packs run one at a time across test files: tsdown empties `dist` before it writes it, so two packs

@@ -70,6 +70,9 @@ test("the packed package installs outside the repository and the README's Worker
     const files = (await must("tar", ["-tzf", tarball], dir)).split("\n").filter(Boolean);
     expect(files.filter((file) => !/^package\/(dist\/[^/]+\.(js|d\.ts|js\.map)|README\.md|LICENSE|package\.json)$/.test(file))).toEqual([]);
     expect(files).toContain("package/dist/worker.d.ts");
+    // Nothing runs when users install it (npm warns about a package with install-time scripts).
+    const packed = JSON.parse(await must("tar", ["-xzOf", tarball, "package/package.json"], dir)) as { scripts?: Record<string, string> };
+    expect(Object.keys(packed.scripts ?? {}).filter((name) => /^(preinstall|install|postinstall|prepare)$/.test(name))).toEqual([]);
 
     writeFileSync(
       join(dir, "package.json"),
