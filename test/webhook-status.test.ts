@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { createRecordingBot, fixture, signedRequest, withFreshId, WEBHOOK_URL } from "./helpers.ts";
+import { describe, expect, it, vi } from "vitest";
+import { createRecordingBot, fixture, signedRequest, through, withFreshId, WEBHOOK_URL } from "./helpers.ts";
 
 interface Case {
   name: string;
@@ -166,6 +166,29 @@ describe("webhook status matrix", () => {
     const response = await adapter.handleWebhook(await signedRequest(withFreshId(fixture("dm-text"))));
     expect(response.status).toBe(500);
     expect(((await response.json()) as { error: string }).error).toMatch(/IMESSAGE_WEBHOOK_SECRET is not configured/);
+  });
+
+  it("a Worker whose bot cannot be built from its env → 503 + Retry-After naming what to set, logged once without a stack", async () => {
+    const { createWorkerApp } = await import("../src/worker/app.ts");
+    const { Chat } = await import("chat");
+    const { createiMessageAdapter } = await import("../src/adapter/create.ts");
+    const { createMemoryState } = await import("./memory-state.ts");
+    // The template's factory with an empty .dev.vars: no credentials, and not on a Mac.
+    const app = createWorkerApp(() => new Chat({ userName: "bot", adapters: { imessage: createiMessageAdapter({ env: {} }) }, state: createMemoryState(), logger: "silent" }));
+    const logged: unknown[][] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void logged.push(args));
+    try {
+      for (let i = 0; i < 2; i++) {
+        const response = await through(app, await signedRequest(withFreshId(fixture("dm-text"))), {} as Env);
+        expect(response.status, await response.clone().text()).toBe(503);
+        expect(response.headers.get("retry-after")).toBe("60");
+        expect(((await response.json()) as { error: string }).error).toMatch(/not configured \(this delivery will be retried\): .*IMESSAGE_PROJECT_ID/);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toEqual([expect.stringMatching(/^The Worker is not configured: .*IMESSAGE_PROJECT_ID/)]);
   });
 
   it("Standard Webhooks: a valid v1 signature among several (rotation) is accepted and routed", async () => {

@@ -19,6 +19,7 @@ import { spaceOf, type SpaceSighting } from "../webhook/space-of.ts";
 import type { SpaceRecord } from "../spaces/directory.ts";
 import type { CatchUpCursor } from "../gateway/catch-up.ts";
 import { createiMessageAdapter } from "../adapter/create.ts";
+import { ValidationError } from "../core/errors.ts";
 import { readyAdapter, type GatewayBot } from "../adapter/bot.ts";
 import { handleRelayFrame, keepalive, spectrumSource, type CursorStore, type KeepaliveReport } from "../gateway/gateway-core.ts";
 import { parseRelayFrame, type RelayFile, type RelayServerMessage } from "../gateway/relay-protocol.ts";
@@ -130,6 +131,7 @@ export class GatewayBase<E extends object = iMessageBindings, App = never> exten
   /** Consecutive failed reconciliation runs, and when the next may run (backoff while the server fails). */
   private catchUpFailures = 0;
   private catchUpNotBefore = 0;
+  private notConfiguredLogged = false;
   private readonly pending = new Map<string, PendingSend>();
   private readonly spectrum: GatewaySpectrumHolder<App> | undefined;
 
@@ -249,9 +251,19 @@ export class GatewayBase<E extends object = iMessageBindings, App = never> exten
   private async runKeepalive(): Promise<KeepaliveReport> {
     const setting = (this.env as GatewayEnv).IMESSAGE_GATEWAY_CATCH_UP;
     const due = Date.now() >= this.catchUpNotBefore;
-    const bot = this.bot();
+    let bot: GatewayBot | undefined;
+    let adapter: Awaited<ReturnType<typeof readyAdapter>>;
+    try {
+      bot = this.bot();
+      adapter = bot ? await readyAdapter(bot) : createiMessageAdapter({ env: this.env as Record<string, unknown> });
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      // Missing or invalid settings: said once per instance, without a stack; the next alarm tries again.
+      if (!this.notConfiguredLogged) console.error(`The gateway waits for the Worker's settings: ${error.message}`);
+      this.notConfiguredLogged = true;
+      return { lines: [], caughtUp: 0, catchUp: false, notConfigured: error.message };
+    }
     const catchUp = setting !== "false" && Boolean(bot) && due;
-    const adapter = bot ? await readyAdapter(bot) : createiMessageAdapter({ env: this.env as Record<string, unknown> });
     if (setting === "true" && !bot) {
       adapter.logger.warn("IMESSAGE_GATEWAY_CATCH_UP needs a bot: export class GatewayDO extends createGatewayDurableObject(createBot) {}");
     }

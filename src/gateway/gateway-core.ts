@@ -38,6 +38,8 @@ export interface KeepaliveReport {
   /** Messages found by the catch-up poll and handed to the adapter (0 when catch-up is off). */
   caughtUp: number;
   catchUp: boolean;
+  /** Why nothing ran: the adapter could not be built from the Worker's settings (what to set). */
+  notConfigured?: string;
 }
 
 /** True when the ledger took the delivery for the first time (not a copy of one already recorded). */

@@ -7,6 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import type { Adapter, Chat } from "chat";
 import { gatewayStub } from "../durable-objects/gateway.ts";
 import { gatewayRoutes, type GatewayBindings } from "./gateway-routes.ts";
+import { ValidationError } from "../core/errors.ts";
 import { jsonResponse } from "../webhook/receive.ts";
 
 const armed = new WeakSet<object>();
@@ -24,9 +25,28 @@ function armGateway(env: GatewayBindings, ctx: { waitUntil(promise: Promise<unkn
       .keepalive()
       .then(
         () => undefined,
-        (error: unknown) => console.warn("Could not start the gateway's keepalive; the cron will", error),
+        (error: unknown) => console.warn(`Could not start the gateway's keepalive (the cron will): ${error instanceof Error ? error.message : String(error)}`),
       ),
   );
+}
+
+let configurationLogged = false;
+
+/**
+ * The bot could not be built from this env (a `ValidationError`: missing or invalid settings): the
+ * operator's to fix, said once per isolate in the log, without a stack. 503, so Spectrum retries the
+ * delivery and it is handled once the settings are there. Any other error is logged whole.
+ */
+function notConfigured(error: unknown): Response {
+  const retried = "this delivery will be retried";
+  if (error instanceof ValidationError) {
+    // Names settings, never their values: the same sentence goes to the log and to the sender.
+    if (!configurationLogged) console.error(`The Worker is not configured: ${error.message}`);
+    configurationLogged = true;
+    return jsonResponse(503, { error: `the Worker is not configured (${retried}): ${error.message}` }, { "retry-after": "60" });
+  }
+  console.error("Building the bot failed", error);
+  return jsonResponse(503, { error: `the Worker could not build its bot (${retried}): \`npx wrangler tail\` shows the cause` }, { "retry-after": "60" });
 }
 
 /** Builds (or reuses) the bot for a request's environment. */
@@ -55,7 +75,12 @@ export function createWorkerApp<E extends GatewayBindings>(bot: BotFactory<E>): 
   app.post("/api/imessage/webhook", async (c) => {
     const env = c.env as E;
     armGateway(env, c.executionCtx);
-    const chat = bot(env);
+    let chat: Chat<{ imessage: Adapter }>;
+    try {
+      chat = bot(env);
+    } catch (error) {
+      return notConfigured(error);
+    }
     return await chat.webhooks.imessage(c.req.raw, { waitUntil: (task) => c.executionCtx.waitUntil(task) });
   });
 

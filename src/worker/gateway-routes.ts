@@ -98,6 +98,7 @@ export function gatewayRoutes(): Hono<{ Bindings: GatewayBindings }> {
 
   routes.get("/gateway", cron, async (c: GatewayContext) => {
     const status = await gatewayStub(c.env.GATEWAY).keepalive();
+    if (status.notConfigured) return c.json({ ...status, status: "not-configured", error: status.notConfigured }, 503);
     return c.json({ status: "ok", ...status });
   });
 

@@ -123,6 +123,7 @@ test("examples/worker installs from the packed package, type-checks, stays lean 
     }));
     try {
       await timed("documented flow", () => documentedFlow(stack.workerUrl, stack.simulatorUrl));
+      await timed("README's curl without the chat page", () => readmeCurl(dir, stack.workerUrl, stack.simulatorUrl));
       // The chat page knows it drives another Worker: it describes none of the demo bot's behaviours.
       expect(await (await fetch(`${stack.simulatorUrl}/chat/config.json`)).json()).toMatchObject({ botName: "mybot", ownWorker: expect.any(String) });
     } finally {
@@ -132,6 +133,26 @@ test("examples/worker installs from the packed package, type-checks, stays lean 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * The template README's shell block for running without the chat page, as written (its ports swapped
+ * for this run's): the simulator signs and delivers a message, and the bot's reply is in `/__sim/sends`.
+ */
+async function readmeCurl(dir: string, workerUrl: string, simulatorUrl: string): Promise<void> {
+  const readme = readFileSync(join(dir, "README.md"), "utf8");
+  const block = /```sh\n(secret=[\s\S]*?)```/.exec(readme)?.[1];
+  expect(block, "README.md has the curl block").toBeDefined();
+  cpSync(join(dir, ".dev.vars.example"), join(dir, ".dev.vars"));
+  const script = block!.replaceAll("http://127.0.0.1:8788", simulatorUrl).replaceAll("http://127.0.0.1:8787", workerUrl);
+  const output = await must("bash", ["-euo", "pipefail", "-c", script], dir);
+  expect(output).toContain('\\"status\\":\\"accepted\\"');
+  // The block reads /__sim/sends right away; a person typing it a second later sees the reply, so wait for it here.
+  const replies = async () => {
+    const sends = (await (await fetch(`${simulatorUrl}/__sim/sends`)).json()) as { delivered: { chatGuid: string; text?: string }[] };
+    return sends.delivered.filter((m) => m.chatGuid === "any;-;+15551234567").map((m) => m.text);
+  };
+  await expect.poll(replies, { timeout: 15_000 }).toEqual(["Hello from iMessage!"]);
+}
 
 async function documentedFlow(workerUrl: string, simulatorUrl: string): Promise<void> {
   const sim = simulatorClient(simulatorUrl);
