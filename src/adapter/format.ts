@@ -47,7 +47,7 @@ export class iMessageFormatConverter extends BaseFormatConverter {
     } as FormattedContent;
   }
 
-  /** Plain text of one node; subclasses may mark spans (see `adapter/styled-text`). */
+  /** Plain text of one node; subclasses may mark spans (see `adapter/outbound/styled-text`). */
   protected nodeToText(node: Node): string {
     const children = "children" in node ? (node.children as Node[]) : [];
     const inner = () => children.map((child) => this.nodeToText(child)).join("");

@@ -81,7 +81,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
   );
   private spaceDirectory: SpaceDirectory | undefined;
   private readonly typing = new Set<string>();
-  /** What the outbound operations (`adapter/outbound`, `adapter/extras`) use of this adapter. */
+  /** What the outbound operations (`adapter/outbound/post`, `adapter/outbound/extras`) use of this adapter. */
   private readonly outbound: OutboundContext = {
     target: (threadId, operation) => this.target(threadId, operation),
     render: (message, operation) => this.renderForPost(message, operation),
@@ -118,7 +118,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     this.inbound = new iMessageDeliveries(host, dependencies.ledger ?? createMemoryLedger(), dependencies.findDurableParts);
   }
 
-  /** Verifies a Spectrum delivery, records it in the ledger and answers (see `adapter/deliveries`). */
+  /** Verifies a Spectrum delivery, records it in the ledger and answers (see `adapter/inbound/deliveries`). */
   async handleWebhook(request: Request, options?: WebhookOptions): Promise<Response> {
     // A ledger's wake call: the Chat SDK initialized this adapter on the way here, which is all it asks.
     if (request.headers.has(WAKE_HEADER)) return new Response(null, { status: 204 });
@@ -140,7 +140,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     await this.inbound.processEnvelope(delivery, options);
   }
 
-  /** The idempotency key of the next outbound write in a conversation (see `adapter/deliveries`). */
+  /** The idempotency key of the next outbound write in a conversation (see `adapter/inbound/deliveries`). */
   writeKey(chatGuid: string): string {
     return this.inbound.writeKey(chatGuid);
   }
@@ -227,7 +227,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
   /**
    * Opens (creating when new) the DM with a phone number or email and returns its thread id.
    * `chat.openDM` does not know iMessage addresses: call `adapter.openDM(address)` then `bot.thread(id)`.
-   * Emails are kept exactly; phone numbers become E.164 (national ones need `defaultCountry`); see `adapter/addresses`.
+   * Emails are kept exactly; phone numbers become E.164 (national ones need `defaultCountry`); see `core/addresses`.
    */
   async openDM(userId: string): Promise<string> {
     const address = normalizeAddress(userId, this.config.defaultCountry);
@@ -240,7 +240,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     return await history.fetchMessage(this.historyContext(), threadId, messageId);
   }
 
-  /** A page of history, oldest first within the page, backward (default) or forward (see `adapter/history`). */
+  /** A page of history, oldest first within the page, backward (default) or forward (see `adapter/inbound/history`). */
   async fetchMessages(threadId: string, options: FetchOptions = {}): Promise<FetchResult<iMessageRawMessage>> {
     return await history.fetchMessages(this.historyContext(), threadId, options);
   }
@@ -264,7 +264,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
   }
 
   /**
-   * Native streaming, send-then-edit (see `adapter/streaming`): the first text goes out at once and is
+   * Native streaming, send-then-edit (see `adapter/outbound/streaming`): the first text goes out at once and is
    * edited in place at most 5 times as more arrives; styled text is posted once at the end. A stream with
    * no text sends nothing (and the Chat SDK then posts no "..." placeholder).
    */
@@ -285,7 +285,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     return await openPollModal(this.outbound, this.requireChat().getState(), this.logger, triggerId, modal, contextId);
   }
 
-  /** Sends with an expressive-send effect, e.g. `"confetti"` (the reference adapter's extra; see `adapter/extras`). */
+  /** Sends with an expressive-send effect, e.g. `"confetti"` (the reference adapter's extra; see `adapter/outbound/extras`). */
   async sendEffect(
     threadId: string,
     message: AdapterPostableMessage,
@@ -294,17 +294,17 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     return await extras.sendEffect(this.outbound, threadId, message, effect);
   }
 
-  /** Sends a voice note (M4A/AAC or CAF audio) as a waveform bubble; see `adapter/extras`. */
+  /** Sends a voice note (M4A/AAC or CAF audio) as a waveform bubble; see `adapter/outbound/extras`. */
   async sendVoice(threadId: string, audio: extras.VoiceInput, options?: extras.VoiceOptions): Promise<RawMessage<iMessageRawMessage>> {
     return await extras.sendVoice(this.outbound, threadId, audio, options);
   }
 
-  /** Sets the chat background image, or removes it with `"clear"` / `null`; see `adapter/extras`. */
+  /** Sets the chat background image, or removes it with `"clear"` / `null`; see `adapter/outbound/extras`. */
   async setBackground(threadId: string, image: extras.BackgroundInput, options?: MediaOptions): Promise<void> {
     await extras.setBackground(this.outbound, threadId, image, options);
   }
 
-  /** Sends a mini-app card: your own extension's card, or a bare URL; see `adapter/mini-app`. */
+  /** Sends a mini-app card: your own extension's card, or a bare URL; see `adapter/outbound/mini-app`. */
   async sendMiniApp(threadId: string, card: MiniAppCard | AppUrl): Promise<RawMessage<iMessageRawMessage>> {
     return await extras.sendMiniApp(this.outbound, threadId, card);
   }
@@ -341,7 +341,7 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
     return await this.lines.client(phone, operation);
   }
 
-  /** The client and chat GUID of a thread; groups must be known to this bot (see `adapter/lines`). */
+  /** The client and chat GUID of a thread; groups must be known to this bot (see `adapter/outbound/lines`). */
   protected async target(threadId: string, operation: string): Promise<{ client: AdvancedIMessage; chatGuid: string }> {
     return await this.lines.target(threadId, operation);
   }

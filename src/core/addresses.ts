@@ -1,5 +1,5 @@
 /**
- * @module adapter/addresses
+ * @module core/addresses
  * iMessage addresses as one canonical spelling: phone numbers in E.164 (`libphonenumber-js`, min
  * metadata), emails exactly as written, and chat GUIDs as the v2 API's `any;-;` / `any;+;` —
  * so `iMessage;-;+1555…`, `SMS;-;+1555…` and `any;-;+1555…` are one conversation.

@@ -1,5 +1,5 @@
 /**
- * @module adapter/attachment-bytes
+ * @module core/attachment-bytes
  * Inbound attachment bytes from the iMessage server, inside a Worker's 128 MB: `fetchData` fills ONE
  * buffer sized from the declared total (so a file is held once, not once per chunk list plus a copy),
  * refuses files over a cap with an error that says to stream, and a stream accessor hands the bytes

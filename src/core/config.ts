@@ -1,5 +1,5 @@
 /**
- * @module adapter/config
+ * @module core/config
  * Resolves adapter options and environment fallbacks into one mode: cloud, self-host or local.
  */
 import { ConsoleLogger, type Logger } from "chat";

@@ -1,5 +1,5 @@
 /**
- * @module adapter/errors
+ * @module core/errors
  * Error types the adapter throws, re-exporting the Chat SDK's own where they exist.
  */
 import { ChatError, NotImplementedError } from "chat";

@@ -1,5 +1,5 @@
 /**
- * @module webhook/forwarder
+ * @module core/forwarder
  * Deliveries from a trusted forwarder (e.g. Vercel Connect trigger forwarding): a `webhookVerifier`
  * decides instead of the Spectrum signature, with the reference adapter's semantics.
  */

@@ -1,5 +1,5 @@
 /**
- * @module state/shard
+ * @module core/hash
  * Spreads keys over a fixed number of Durable Objects by a stable hash (FNV-1a).
  */
 

@@ -1,5 +1,5 @@
 /**
- * @module delivery/sleep
+ * @module core/sleep
  * An abortable wait, shared by the delivery ledger (bounded waits beside running handlers) and the
  * gateway listener (its poll interval).
  */

@@ -1,5 +1,5 @@
 /**
- * @module adapter/slim-envelope
+ * @module core/slim-envelope
  * Builds the slim Spectrum envelope a webhook would carry, for messages that reach us another way
  * (the gateway's catch-up poll, the local bridge and its relay).
  */

@@ -1,5 +1,5 @@
 /**
- * @module adapter/tapbacks
+ * @module core/tapbacks
  * The six classic iMessage tapbacks and their Chat SDK emoji names, and emoji tapbacks (iOS 18: any
  * emoji, sent as `{kind: "emoji", emoji}`), in both directions.
  */

@@ -1,5 +1,5 @@
 /**
- * @module adapter/thread-id
+ * @module core/thread-id
  * Chat SDK thread ids for iMessage chats: `imessage:<chatGuid>` or `imessage:<chatGuid>~<phone>`.
  * The GUID is always canonical (`any;-;<E.164 or email>`, `any;+;<id>`): every spelling of a
  * conversation (`iMessage;-;`, `SMS;-;`, `any;-;`) is one thread.

@@ -1,5 +1,5 @@
 /**
- * @module adapter/worker-bindings
+ * @module core/worker-bindings
  * Durable without wiring: when `createiMessageAdapter` is given no `env` (the seed's snippet verbatim),
  * the adapter looks up the Worker's bindings itself through `cloudflare:workers` on its first delivery,
  * and uses the `DELIVERY_LEDGER` (exactly once, crash-safe) and `GATEWAY` (group spaces) Durable Objects

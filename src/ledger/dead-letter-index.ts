@@ -1,5 +1,5 @@
 /**
- * @module gateway/dead-letter-index
+ * @module ledger/dead-letter-index
  * The index of dead letters across ledgers, in the gateway Durable Object's SQLite: each
  * `DeliveryLedger` keeps its own failed deliveries (with the payload to replay), and reports them
  * here so one route can list them all.

@@ -1,5 +1,5 @@
 /**
- * @module delivery/keys
+ * @module ledger/keys
  * Bounded storage keys of deliveries, the ledger that owns a conversation, and the idempotency
  * keys of the outbound calls a delivery makes. Identifiers from the wire are never used as keys
  * unbounded: anything longer than {@link MAX_PLAIN_KEY} characters is replaced by its SHA-256.

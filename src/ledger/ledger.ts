@@ -1,5 +1,5 @@
 /**
- * @module dedupe/ledger
+ * @module ledger/ledger
  * Exactly-once handling of at-least-once deliveries: the ledger contract and an in-memory ledger for
  * single Node processes (the durable one, which also runs deliveries, is in `durable-ledger.ts`).
  */

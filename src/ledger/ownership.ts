@@ -1,5 +1,5 @@
 /**
- * @module delivery/ownership
+ * @module ledger/ownership
  * Conversations whose deliveries this isolate is running as their `DeliveryLedger` Durable Object —
  * the one place that conversation's messages are handled, one at a time. While it runs, the Chat
  * SDK's thread lock for that conversation cannot be contended, so the Durable Object state adapter

@@ -1,5 +1,5 @@
 /**
- * @module delivery/run-slots
+ * @module ledger/run-slots
  * A bound on the deliveries run at once in one isolate, across the ledger Durable Objects it hosts.
  * Slots are leases: a holder whose Durable Object is reset mid-run (its `finally` never runs) gives
  * its slot back when the lease runs out, and a waiter that is woken but never resumes (same cause)

@@ -1,5 +1,5 @@
 /**
- * @module delivery/ledger-store
+ * @module ledger/store
  * The SQLite tables of one delivery ledger (the conversations one `DeliveryLedger` Durable Object
  * owns; layout in `store-schema.ts`): every accepted key, and the deliveries not handled yet with
  * their chat GUID, what is needed to run them again, attempts and errors. Plain SQL over

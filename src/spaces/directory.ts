@@ -1,5 +1,5 @@
 /**
- * @module adapter/spaces
+ * @module spaces/directory
  * Remembers every space (DM or group) seen inbound, so a group can be addressed cold from any isolate.
  */
 import type { StateAdapter } from "chat";

@@ -1,5 +1,5 @@
 /**
- * @module gateway/space-cache
+ * @module spaces/space-cache
  * The gateway's bounded memory of spaces in Durable Object SQLite: one row per chat GUID, the least
  * recently seen evicted first once the bound is reached. A sighting writes only when the space is new
  * or changed, or its stored "last seen" is older than {@link SPACE_REFRESH_MS}; fresher sightings are

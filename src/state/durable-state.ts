@@ -23,7 +23,7 @@ export interface DurableObjectStateOptions {
  */
 export const SUBSCRIPTION_CACHE_MS = 60_000;
 
-/** Subscriptions of conversations this isolate's ledger runs (see `delivery/ownership`), cached for {@link SUBSCRIPTION_CACHE_MS}. */
+/** Subscriptions of conversations this isolate's ledger runs (see `ledger/ownership`), cached for {@link SUBSCRIPTION_CACHE_MS}. */
 const subscriptions = {
   entries: new Map<string, { subscribed: boolean; at: number }>(),
   recall(threadId: string): boolean | undefined {
@@ -41,7 +41,7 @@ const subscriptions = {
   },
 };
 
-/** Token prefix of locks granted without a request (see `delivery/ownership`). */
+/** Token prefix of locks granted without a request (see `ledger/ownership`). */
 const LOCAL_LOCK = "ledger-owned:";
 
 function revive(value: unknown): unknown {

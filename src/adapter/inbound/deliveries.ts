@@ -1,5 +1,5 @@
 /**
- * @module adapter/deliveries
+ * @module adapter/inbound/deliveries
  * The inbound half of the iMessage adapter: webhook deliveries in, the ledger (exactly once), and the
  * run of a delivery's handlers — with idempotency keys for every write it makes — through the Chat SDK.
  */

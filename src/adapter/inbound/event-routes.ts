@@ -1,5 +1,5 @@
 /**
- * @module adapter/event-routes
+ * @module adapter/inbound/event-routes
  * Where inbound events other than messages and reactions go: poll votes to `onModalSubmit` (unvotes
  * to the raw events), edits to `onMessageUpdated`, unsends to `onMessageDeleted`, added members to
  * `onMemberJoinedChannel`, and every conversation event to `adapter.onEvent` subscribers.

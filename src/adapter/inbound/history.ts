@@ -1,5 +1,5 @@
 /**
- * @module adapter/history
+ * @module adapter/inbound/history
  * A conversation's history and info from the iMessage server: one message, pages both ways (forward
  * pages oldest first over a server that pages newest first only: `GET /v1/messages:listByChat` with
  * `after`, `before`, `pageToken`), and the thread's name and participants.

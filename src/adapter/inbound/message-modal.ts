@@ -1,5 +1,5 @@
 /**
- * @module adapter/message-modal
+ * @module adapter/inbound/message-modal
  * `message.openModal(modal)` on the messages the iMessage adapter hands to handlers (the adapter's
  * documented way to open a poll), and the `chat` type augmentation that lets users call it.
  */

@@ -1,5 +1,5 @@
 /**
- * @module adapter/inbound
+ * @module adapter/inbound/parse
  * Turns a Spectrum message envelope into what the Chat SDK consumes: a message, a reaction, a poll vote,
  * an edit or unsend, or a raw conversation event (members, rename, photo, read, typing).
  */

@@ -1,5 +1,5 @@
 /**
- * @module adapter/server-message
+ * @module adapter/inbound/server-message
  * Messages read back from the iMessage server (history, fetchMessage) as Chat SDK messages.
  */
 import type { Message as ServerMessage } from "@photon-ai/advanced-imessage/http";

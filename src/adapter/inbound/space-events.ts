@@ -1,5 +1,5 @@
 /**
- * @module adapter/space-events
+ * @module adapter/inbound/space-events
  * The conversation events that are not messages — members added or removed, a member leaving, a
  * rename, a new group photo, read receipts, typing, poll unvotes — as raw events a bot subscribes to
  * with `adapter.onEvent(handler)`.
@@ -32,7 +32,7 @@ interface EventBase {
  * - `avatar`: the group photo was set (`action: "set"`, bytes not delivered) or removed (`"clear"`).
  * - `read`: `user` read the bot's message `messageId`.
  * - `typing`: `user` started (`typing: true`) or stopped typing.
- * - `pollUnvote`: `user` took back their vote for `optionTitle` on the poll `pollId` (see `adapter/polls`).
+ * - `pollUnvote`: `user` took back their vote for `optionTitle` on the poll `pollId` (see `adapter/outbound/polls`).
  */
 export type iMessageEvent =
   | (EventBase & { type: "addMember"; members: string[] })

@@ -1,5 +1,5 @@
 /**
- * @module adapter/effects
+ * @module adapter/outbound/effects
  * iMessage expressive-send effects: friendly names (`"confetti"`, `"slam"`…) and Apple's effect ids.
  */
 import { ValidationError } from "../../core/errors.ts";

@@ -1,5 +1,5 @@
 /**
- * @module adapter/extras
+ * @module adapter/outbound/extras
  * The reference adapter's iMessage-only extras over the HTTP API, with its names and argument order:
  * `sendEffect`, `sendVoice`, `setBackground`, `sendMiniApp`.
  */
@@ -119,7 +119,7 @@ export async function setBackground(
  * own iMessage extension, or a bare URL shown in Spectrum's. `raw.miniAppCardSession` of the result
  * identifies the card for later updates.
  *
- * @throws ValidationError for a malformed card or URL (see `adapter/mini-app`).
+ * @throws ValidationError for a malformed card or URL (see `adapter/outbound/mini-app`).
  * @example
  * ```ts
  * await sendMiniApp(context, threadId, "https://example.com/order/42");

@@ -1,5 +1,5 @@
 /**
- * @module adapter/lines
+ * @module adapter/outbound/lines
  * The adapter's phone lines: one HTTP client per line (tokens cached in the Chat state), and for a
  * thread the client of its line and its chat GUID — groups must be known to the bot (seen inbound, or
  * found on the server), since iMessage bots cannot create them.

@@ -1,5 +1,5 @@
 /**
- * @module adapter/media-input
+ * @module adapter/outbound/media-input
  * Bytes for the extras that send media (a voice note, a chat background, a mini-app image): from
  * bytes, a Blob, a Chat SDK `FileUpload`, or an http(s) URL fetched at send time.
  */

@@ -1,5 +1,5 @@
 /**
- * @module adapter/mini-app
+ * @module adapter/outbound/mini-app
  * iMessage mini-app cards (an `MSMessageExtension` balloon) for `sendMiniApp`: a full card naming your
  * own iMessage extension, or just a URL shown in Spectrum's extension.
  */

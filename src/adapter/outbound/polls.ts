@@ -1,5 +1,5 @@
 /**
- * @module adapter/polls
+ * @module adapter/outbound/polls
  * Chat SDK modals as native iMessage polls (opened with `openPollModal`): the first Select becomes the poll, and the poll ↔ modal
  * mapping lives in the Chat state so a vote reaching any isolate, hours later, finds its modal — by the
  * poll's message GUID when the vote names it, else by the poll's title in that chat.

@@ -1,5 +1,5 @@
 /**
- * @module adapter/outbound
+ * @module adapter/outbound/post
  * Posting a Chat SDK message to a thread over the HTTP API: text (plain or styled), files, an inline
  * reply target and an expressive-send effect, each write with its idempotency key.
  */
@@ -34,7 +34,7 @@ export interface PostOptions {
   operation: string;
   /** Message GUID to reply to inline. */
   replyTo?: string;
-  /** Expressive-send effect id (see `adapter/effects`). */
+  /** Expressive-send effect id (see `adapter/outbound/effects`). */
   effect?: iMessageEffectId;
 }
 

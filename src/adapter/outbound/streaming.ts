@@ -1,5 +1,5 @@
 /**
- * @module adapter/streaming
+ * @module adapter/outbound/streaming
  * Native streaming for iMessage, send-then-edit: the first text is sent as soon as there is some, then
  * edited in place as more arrives, at growing intervals and at most {@link MAX_STREAM_EDITS} times
  * (iMessage drops further edits of a message silently), the last edit being the exact final text.

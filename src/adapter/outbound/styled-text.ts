@@ -1,5 +1,5 @@
 /**
- * @module adapter/styled-text
+ * @module adapter/outbound/styled-text
  * Markdown emphasis as native iMessage text formatting (`formatting: "styled"`): the plain text the
  * adapter always sends, plus bold / italic / underline / strikethrough ranges in UTF-16 code units.
  */
