@@ -52,7 +52,7 @@ async function saysPackageMissing(dir: string, script: string): Promise<void> {
 /** The template copied outside the repository, then installed from the packed package by its README. */
 async function installTemplate(dir: string): Promise<void> {
   await copyTemplate(dir);
-  await Promise.all([saysPackageMissing(dir, "setup"), saysPackageMissing(dir, "dev")]);
+  await Promise.all(["setup", "dev", "check", "types"].map((script) => saysPackageMissing(dir, script)));
   await npmPack(dir);
   await timed("examples/worker: npm run setup", () => must("npm", ["run", "setup"], dir, INSTALL_ENV));
   await must(process.execPath, ["scripts/require-adapter.mjs"], dir);

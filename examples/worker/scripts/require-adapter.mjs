@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Stops `npm run setup` / `dev` / `deploy` with one sentence when chat-adapter-imessage is not here:
+ * Stops `npm run setup` / `dev` / `deploy` / `check` / `types` with one sentence when chat-adapter-imessage is not here:
  * it is not on npm yet, so it comes from a tarball packed in a clone of its repository (README.md,
  * "Install"). `--tarball` checks the tarball `package.json` names (before `npm install`); without it,
  * the installed package.
