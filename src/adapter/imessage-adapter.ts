@@ -147,11 +147,12 @@ export class iMessageAdapter extends iMessageThreadMethods implements Adapter<iM
 
   async initialize(chat: ChatInstance): Promise<void> {
     this.chat = chat;
-    noteInitialized(this);
     if (this.config.userNameFromChat) this.userName = chat.getUserName();
     // Without env: the Worker's DELIVERY_LEDGER and GATEWAY, found before anything reads the ledger or the spaces.
     await this.inbound.resolveDurableParts();
     this.spaceDirectory ??= createStateSpaceDirectory(() => chat.getState());
+    // Only now may an unbound ledger in this isolate run deliveries with it (spaces and ledger settled).
+    noteInitialized(this);
   }
 
   parseMessage(raw: iMessageRawMessage): Message<iMessageRawMessage> {
