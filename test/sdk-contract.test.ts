@@ -149,6 +149,17 @@ describe("history both ways", () => {
     expect(dates).toEqual([...dates].sort((a, b) => a - b));
   });
 
+  it("messages that share a millisecond keep the server's order in a backward page (not their GUIDs')", async () => {
+    const w = await selfHosted();
+    const peer = randomAddress();
+    const chatGuid = `any;-;${peer}`;
+    const at = new Date(Date.UTC(2026, 10, 3, 9, 0, 0)).toISOString();
+    const texts = ["s0", "s1", "s2", "s3", "s4", "s5"];
+    for (const text of texts) await sim.inbound(buildEnvelope({ chatGuid, sender: peer, text, timestamp: at }));
+    const page = await w.adapter.fetchMessages(`imessage:${chatGuid}`, { limit: 10 });
+    expect(page.messages.map((m) => m.text)).toEqual(texts);
+  });
+
   it("fetchMessages forward and backward return the same messages, each page oldest first", async () => {
     const w = await selfHosted();
     const peer = randomAddress();

@@ -18,6 +18,10 @@ export function byDateCreated(a: ServerMessage, b: ServerMessage): number {
   return delta !== 0 ? delta : a.guid < b.guid ? -1 : a.guid > b.guid ? 1 : 0;
 }
 
+function byTimeOnly(a: ServerMessage, b: ServerMessage): number {
+  return new Date(a.dateCreated).getTime() - new Date(b.dateCreated).getTime();
+}
+
 /** A forward cursor: the last message a page returned, as `f1:<epoch ms>:<guid>`. */
 function encodeCursor(message: ServerMessage): string {
   return `f1:${new Date(message.dateCreated).getTime()}:${message.guid}`;
@@ -110,7 +114,9 @@ export async function fetchMessages(context: HistoryContext, threadId: string, o
     return page.nextCursor ? { messages, nextCursor: page.nextCursor } : { messages };
   }
   const page = await client.messages.listInChat(chatGuid, { pageSize: limit, ...(options.cursor ? { pageToken: options.cursor } : {}) });
-  const messages = [...page.messages].sort(byDateCreated).map(toMessage);
+  // The server pages newest first: reversed, then sorted by time only (a stable sort), so messages that
+  // share a millisecond keep the server's order instead of their GUIDs' (a bot's quick sends often do).
+  const messages = [...page.messages].reverse().sort(byTimeOnly).map(toMessage);
   return page.nextPageToken ? { messages, nextCursor: page.nextPageToken } : { messages };
 }
 
