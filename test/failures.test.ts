@@ -166,8 +166,8 @@ describe("our own errors, wrappers and the unknown", () => {
 
   it("IMESSAGE_REDELIVERY_MAX_MS caps the growing wait, never a server's Retry-After", () => {
     expect(redeliveryDelayMs(5, 2000)).toBeGreaterThan(400_000);
-    expect(redeliveryDelayMs(5, 2000, 0, 10_000)).toBeLessThanOrEqual(12_000);
+    for (let i = 0; i < 50; i++) expect(redeliveryDelayMs(5, 2000, 0, 10_000)).toBeLessThanOrEqual(10_000);
     expect(redeliveryDelayMs(5, 2000, 30_000, 10_000)).toBe(30_000);
-    expect(redeliveryDelayMs(9, 30_000, 0, 10 * 3600_000)).toBeLessThanOrEqual(1.2 * 3600_000);
+    expect(redeliveryDelayMs(9, 30_000, 0, 10 * 3600_000)).toBeLessThanOrEqual(3600_000);
   });
 });

@@ -168,13 +168,14 @@ describe("webhook status matrix", () => {
     expect(((await response.json()) as { error: string }).error).toMatch(/IMESSAGE_WEBHOOK_SECRET is not configured/);
   });
 
-  it("a Worker whose bot cannot be built from its env → 503 + Retry-After naming what to set, logged once without a stack", async () => {
+  it("a Worker whose bot cannot be built from its env → 503 + Retry-After, what to set logged once without a stack and never answered", async () => {
     const { createWorkerApp } = await import("../src/worker/app.ts");
     const { Chat } = await import("chat");
     const { createiMessageAdapter } = await import("../src/adapter/create.ts");
     const { createMemoryState } = await import("./memory-state.ts");
-    // The template's factory with an empty .dev.vars: no credentials, and not on a Mac.
-    const app = createWorkerApp(() => new Chat({ userName: "bot", adapters: { imessage: createiMessageAdapter({ env: {} }) }, state: createMemoryState(), logger: "silent" }));
+    // The template's factory with a server URL that carries credentials (refused, and quoted in the error).
+    const env = { IMESSAGE_SERVER_URL: "https://admin:s3cr3t-token@imsg.example.com/api", IMESSAGE_API_KEY: "k" };
+    const app = createWorkerApp(() => new Chat({ userName: "bot", adapters: { imessage: createiMessageAdapter({ env }) }, state: createMemoryState(), logger: "silent" }));
     const logged: unknown[][] = [];
     const spy = vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void logged.push(args));
     try {
@@ -182,13 +183,15 @@ describe("webhook status matrix", () => {
         const response = await through(app, await signedRequest(withFreshId(fixture("dm-text"))), {} as Env);
         expect(response.status, await response.clone().text()).toBe(503);
         expect(response.headers.get("retry-after")).toBe("60");
-        expect(((await response.json()) as { error: string }).error).toMatch(/not configured \(this delivery will be retried\): .*IMESSAGE_PROJECT_ID/);
+        const body = await response.text();
+        expect(body).toMatch(/not configured \(this delivery will be retried\): its log .* names the settings to add/);
+        expect(body).not.toContain("s3cr3t");
       }
     } finally {
       spy.mockRestore();
     }
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toEqual([expect.stringMatching(/^The Worker is not configured: .*IMESSAGE_PROJECT_ID/)]);
+    expect(logged[0]).toEqual([expect.stringMatching(/^The Worker is not configured: .*IMESSAGE_SERVER_URL/)]);
   });
 
   it("Standard Webhooks: a valid v1 signature among several (rotation) is accepted and routed", async () => {

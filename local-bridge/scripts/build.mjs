@@ -3,12 +3,15 @@
  * @module local-bridge/scripts/build
  * Builds the publishable JavaScript of the bridge with esbuild: `bin/bridge.ts` → `dist/bridge.mjs`
  * (executable, `#!/usr/bin/env node`) and `src/index.ts` → `dist/index.mjs`, ESM for Node 20.
- * The repository code they import (`local-bridge/src`, the Worker adapter in `../src`) and
- * `@spectrum-ts/core/webhook` (whose package peers on TypeScript and pulls link-preview libraries)
- * are bundled; every package in this package's `dependencies` stays an import.
+ * The bridge's own code (`local-bridge/src`) and `@spectrum-ts/core/webhook` (whose package peers on
+ * TypeScript and pulls link-preview libraries) are bundled; every package in this package's
+ * `dependencies` and `peerDependencies` stays an import — the Worker adapter among them
+ * (`chat-adapter-imessage`, `/extend`, `/relay-protocol`), which the user installs beside the bridge.
  *
- * `--types` also emits declarations with `tsc -p tsconfig.build.json` into `dist/types` (about 4 s,
- * so the root `npm run build` skips it; this package's `npm run build` and `prepack` include it).
+ * `--types` first builds that adapter package (its `.d.ts` are what the bridge's declarations are
+ * checked against), then emits declarations with `tsc -p tsconfig.build.json` into `dist/types`
+ * (about 10 s, so the root `npm run build` skips it; this package's `npm run build` and `prepack`
+ * include it).
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -70,6 +73,9 @@ if (undeclared.size) {
 
 if (withTypes) {
   const require = createRequire(import.meta.url);
+  // The adapter as built (its dist), so a fresh clone's `npm pack` here needs no other step first.
+  const rootDir = dirname(packageDir);
+  execFileSync(process.execPath, [join(rootDir, "node_modules", "tsdown", "dist", "run.mjs"), "--log-level", "warn"], { cwd: rootDir, stdio: "inherit" });
   const tsc = require.resolve("typescript/bin/tsc");
   execFileSync(process.execPath, [tsc, "-p", join(packageDir, "tsconfig.build.json")], { stdio: "inherit" });
   vendorSpectrumWebhookTypes(require);
@@ -77,9 +83,8 @@ if (withTypes) {
 }
 
 /**
- * tsc declares every file of the program, including Worker-only modules of `../src` that the
- * bridge's declarations never reach (and whose imports, such as `spectrum-ts`, are no dependency of
- * this package). Keeps only the declaration files reachable from the `types` entry.
+ * tsc declares every file of the program, also ones the published declarations never reach (test
+ * helpers, modules only the bin uses). Keeps only the declaration files reachable from the `types` entry.
  */
 function pruneUnreachableTypes(entry) {
   const reached = new Set();

@@ -23,6 +23,8 @@ const MAX_DELAY_MS = 3_600_000;
  * ```
  */
 export function redeliveryDelayMs(attempt: number, baseMs = 30_000, atLeastMs = 0, maxMs = MAX_DELAY_MS): number {
-  const delay = Math.min(baseMs * 4 ** Math.max(attempt - 1, 0), Math.min(maxMs, MAX_DELAY_MS));
-  return Math.max(Math.round(delay * (0.8 + Math.random() * 0.4)), Math.min(atLeastMs, MAX_DELAY_MS));
+  const cap = Math.min(maxMs, MAX_DELAY_MS);
+  const delay = Math.min(baseMs * 4 ** Math.max(attempt - 1, 0), cap);
+  // Jitter, then the cap again: the longest wait is the cap itself, never 20 % past it.
+  return Math.max(Math.min(Math.round(delay * (0.8 + Math.random() * 0.4)), cap), Math.min(atLeastMs, MAX_DELAY_MS));
 }

@@ -40,10 +40,11 @@ let configurationLogged = false;
 function notConfigured(error: unknown): Response {
   const retried = "this delivery will be retried";
   if (error instanceof ValidationError) {
-    // Names settings, never their values: the same sentence goes to the log and to the sender.
+    // The message may quote a setting's value (a server URL with credentials in it): the log only, never
+    // the answer, which anyone can ask for before any signature is checked.
     if (!configurationLogged) console.error(`The Worker is not configured: ${error.message}`);
     configurationLogged = true;
-    return jsonResponse(503, { error: `the Worker is not configured (${retried}): ${error.message}` }, { "retry-after": "60" });
+    return jsonResponse(503, { error: `the Worker is not configured (${retried}): its log (\`npx wrangler tail\`) names the settings to add` }, { "retry-after": "60" });
   }
   console.error("Building the bot failed", error);
   return jsonResponse(503, { error: `the Worker could not build its bot (${retried}): \`npx wrangler tail\` shows the cause` }, { "retry-after": "60" });
