@@ -34,7 +34,7 @@ function fromBindings(env: Record<string, unknown> | undefined, explicit: Adapte
  * Creates the iMessage adapter. On Workers pass `env` (the Worker binding): secrets are read from it,
  * and the Durable Objects bound as `DELIVERY_LEDGER` and `GATEWAY` are used for exactly-once durable
  * delivery handling and persistent group spaces, unless `ledger` / `spaces` are given. Without `env`
- * the adapter finds those bindings itself (through `cloudflare:workers`) on its first delivery. With
+ * the adapter finds those bindings itself (through `cloudflare:workers`) when it is initialized. With
  * neither, deliveries are handled in the request's `waitUntil` (one isolate, not crash-safe), and the
  * adapter says so once, at warn, with the `wrangler.toml` lines to add.
  *
@@ -47,7 +47,7 @@ function fromBindings(env: Record<string, unknown> | undefined, explicit: Adapte
 export function createiMessageAdapter(options: iMessageAdapterOptions & AdapterDependencies = {}): iMessageAdapter {
   const { ledger, spaces } = options;
   const found = fromBindings(options.env as Record<string, unknown> | undefined, { ledger, spaces });
-  // No env given (the seed's snippet verbatim): look the bindings up in the Worker on the first delivery.
+  // No env given (the seed's snippet verbatim): look the bindings up in the Worker when the adapter is initialized.
   // Without a ledger either way, the adapter warns once that deliveries are not crash-safe.
   const findDurableParts = ledger
     ? undefined

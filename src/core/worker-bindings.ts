@@ -1,7 +1,7 @@
 /**
  * @module core/worker-bindings
  * Durable without wiring: when `createiMessageAdapter` is given no `env` (the seed's snippet verbatim),
- * the adapter looks up the Worker's bindings itself through `cloudflare:workers` on its first delivery,
+ * the adapter looks up the Worker's bindings itself through `cloudflare:workers` when it is initialized,
  * and uses the `DELIVERY_LEDGER` (exactly once, crash-safe) and `GATEWAY` (group spaces) Durable Objects
  * it finds. Without them it says once, at warn, what is lost and which `wrangler.toml` lines to add.
  */
