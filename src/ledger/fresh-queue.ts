@@ -13,7 +13,7 @@
  * older deliveries still go first (one waiting for its retry is overtaken, as before).
  */
 import type { VerifiedDelivery } from "../webhook/receive.ts";
-import { insertOpenRow, type OpenRowValues } from "./store-schema.ts";
+import { insertOpenRow, readDelivery, routeOf, UNREADABLE, type OpenRowValues } from "./store-schema.ts";
 
 /** A delivery on the fast path. */
 export interface FreshDelivery {
@@ -38,21 +38,16 @@ export interface FreshRow {
   payload: string | null;
 }
 
-/** A stored payload as a delivery, or undefined when it is not one. */
-export type ReadDelivery = (payload: string | null) => VerifiedDelivery | undefined;
-
 /** The fast-path deliveries of one ledger, in arrival order. */
 export class FreshQueue {
   private readonly sql: SqlStorage;
   private readonly transact: <T>(body: () => T) => T;
-  private readonly read: ReadDelivery;
   private readonly queue = new Map<string, FreshDelivery>();
   private lastSeq = 0;
 
-  constructor(sql: SqlStorage, transact: <T>(body: () => T) => T, read: ReadDelivery) {
+  constructor(sql: SqlStorage, transact: <T>(body: () => T) => T) {
     this.sql = sql;
     this.transact = transact;
-    this.read = read;
   }
 
   get(key: string): FreshDelivery | undefined {
@@ -128,7 +123,7 @@ export class FreshQueue {
   /** Queues a fast-path row found by its key that memory does not hold; false when it cannot be read. */
   adopt(row: FreshRow): boolean {
     if (this.queue.has(row.key)) return true;
-    const delivery = this.read(row.payload);
+    const delivery = readDelivery(row.payload);
     if (!delivery || row.chat === null) return false;
     const seq = -row.ref;
     this.lastSeq = Math.max(this.lastSeq, seq);
@@ -155,7 +150,7 @@ export class FreshQueue {
       nextAt: now,
       channel: undefined,
       webhookId: null,
-      error: "the stored delivery cannot be read back (not a delivery's JSON); it cannot be replayed",
+      error: UNREADABLE,
       receivedAt: row.at,
       updatedAt: now,
       payload: row.payload,
@@ -182,8 +177,8 @@ export class FreshQueue {
   /** The webhook route path of the newest queued delivery that recorded one. */
   routePath(): string | undefined {
     for (const entry of [...this.queue.values()].reverse()) {
-      const path = entry.delivery.path;
-      if (typeof path === "string" && path.startsWith("/")) return path;
+      const path = routeOf(entry.delivery);
+      if (path) return path;
     }
     return undefined;
   }

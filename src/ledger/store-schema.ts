@@ -34,6 +34,15 @@ export function readDelivery(payload: string | null): VerifiedDelivery | undefin
   }
 }
 
+/** Why a stored delivery is buried when its payload cannot be read back. */
+export const UNREADABLE = "the stored delivery cannot be read back (not a delivery's JSON); it cannot be replayed";
+
+/** The webhook route path a delivery recorded (see `VerifiedDelivery.path`), if it is one. */
+export function routeOf(delivery: Pick<VerifiedDelivery, "path"> | undefined): string | undefined {
+  const path = delivery?.path;
+  return typeof path === "string" && path.startsWith("/") ? path : undefined;
+}
+
 /** The message id of a stored delivery, else what its key says (`msg:<id>`; a hashed key is shown as is). */
 export function messageIdOf(key: string, payload: string | null): string {
   try {

@@ -12,7 +12,7 @@
  */
 import type { VerifiedDelivery } from "../webhook/receive.ts";
 import type { AcceptStatus } from "./ledger.ts";
-import { insertOpenRow, messageIdOf, prepareLedgerTables, readDelivery, type Unstorable } from "./store-schema.ts";
+import { insertOpenRow, messageIdOf, prepareLedgerTables, readDelivery, routeOf, UNREADABLE, type Unstorable } from "./store-schema.ts";
 import { FreshQueue, type FreshRow } from "./fresh-queue.ts";
 
 /**
@@ -67,7 +67,6 @@ export const MAX_STORED_DELIVERY_BYTES = 1_536 * 1024;
 /** Called when the store itself moves a delivery to the dead letters (one it cannot keep or read back). */
 export type OnBuried = (letter: DeadLetter) => void;
 
-
 const encoder = new TextEncoder();
 
 /** True for SQLite refusing a value for its size (`SQLITE_TOOBIG`). */
@@ -100,8 +99,6 @@ function notIn(busy: ReadonlySet<string>): { sql: string; params: string[] } {
 export class LedgerStore {
   private readonly sql: SqlStorage;
   private readonly transact: <T>(body: () => T) => T;
-
-  /** `transact`: `ctx.storage.transactionSync` (a key and its open row are written together, or neither). */
   /** The deliveries on the fast path (memory, and their `seen` rows). */
   private readonly fresh: FreshQueue;
   /**
@@ -115,11 +112,18 @@ export class LedgerStore {
     return this.openPending;
   }
 
+  /** `transact`: `ctx.storage.transactionSync` (a key and its open row are written together, or neither). */
   constructor(sql: SqlStorage, transact: <T>(body: () => T) => T = untransacted) {
     this.sql = sql;
     this.transact = transact;
     prepareLedgerTables(sql, transact);
-    this.fresh = new FreshQueue(sql, transact, readDelivery);
+    this.fresh = new FreshQueue(sql, transact);
+  }
+
+  /** Hands the dead letter the store just made of `key` to `onBuried`. */
+  private reportBuried(key: string, onBuried: OnBuried | undefined): void {
+    const letter = this.deadLetters(key)[0];
+    if (letter) onBuried?.(letter);
   }
 
   /**
@@ -127,10 +131,7 @@ export class LedgerStore {
    * (call it when the object starts with an alarm set); one that cannot be read is buried.
    */
   recover(now: number, onBuried?: OnBuried): void {
-    for (const key of this.fresh.recover(now)) {
-      const letter = this.deadLetters(key)[0];
-      if (letter) onBuried?.(letter);
-    }
+    for (const key of this.fresh.recover(now)) this.reportBuried(key, onBuried);
   }
 
   /**
@@ -164,8 +165,7 @@ export class LedgerStore {
         : `the delivery is too big to store (${bytes} bytes of JSON, at most ${MAX_STORED_DELIVERY_BYTES}); it cannot be replayed`;
     const stub: Unstorable = { messageId: String(delivery.messageId).slice(0, 1024), unstorable: reason };
     this.insertDead(key, chat, JSON.stringify(stub), delivery, now, reason);
-    const letter = this.deadLetters(key)[0];
-    if (letter) onBuried?.(letter);
+    this.reportBuried(key, onBuried);
     return "dead-letter";
   }
 
@@ -178,8 +178,7 @@ export class LedgerStore {
       if (!this.fresh.get(key)) {
         const row = this.sql.exec<FreshRow & Record<string, SqlStorageValue>>("SELECT key, ref, at, attempts, chat, payload FROM seen WHERE key = ?", key).one();
         if (!this.fresh.adoptOrBury(row, Date.now())) {
-          const letter = this.deadLetters(key)[0];
-          if (letter) onBuried?.(letter);
+          this.reportBuried(key, onBuried);
           return this.openRow(key);
         }
       }
@@ -241,7 +240,7 @@ export class LedgerStore {
       const delivery = readDelivery(row.delivery);
       if (delivery) return { key: row.key, chat: row.chat, delivery, attempts: row.attempts };
       // Unreadable: it can never run; bury it with the reason so the next delivery is not held behind it.
-      const letter = this.bury(row.key, "the stored delivery cannot be read back (not a delivery's JSON); it cannot be replayed", now);
+      const letter = this.bury(row.key, UNREADABLE, now);
       if (letter) onBuried?.(letter);
     }
   }
@@ -267,8 +266,8 @@ export class LedgerStore {
       "SELECT delivery FROM open_deliveries WHERE state = 'pending' ORDER BY rowid DESC LIMIT 20",
     );
     for (const row of rows) {
-      const path = readDelivery(row.delivery)?.path;
-      if (typeof path === "string" && path.startsWith("/")) return path;
+      const path = routeOf(readDelivery(row.delivery));
+      if (path) return path;
     }
     return undefined;
   }

@@ -14,10 +14,11 @@ const MAX_FORWARD_SCAN_PAGES = 100;
 
 /** Orders server messages oldest first (ties by GUID, so the order is total). */
 export function byDateCreated(a: ServerMessage, b: ServerMessage): number {
-  const delta = new Date(a.dateCreated).getTime() - new Date(b.dateCreated).getTime();
+  const delta = byTimeOnly(a, b);
   return delta !== 0 ? delta : a.guid < b.guid ? -1 : a.guid > b.guid ? 1 : 0;
 }
 
+/** Oldest first by creation time alone (ties keep their order: `sort` is stable). */
 function byTimeOnly(a: ServerMessage, b: ServerMessage): number {
   return new Date(a.dateCreated).getTime() - new Date(b.dateCreated).getTime();
 }
