@@ -4,9 +4,10 @@
  * package's `engines`), `dist/index.mjs` loads in Node's own module loader (no vite, no type
  * stripping) and creates the local adapter, and `npm pack` ships dist without the tests.
  *
- * The builds run first (the root package with tsdown, about 5 s, then the bridge with esbuild, well
- * under a second), so these tests check dist as built from the current sources even when vitest runs
- * alone. dist imports the Worker adapter from `chat-adapter-imessage` (a peer), as users get it.
+ * The full build runs first (`scripts/build.mjs --types`: the root package with tsdown, the bridge with
+ * esbuild, its declarations with tsc; about 12 s), so these tests check dist as built from the current
+ * sources even when vitest runs alone. dist imports the Worker adapter from `chat-adapter-imessage` (a
+ * peer), as users get it.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
@@ -61,10 +62,9 @@ function run(node: string, args: string[]) {
 }
 
 beforeAll(() => {
-  // The adapter package the bridge imports at run time (its dist, as users get it), then the bridge.
-  const rootDir = dirname(packageDir);
-  execFileSync(process.execPath, [join(rootDir, "node_modules", "tsdown", "dist", "run.mjs"), "--log-level", "warn"], { cwd: rootDir, stdio: "pipe" });
-  execFileSync(process.execPath, [join(packageDir, "scripts", "build.mjs")], { stdio: "pipe" });
+  // The full build (`npm run build -w local-bridge`, prepack): the adapter package the bridge imports at
+  // run time (its dist, as users get it), then the bridge's JavaScript and declarations.
+  execFileSync(process.execPath, [join(packageDir, "scripts", "build.mjs"), "--types"], { stdio: "pipe" });
 }, 60_000);
 
 describe("dist", () => {
@@ -206,7 +206,6 @@ describe("npm pack", () => {
 
 describe("declarations (npm run build / prepack)", () => {
   it("name only declared packages and give a strict consumer real types", () => {
-    execFileSync(process.execPath, [join(packageDir, "scripts", "build.mjs"), "--types"], { stdio: "pipe" });
     const typesDir = join(packageDir, "dist", "types");
     const pkg = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8"));
     expect(existsSync(join(packageDir, pkg.types))).toBe(true);
